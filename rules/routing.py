@@ -1,0 +1,152 @@
+"""Warehouse routing (分仓) from routing.yaml: an ordered list of candidate warehouses by the
+order's destination, what to do when no warehouse can fill the whole order, and which lines
+must ship apart (bulky, cold chain)."""
+
+from dataclasses import dataclass, field
+
+from .expression import Scope, compile_condition
+from .order import as_order_context
+from .problems import EvaluationError
+from .ruleset import RuleSet, default_entry, mark_first_match
+
+POLICIES = ("split", "backorder")
+MAIN_GROUP = "main"
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    condition: object
+    warehouses: tuple
+
+
+@dataclass(frozen=True)
+class SeparateRule:
+    condition: object
+    group: str
+
+
+@dataclass(frozen=True)
+class LineGroup:
+    """Lines that ship together; `main` holds every line no `separate` rule took."""
+
+    name: str
+    lines: tuple
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    warehouses: tuple          # candidates, best first
+    chosen: str | None         # first candidate able to fill the whole order, else None
+    policy: str                # split | backorder: what to do when `chosen` is None
+    groups: tuple              # LineGroup, main first
+    route: str = "default"     # name of the route that gave the candidates
+    errors: tuple = field(default=())
+
+
+class RoutingRules(RuleSet):
+    kind = "routing"
+    required = ("routes", "default", "policy")
+    optional = ("separate",)
+
+    def __init__(self, file, version, params, routes, default, policy, separate):
+        super().__init__(file, version, params)
+        self.routes = tuple(routes)
+        self.default = tuple(default)
+        self.policy = policy
+        self.separate = tuple(separate)
+
+    @classmethod
+    def read(cls, source, items, params, version):
+        scope = Scope(params)
+        routes = []
+        for index, node in enumerate(source.sequence(items.get("routes"), "routes") or ()):
+            where = f"routes[{index}]"
+            fields = source.mapping(node, where, required=("when", "warehouses"), optional=("name",))
+            if fields is None:
+                continue
+            name = source.string(fields["name"], f"{where}.name") if "name" in fields else where
+            condition = compile_condition(source, fields.get("when"), f"{where}.when", scope)
+            warehouses = source.strings(fields.get("warehouses"), f"{where}.warehouses")
+            if None not in (name, condition, warehouses):
+                routes.append(Route(name, condition, tuple(warehouses)))
+        default = source.strings(items.get("default"), "default")
+        policy = source.choice(items.get("policy"), "policy", POLICIES)
+        separate = cls._read_separate(source, items.get("separate"), params)
+        return cls(source.file, version, params, routes, default or (), policy, separate)
+
+    @staticmethod
+    def _read_separate(source, node, params):
+        scope = Scope(params, line=True)
+        rules = []
+        for index, item in enumerate(source.sequence(node, "separate", allow_empty=True) or ()):
+            where = f"separate[{index}]"
+            fields = source.mapping(item, where, required=("when", "group"))
+            if fields is None:
+                continue
+            condition = compile_condition(source, fields.get("when"), f"{where}.when", scope)
+            group = source.string(fields.get("group"), f"{where}.group")
+            if group == MAIN_GROUP:
+                source.report(fields["group"], f"{where}.group",
+                              f"'{MAIN_GROUP}' is the group of lines no rule separates")
+                group = None
+            if condition is not None and group is not None:
+                rules.append(SeparateRule(condition, group))
+        return rules
+
+    def candidates(self, order_context, errors):
+        context = order_context.bind(self.params)
+        for route in self.routes:
+            try:
+                if route.condition.evaluate(context):
+                    return route.name, route.warehouses
+            except EvaluationError as error:
+                errors.append(str(error))
+        return "default", self.default
+
+    def groups(self, order_context, errors):
+        grouped = {MAIN_GROUP: []}
+        for line in order_context.order.get("lines", ()):
+            context = order_context.bind(self.params, line)
+            name = MAIN_GROUP
+            for rule in self.separate:
+                try:
+                    if rule.condition.evaluate(context):
+                        name = rule.group
+                        break
+                except EvaluationError as error:
+                    errors.append(str(error))
+            grouped.setdefault(name, []).append(line)
+        return tuple(LineGroup(name, tuple(lines)) for name, lines in grouped.items() if lines)
+
+    def route(self, order):
+        order_context = as_order_context(order)
+        errors = []
+        route_name, warehouses = self.candidates(order_context, errors)
+        able = set(order_context.order.get("warehouses_with_stock", ()))
+        chosen = next((code for code in warehouses if code in able), None)
+        return RoutingDecision(
+            warehouses=warehouses,
+            chosen=chosen,
+            policy=self.policy,
+            groups=self.groups(order_context, errors),
+            route=route_name,
+            errors=tuple(errors),
+        )
+
+    def explain(self, order_context):
+        entries = [self._entry(route.name, route.condition, order_context,
+                               "warehouses " + ", ".join(route.warehouses))
+                   for route in self.routes]
+        entries = mark_first_match(
+            entries, default_entry(self, "warehouses " + ", ".join(self.default)))
+        for number, line in enumerate(order_context.order.get("lines", ())):
+            decided = False
+            for index, rule in enumerate(self.separate):
+                entry = self._entry(f"separate[{index}] line {number + 1}", rule.condition,
+                                    order_context, f"group {rule.group}", line=line)
+                entry["values"]["line.sku"] = line.get("sku")
+                entry["decided"] = bool(entry["fired"]) and not decided
+                decided = decided or entry["decided"]
+                entries.append(entry)
+        return entries

@@ -1,0 +1,98 @@
+"""``create_app(config)``: the Flask application with its API, pages and Socket.IO."""
+from __future__ import annotations
+
+from apiflask import APIFlask
+from flask import g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from server.config import load_settings
+from server.db import database, init_database
+from server.messages import normalise_language, text
+from server.services.errors import DomainError
+
+
+def create_app(config: dict | None = None) -> APIFlask:
+    settings = load_settings(config)
+    app = APIFlask(__name__, title="Wavefloor API", version="1",
+                   spec_path="/api/v1/openapi.json", docs_path=None,
+                   static_folder="web/static", template_folder="web/templates")
+    app.config.update(SECRET_KEY=settings["SECRET_KEY"], WF=settings,
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      JSON_AS_ASCII=False, AUTO_404_RESPONSE=False)
+    app.json.ensure_ascii = False
+    app.security_schemes = {"BearerAuth": {"type": "http", "scheme": "bearer"}}
+    init_database(settings["DATABASE_URL"], settings["DB_POOL_SIZE"], settings["SQLITE_BUSY_TIMEOUT_MS"])
+
+    from server import guard
+    from server.api import api
+    from server.web import init_web
+
+    @app.before_request
+    def _open():
+        database.connect(reuse_if_open=True)
+        guard.load_principal()
+
+    @app.teardown_request
+    def _close(exc):
+        if not database.is_closed():
+            database.close()
+
+    app.register_blueprint(api)
+    init_web(app)
+    _errors(app)
+
+    spec_view = app.view_functions.get("openapi.spec")
+    if spec_view is not None:
+        guard.public(spec_view)
+
+    import server.services.lookup  # noqa: F401  (registers the stock scenario)
+    from server.realtime import init_realtime
+    init_realtime(app, settings)
+    return app
+
+
+def _lang() -> str:
+    principal = g.get("principal")
+    if principal is not None and principal.user.language:
+        return principal.user.language
+    return normalise_language(request.accept_languages.best_match(["zh", "zh-CN", "en"]) or "zh")
+
+
+def _errors(app: APIFlask) -> None:
+    """API errors are JSON ``{code, message, detail}``; nothing leaks a stack trace."""
+
+    def wants_json() -> bool:
+        return request.path.startswith("/api/")
+
+    @app.error_processor
+    def http_error(error):
+        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                422: "bad_request"}.get(error.status_code, "error")
+        return ({"code": code, "message": error.message, "detail": error.detail},
+                error.status_code, error.headers)
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        body = {"code": exc.code, "message": text(exc.code, _lang()), "detail": exc.text}
+        if exc.params:
+            body["params"] = {k: v for k, v in exc.params.items()
+                              if isinstance(v, (str, int, float, bool, type(None)))}
+        response = jsonify(body)
+        response.status_code = exc.http_status
+        if exc.code == "locked_out":
+            response.headers["Retry-After"] = str(exc.params.get("retry_after_s", 300))
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            if wants_json():
+                response = jsonify({"code": exc.name.lower().replace(" ", "_"), "message": exc.description,
+                                    "detail": {}})
+                response.status_code = exc.code or 500
+                return response
+            return exc
+        app.logger.exception("unhandled error on %s", request.path)
+        response = jsonify({"code": "error", "message": text("error", _lang()), "detail": {}})
+        response.status_code = 500
+        return response

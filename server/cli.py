@@ -1,0 +1,228 @@
+"""The ``wavefloor`` command."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+
+def _monkey_patch() -> None:
+    # gevent must patch the standard library before anything else opens a socket.
+    from gevent import monkey
+    if not monkey.is_module_patched("socket"):
+        monkey.patch_all()
+
+
+def _app():
+    from server.app import create_app
+    return create_app()
+
+
+def _db():
+    """Open the configured database without building the whole web application."""
+    from server.config import load_settings
+    from server.db import init_database
+    settings = load_settings()
+    init_database(settings["DATABASE_URL"], settings["DB_POOL_SIZE"], settings["SQLITE_BUSY_TIMEOUT_MS"])
+    return settings
+
+
+def _report(report, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        click.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
+                   f"problems {len(report.problems)}")
+        for problem in report.problems:
+            click.echo(f"  {problem}", err=True)
+    if report.problems:
+        sys.exit(2)
+
+
+@click.group()
+def cli():
+    """Wavefloor: the warehouse floor server and its tools."""
+
+
+@cli.command()
+def migrate():
+    """Create or upgrade the database schema."""
+    _db()
+    from server.schema import migrate as run
+    applied = run()
+    click.echo("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+
+
+@cli.command()
+def demo():
+    """Load the demo warehouse (safe to run again: nothing is duplicated)."""
+    _db()
+    from server.schema import migrate as run
+    from server.services import demo as demo_service
+    run()
+    summary = demo_service.load()
+    click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: the HOST setting).")
+@click.option("--port", default=None, type=int, help="Port (default: the PORT setting).")
+def serve(host, port):
+    """Run the server (gevent, WebSockets)."""
+    _monkey_patch()
+    import gc
+
+    app = _app()
+    settings = app.config["WF"]
+    from server.realtime import socketio
+    host, port = host or settings["HOST"], port or settings["PORT"]
+    click.echo(f"Wavefloor listening on http://{host}:{port}/", err=True)
+    gc.freeze()
+    socketio.run(app, host=host, port=port, log_output=False)
+
+
+@cli.group("import")
+def import_():
+    """Import products, a warehouse layout or stock from files."""
+
+
+@import_.command("products")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def import_products(file, as_json):
+    """Products CSV: sku,name,barcode,weight_g,cost_fen,price_fen (Chinese headers accepted)."""
+    _db()
+    from server.services import catalog
+    _report(catalog.import_products(file), as_json)
+
+
+@import_.command("layout")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def import_layout(file, as_json):
+    """A layout file (YAML or JSON, DESIGN section 8): creates the warehouse and its locations."""
+    _db()
+    from server.services import layout
+    _report(layout.import_layout(file), as_json)
+
+
+@import_.command("stock")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def import_stock(file, as_json):
+    """Stock CSV: sku,location,qty[,state,lot]; sets each quant to the counted quantity."""
+    _db()
+    from server.services import stockfile
+    _report(stockfile.import_stock(file), as_json)
+
+
+@cli.group()
+def stock():
+    """Stock tools."""
+
+
+@stock.command("audit")
+def stock_audit():
+    """Recompute every quant from the ledger; exit 1 naming each quant that disagrees."""
+    _db()
+    from server.services import inventory
+    differences = inventory.audit()
+    for difference in differences:
+        click.echo(f"MISMATCH {difference}")
+    if differences:
+        click.echo(f"{len(differences)} quant(s) disagree with the ledger", err=True)
+        sys.exit(1)
+    click.echo("stock audit: every quant equals the ledger")
+
+
+@cli.group()
+def user():
+    """Users and their roles."""
+
+
+@user.command("add")
+@click.argument("code")
+@click.option("--name", default="", help="Display name.")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="admin, supervisor, office, picker, packer or receiver (repeatable).")
+@click.option("--password", default=None, help="Web password (prompted when --prompt).")
+@click.option("--pin", default=None, help="Handheld/kiosk PIN, 4 to 8 digits.")
+@click.option("--phone", default="")
+@click.option("--language", default="", help="zh_Hans_CN or en.")
+@click.option("--prompt", is_flag=True, help="Ask for the password instead of taking it from the command line.")
+def user_add(code, name, roles, password, pin, phone, language, prompt):
+    """Create a user or update its roles and secrets."""
+    settings = _db()
+    from server.services import auth
+    from server.services.errors import DomainError
+    if prompt:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        auth.add_user(code, name or code, list(roles), password=password, pin=pin, phone=phone,
+                      language=language, min_password=settings["PASSWORD_MIN_LENGTH"])
+    except DomainError as exc:
+        raise click.ClickException(exc.text) from None
+    click.echo(f"user {code}: roles {', '.join(roles)}")
+
+
+@cli.command("config")
+def config_():
+    """Print every setting with its current value and help."""
+    from server.config import SETTINGS, load_settings
+    values = load_settings()
+    for setting in SETTINGS:
+        value = "(set)" if setting.name == "SECRET_KEY" else values[setting.name]
+        click.echo(f"WAVEFLOOR_{setting.name} = {value}\n    {setting.help}")
+
+
+@cli.command()
+@click.option("--layout", "layout_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Layout file (YAML or JSON).")
+@click.option("--picks", "picks_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="JSON list of location codes, or a list of such lists.")
+def route(layout_path, picks_path):
+    """Shortest walking tour through the pick locations, from and back to the depot."""
+    from server.layoutspec import LayoutError
+    from server.services.routing import RoutingError, route_command
+    try:
+        result = route_command(layout_path, picks_path)
+    except (LayoutError, RoutingError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+@cli.group()
+def rules():
+    """Rule files (审单 review, 分仓 routing, carriers, waves)."""
+
+
+@rules.command("check")
+@click.option("--dir", "directory", default=None, type=click.Path(file_okay=False),
+              help="Rules folder (default: the shipped rules).")
+def rules_check(directory):
+    """Validate every rule file; print file:line: field: reason for each problem."""
+    from rules import check_dir, default_rules_dir
+    problems = check_dir(directory or default_rules_dir())
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        sys.exit(1)
+    click.echo("rules: no problems")
+
+
+def _register_tools() -> None:
+    from printers.cli import labels, printer_emulator
+    cli.add_command(printer_emulator, "printer-emulator")
+    cli.add_command(labels, "labels")
+
+
+_register_tools()
+
+
+def main():
+    cli(prog_name="wavefloor")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Settings: one table of name, default and help.
+
+Values come, in order of precedence, from the environment (``WAVEFLOOR_<NAME>``), from
+``instance/wavefloor.toml`` and from the defaults below. ``wavefloor config`` prints the table.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS = (
+    Setting("INSTANCE_DIR", "instance", "Folder for the SQLite file, the secret key and local state."),
+    Setting("DATABASE_URL", "", "sqlite:///path/to.db or postgresql://user@host:5432/db; empty means "
+            "instance/wavefloor.db."),
+    Setting("DB_POOL_SIZE", 20, "Maximum pooled database connections per process."),
+    Setting("SQLITE_BUSY_TIMEOUT_MS", 10000, "How long a SQLite writer waits for another process's lock."),
+    Setting("REDIS_URL", "", "redis://host:6379/0 to share Socket.IO events between server processes."),
+    Setting("SECRET_KEY", "", "Signs web sessions; empty means a key generated once into the instance folder."),
+    Setting("HOST", "127.0.0.1", "Address the server listens on."),
+    Setting("PORT", 5000, "Port the server listens on."),
+    Setting("TIMEZONE", "Asia/Shanghai", "Time zone of the warehouse, used to show times."),
+    Setting("DEFAULT_LANGUAGE", "zh_Hans_CN", "Language when neither the user nor the browser names one."),
+    Setting("TOKEN_TTL_HOURS", 12, "Lifetime of a device or web session token (one shift and a margin)."),
+    Setting("LOGIN_MAX_FAILURES", 5, "Failed logins of one user or device within the window before a lock."),
+    Setting("LOGIN_WINDOW_S", 300, "Window in seconds for counting failed logins."),
+    Setting("LOGIN_LOCK_S", 300, "How long a user or device stays locked after too many failures."),
+    Setting("PASSWORD_MIN_LENGTH", 8, "Minimum length of a web password."),
+    Setting("COMMAND_KEY_TTL_H", 72, "How long stored command results (idempotency keys) are kept."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, raw):
+    if isinstance(setting.default, bool):
+        return str(raw).lower() in ("1", "true", "yes", "on")
+    if isinstance(setting.default, int):
+        return int(raw)
+    return str(raw)
+
+
+def load_settings(overrides: dict | None = None, environ=None) -> dict:
+    """Resolve every setting; ``overrides`` (tests, create_app) win over everything."""
+    environ = os.environ if environ is None else environ
+    overrides = {k.upper(): v for k, v in (overrides or {}).items()}
+    instance_dir = Path(overrides.get("INSTANCE_DIR") or environ.get("WAVEFLOOR_INSTANCE_DIR")
+                        or _BY_NAME["INSTANCE_DIR"].default)
+    from_file = {}
+    toml_path = instance_dir / "wavefloor.toml"
+    if toml_path.exists():
+        with toml_path.open("rb") as fh:
+            from_file = {k.upper(): v for k, v in tomllib.load(fh).items()}
+    values = {}
+    for setting in SETTINGS:
+        if setting.name in overrides:
+            raw = overrides[setting.name]
+        elif f"WAVEFLOOR_{setting.name}" in environ:
+            raw = environ[f"WAVEFLOOR_{setting.name}"]
+        elif setting.name in from_file:
+            raw = from_file[setting.name]
+        else:
+            raw = setting.default
+        values[setting.name] = _coerce(setting, raw)
+    values["INSTANCE_DIR"] = str(instance_dir)
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{(instance_dir / 'wavefloor.db').resolve()}"
+    if not values["SECRET_KEY"]:
+        values["SECRET_KEY"] = _instance_secret(instance_dir)
+    return values
+
+
+def _instance_secret(instance_dir: Path) -> str:
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,39 @@
+"""Domain events: services publish, subscribers (the realtime layer) deliver — after commit.
+
+A service calls :func:`publish` inside its transaction; delivery waits for the outermost
+write transaction to commit and is dropped if it rolls back, so no device ever hears of a
+change that did not happen.
+"""
+from __future__ import annotations
+
+import time
+
+from server.db import after_commit
+
+_subscribers = []
+
+
+def subscribe(callback) -> None:
+    """``callback(event, payload, rooms)`` is called for every delivered event."""
+    if callback not in _subscribers:
+        _subscribers.append(callback)
+
+
+def unsubscribe(callback) -> None:
+    if callback in _subscribers:
+        _subscribers.remove(callback)
+
+
+def version() -> int:
+    """A version stamp: microseconds since the epoch, so a client can drop stale events."""
+    return time.time_ns() // 1000
+
+
+def publish(event: str, payload: dict, rooms: list[str] | tuple[str, ...]) -> None:
+    payload = dict(payload, version=version())
+
+    def deliver():
+        for callback in list(_subscribers):
+            callback(event, payload, tuple(rooms))
+
+    after_commit(deliver)

@@ -1,0 +1,16 @@
+"""Peewee models, one module per domain noun. ``ALL_MODELS`` is in dependency order."""
+from server.models.catalog import Barcode, Product
+from server.models.commands import CommandResult
+from server.models.layout import Location, Warehouse, Zone
+from server.models.people import ApiToken, AuditLog, Device, LoginAttempt, Role, User, UserRole
+from server.models.stock import Quant, StockMove
+
+ALL_MODELS = [
+    Role, User, UserRole, Device, ApiToken, LoginAttempt, AuditLog,
+    Product, Barcode,
+    Warehouse, Zone, Location,
+    Quant, StockMove,
+    CommandResult,
+]
+
+__all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -1,0 +1,78 @@
+"""Socket.IO namespace ``/floor``: token auth on connect, rooms, ``snapshot``, the ``cmd``
+envelope, and delivery of domain events after commit. It decides nothing itself."""
+from __future__ import annotations
+
+from flask import request
+from flask_socketio import SocketIO, join_room
+
+from server import events
+from server.db import database
+from server.services import auth, commands, snapshot
+
+NAMESPACE = "/floor"
+socketio = SocketIO()
+_principals: dict[str, auth.Principal] = {}
+
+
+def rooms_for(principal: auth.Principal) -> list[str]:
+    rooms = [f"user:{principal.user.id}"] + [f"role:{r}" for r in principal.roles]
+    if principal.device is not None:
+        rooms.append(f"station:{principal.device.code}")
+    if principal.can("wallboard.view"):
+        rooms.append("wallboard")
+    return rooms
+
+
+def _deliver(event: str, payload: dict, rooms: tuple[str, ...]) -> None:
+    for room in rooms:
+        socketio.emit(event, payload, to=room, namespace=NAMESPACE)
+
+
+def init_realtime(app, settings: dict) -> None:
+    try:
+        from gevent import monkey
+        async_mode = "gevent" if monkey.is_module_patched("socket") else "threading"
+    except ImportError:  # pragma: no cover
+        async_mode = "threading"
+    socketio.init_app(app, async_mode=async_mode, message_queue=settings["REDIS_URL"] or None,
+                      cors_allowed_origins=[], json=None, ping_interval=10, ping_timeout=20)
+    events.subscribe(_deliver)
+
+    @socketio.on("connect", namespace=NAMESPACE)
+    def connect(auth_data=None):
+        token = auth_data.get("token") if isinstance(auth_data, dict) else None
+        with database.connection_context():
+            principal = auth.authenticate(token)
+            if principal is None or not principal.can("floor.connect"):
+                raise ConnectionRefusedError("unauthorized")
+            _principals[request.sid] = principal
+            for room in rooms_for(principal):
+                join_room(room)
+            state = snapshot.build(principal)
+        socketio.emit("snapshot", state, to=request.sid, namespace=NAMESPACE)
+
+    @socketio.on("disconnect", namespace=NAMESPACE)
+    def disconnect(*_):
+        _principals.pop(request.sid, None)
+
+    @socketio.on("cmd", namespace=NAMESPACE)
+    def cmd(command=None):
+        principal = _principals.get(request.sid)
+        if principal is None:
+            return commands.refusal("unauthorized", None)
+        with database.connection_context():
+            return commands.execute(principal, command)
+
+    @socketio.on("snapshot", namespace=NAMESPACE)
+    def resync(*_):
+        principal = _principals.get(request.sid)
+        if principal is None:
+            return commands.refusal("unauthorized", None)
+        with database.connection_context():
+            return snapshot.build(principal)
+
+    @socketio.on_error(NAMESPACE)
+    def failed(exc):
+        app.logger.exception("socket handler failed: %s", exc)
+        return commands.refusal("error", None)
+

@@ -1,0 +1,26 @@
+"""Building the schema: ``migrate`` (the real path) and ``create_all`` (tests' fast path);
+``tests/test_migrations.py`` proves the two agree."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from playhouse.migrations import Runner
+
+from server.db import database
+from server.models import ALL_MODELS
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def migrate() -> list[str]:
+    """Apply pending migrations in order; return the names applied."""
+    return Runner(database.obj, directory=str(MIGRATIONS)).up()
+
+
+def pending() -> list[str]:
+    return [m.name for m in Runner(database.obj, directory=str(MIGRATIONS)).status()
+            if m.applied is None and m.path is not None]
+
+
+def create_all() -> None:
+    database.create_tables(ALL_MODELS)

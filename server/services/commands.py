@@ -1,0 +1,126 @@
+"""Device commands: one envelope in, one envelope out, each key executed at most once.
+
+A command is ``{key, scenario, action, ...params}``. The result of every key is stored in
+the same transaction as the change it made, so a replay (an offline queue flushing, a
+reconnect retry) returns the stored result and changes nothing.
+
+Scenarios register the way an outside module would::
+
+    @scenario("picking", permission="floor.picking")
+    def picking(principal, action, params) -> dict: ...
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from peewee import IntegrityError
+
+from server.db import database, write_transaction
+from server.messages import text
+from server.models import CommandResult
+from server.services.auth import Principal
+from server.services.errors import DomainError
+
+KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    permission: str
+    handler: Callable[[Principal, str, dict], dict]
+    reads_only: frozenset = frozenset()
+
+
+_SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str, permission: str, reads_only=()):
+    """Register a floor scenario; actions in ``reads_only`` change nothing and are not stored."""
+    def register(handler):
+        _SCENARIOS[name] = Scenario(name, permission, handler, frozenset(reads_only))
+        return handler
+    return register
+
+
+def scenarios() -> dict[str, Scenario]:
+    return dict(_SCENARIOS)
+
+
+def envelope(ok: bool, next_state: str, data: dict | None = None, *, code: str = "ok",
+             lang: str | None = None, level: str | None = None, message: str | None = None) -> dict:
+    """The one result shape of DESIGN section 6."""
+    return {
+        "ok": ok,
+        "next_state": next_state,
+        "data": {next_state: data or {}},
+        "message": {"type": level or ("info" if ok else "error"), "code": code,
+                    "text": message or text(code, lang)},
+    }
+
+
+def refusal(code: str, lang: str | None, next_state: str = "error", data: dict | None = None) -> dict:
+    return envelope(False, next_state, data, code=code, lang=lang)
+
+
+def execute(principal: Principal, command) -> dict:
+    """Run one command for ``principal``; never raises for bad input."""
+    lang = principal.user.language or None
+    if not isinstance(command, dict):
+        return refusal("bad_command", lang)
+    key = command.get("key")
+    name = command.get("scenario")
+    action = command.get("action")
+    if not isinstance(key, str) or not KEY_RE.match(key) or not isinstance(action, str):
+        return refusal("bad_command", lang)
+    found = _SCENARIOS.get(name) if isinstance(name, str) else None
+    if found is None:
+        return refusal("unknown_scenario", lang)
+    if not principal.can(found.permission):
+        return refusal("forbidden", lang)
+    params = {k: v for k, v in command.items() if k not in ("key", "scenario", "action")}
+    if action in found.reads_only:
+        return _run(found, principal, action, params, lang)
+
+    stored = _stored(key, principal)
+    if stored is not None:
+        return stored
+    try:
+        with write_transaction():
+            result = _run(found, principal, action, params, lang, reraise=True)
+            CommandResult.create(key=key, user=principal.user.id, scenario=name, action=action,
+                                 result=json.dumps(result, ensure_ascii=False))
+        return result
+    except IntegrityError:
+        stored = _stored(key, principal)  # the same key ran at the same moment elsewhere
+        if stored is not None:
+            return stored
+        raise
+    except DomainError as exc:
+        result = refusal(exc.code, lang)
+        with write_transaction():
+            CommandResult.create(key=key, user=principal.user.id, scenario=name, action=action,
+                                 result=json.dumps(result, ensure_ascii=False))
+        return result
+
+
+def _run(found: Scenario, principal, action, params, lang, reraise=False) -> dict:
+    try:
+        return found.handler(principal, action, params)
+    except DomainError as exc:
+        if reraise:
+            raise
+        return refusal(exc.code, lang)
+
+
+def _stored(key: str, principal: Principal) -> dict | None:
+    with database.connection_context():
+        row = CommandResult.get_or_none(CommandResult.key == key)
+    if row is None:
+        return None
+    if row.user_id != principal.user.id:
+        return refusal("bad_command", principal.user.language or None)
+    return json.loads(row.result)

@@ -1,0 +1,298 @@
+"""Inventory: the only code that changes stock.
+
+Every change is a :class:`StockMove` ledger line written in the same transaction as the
+quant it changes, attributed to a user and a device. Decrements and reservations are
+guarded updates (``... WHERE qty - reserved >= n``) whose row count is checked, so two
+writers can never take the same unit, on SQLite and on PostgreSQL alike.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peewee import EXCLUDED, JOIN, fn
+
+from server.db import write_transaction
+from server.models import AuditLog, Location, Product, Quant, StockMove, User
+from server.models.stock import STOCK_STATES
+from server.services.errors import InsufficientStock, InvalidQuantity, InvalidState, NotFound
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes stock, and from which device."""
+    user_id: int | None
+    device_id: int | None = None
+
+
+def system_actor() -> Actor:
+    """The actor for imports and set-up run from the command line."""
+    user, _ = User.get_or_create(code="system", defaults={"name": "System", "active": False})
+    return Actor(user.id)
+
+
+def _id(value) -> int:
+    return value if isinstance(value, int) else value.id
+
+
+def _check(qty: int, *states: str) -> None:
+    if not isinstance(qty, int) or isinstance(qty, bool) or qty <= 0:
+        raise InvalidQuantity(f"quantity must be a positive whole number, not {qty!r}", qty=qty)
+    for state in states:
+        if state not in STOCK_STATES:
+            raise InvalidState(f"unknown stock state {state!r}; one of {', '.join(STOCK_STATES)}",
+                               state=state)
+
+
+def _add(product_id, location_id, lot, state, qty):
+    (Quant.insert(product=product_id, location=location_id, lot=lot, state=state, qty=qty, reserved=0)
+     .on_conflict(conflict_target=[Quant.product, Quant.location, Quant.lot, Quant.state],
+                  update={Quant.qty: Quant.qty + EXCLUDED.qty})
+     .execute())
+
+
+def _take(product_id, location_id, lot, state, qty, reserved=0):
+    """Remove ``qty`` units, ``reserved`` of them out of the reservation; refuse if not there."""
+    rows = (Quant.update(qty=Quant.qty - qty, reserved=Quant.reserved - reserved)
+            .where((Quant.product == product_id) & (Quant.location == location_id)
+                   & (Quant.lot == lot) & (Quant.state == state)
+                   & (Quant.qty - Quant.reserved >= qty - reserved) & (Quant.reserved >= reserved))
+            .execute())
+    if rows != 1:
+        raise InsufficientStock("not enough free stock at the location", product_id=product_id,
+                                location_id=location_id, state=state, qty=qty)
+
+
+def _ledger(actor: Actor, product_id, lot, qty, reason, ref, *, reserved=0,
+            src=None, src_state=None, dst=None, dst_state=None):
+    StockMove.insert(product=product_id, lot=lot, qty=qty, reserved=reserved,
+                     from_location=src, from_state=src_state, to_location=dst, to_state=dst_state,
+                     reason=reason, ref=ref, user=actor.user_id, device=actor.device_id).execute()
+
+
+def receive(product, location, qty: int, *, actor: Actor, state="available", lot="",
+            reason="receive", ref="") -> None:
+    """Units arrive from outside (a receipt, an opening balance, a found unit)."""
+    _check(qty, state)
+    with write_transaction():
+        _add(_id(product), _id(location), lot, state, qty)
+        _ledger(actor, _id(product), lot, qty, reason, ref, dst=_id(location), dst_state=state)
+
+
+def move(product, src, dst, qty: int, *, actor: Actor, state="available", to_state=None, lot="",
+         reserved: int = 0, reason="move", ref="") -> None:
+    """Move units between locations (and optionally states); ``reserved`` of them were promised
+    at the source, and the promise is consumed with them (a pick)."""
+    to_state = to_state or state
+    _check(qty, state, to_state)
+    if reserved < 0 or reserved > qty:
+        raise InvalidQuantity("reserved units must be between 0 and the quantity moved")
+    with write_transaction():
+        _take(_id(product), _id(src), lot, state, qty, reserved)
+        _add(_id(product), _id(dst), lot, to_state, qty)
+        _ledger(actor, _id(product), lot, qty, reason, ref, reserved=-reserved,
+                src=_id(src), src_state=state, dst=_id(dst), dst_state=to_state)
+
+
+def change_state(product, location, qty: int, from_state: str, to_state: str, *, actor: Actor,
+                 lot="", reason="state", ref="") -> None:
+    """Free units change state in place (release from QC, freeze, mark damaged)."""
+    _check(qty, from_state, to_state)
+    with write_transaction():
+        move(product, location, location, qty, actor=actor, state=from_state, to_state=to_state,
+             lot=lot, reason=reason, ref=ref)
+        _audit(actor, "stock.state", product, location,
+               f"{qty} {from_state}->{to_state} ({reason}) {ref}".strip())
+
+
+def adjust(product, location, delta: int, *, actor: Actor, reason: str, state="available", lot="",
+           ref="") -> None:
+    """A counted correction: ``delta`` units appear (>0) or disappear (<0). A reason is required."""
+    if not reason or not reason.strip():
+        raise InvalidQuantity("an adjustment needs a reason")
+    if not isinstance(delta, int) or delta == 0:
+        raise InvalidQuantity(f"adjustment must be a non-zero whole number, not {delta!r}")
+    _check(abs(delta), state)
+    with write_transaction():
+        if delta > 0:
+            _add(_id(product), _id(location), lot, state, delta)
+            _ledger(actor, _id(product), lot, delta, reason, ref, dst=_id(location), dst_state=state)
+        else:
+            _take(_id(product), _id(location), lot, state, -delta)
+            _ledger(actor, _id(product), lot, -delta, reason, ref, src=_id(location), src_state=state)
+        _audit(actor, "stock.adjust", product, location, f"{delta:+d} {state} ({reason}) {ref}".strip())
+
+
+def issue(product, location, qty: int, *, actor: Actor, state="available", lot="", reserved=0,
+          reason="ship", ref="") -> None:
+    """Units leave the building (shipped, scrapped)."""
+    _check(qty, state)
+    with write_transaction():
+        _take(_id(product), _id(location), lot, state, qty, reserved)
+        _ledger(actor, _id(product), lot, qty, reason, ref, reserved=-reserved,
+                src=_id(location), src_state=state)
+
+
+def reserve(product, location, qty: int, *, actor: Actor, state="available", lot="",
+            ref="") -> None:
+    """Promise ``qty`` free units at one location; raises :class:`InsufficientStock` if not free."""
+    _check(qty, state)
+    with write_transaction():
+        rows = (Quant.update(reserved=Quant.reserved + qty)
+                .where((Quant.product == _id(product)) & (Quant.location == _id(location))
+                       & (Quant.lot == lot) & (Quant.state == state)
+                       & (Quant.qty - Quant.reserved >= qty))
+                .execute())
+        if rows != 1:
+            raise InsufficientStock("not enough free stock to reserve", qty=qty)
+        _ledger(actor, _id(product), lot, 0, "reserve", ref, reserved=qty,
+                src=_id(location), src_state=state, dst=_id(location), dst_state=state)
+
+
+def release(product, location, qty: int, *, actor: Actor, state="available", lot="",
+            ref="") -> None:
+    _check(qty, state)
+    with write_transaction():
+        rows = (Quant.update(reserved=Quant.reserved - qty)
+                .where((Quant.product == _id(product)) & (Quant.location == _id(location))
+                       & (Quant.lot == lot) & (Quant.state == state) & (Quant.reserved >= qty))
+                .execute())
+        if rows != 1:
+            raise InsufficientStock("cannot release more than is reserved", qty=qty)
+        _ledger(actor, _id(product), lot, 0, "release", ref, reserved=-qty,
+                src=_id(location), src_state=state, dst=_id(location), dst_state=state)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    location_id: int
+    lot: str
+    qty: int
+
+
+def reserve_any(product, qty: int, *, actor: Actor, warehouse=None, ref="",
+                kinds=("pick", "reserve")) -> list[Reservation]:
+    """Reserve ``qty`` free units of a SKU wherever they are (pick faces first), all or nothing."""
+    _check(qty)
+    product_id = _id(product)
+    with write_transaction():
+        taken: list[Reservation] = []
+        need = qty
+        for _ in range(3):  # candidates can change under us; look again a couple of times
+            query = (Quant.select(Quant.location, Quant.lot, (Quant.qty - Quant.reserved).alias("free"))
+                     .join(Location)
+                     .where((Quant.product == product_id) & (Quant.state == "available")
+                            & (Quant.qty > Quant.reserved) & (Location.kind.in_(kinds))
+                            & (Location.active == True))  # noqa: E712
+                     .order_by(Location.kind != "pick", Location.pick_seq, Location.id))
+            if warehouse is not None:
+                query = query.where(Location.warehouse == _id(warehouse))
+            for row in query.dicts():
+                take = min(need, row["free"])
+                rows = (Quant.update(reserved=Quant.reserved + take)
+                        .where((Quant.product == product_id) & (Quant.location == row["location"])
+                               & (Quant.lot == row["lot"]) & (Quant.state == "available")
+                               & (Quant.qty - Quant.reserved >= take))
+                        .execute())
+                if rows != 1:
+                    continue
+                _ledger(actor, product_id, row["lot"], 0, "reserve", ref, reserved=take,
+                        src=row["location"], src_state="available", dst=row["location"],
+                        dst_state="available")
+                taken.append(Reservation(row["location"], row["lot"], take))
+                need -= take
+                if need == 0:
+                    return taken
+        raise InsufficientStock(f"only {qty - need} of {qty} units free", qty=qty, free=qty - need)
+
+
+def _audit(actor: Actor, action: str, product, location, detail: str) -> None:
+    sku = product.sku if isinstance(product, Product) else Product.get_by_id(product).sku
+    code = location.code if isinstance(location, Location) else Location.get_by_id(location).code
+    AuditLog.create(user=actor.user_id, device=actor.device_id, action=action,
+                    target=f"{sku}@{code}", detail=detail)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def find_product(code: str) -> tuple[Product, int]:
+    """A SKU code or any of its barcodes -> (product, units per scan)."""
+    from server.models import Barcode
+    barcode = (Barcode.select(Barcode, Product).join(Product)
+               .where(Barcode.code == code).first())
+    if barcode is not None:
+        return barcode.product, barcode.multiplier
+    product = Product.get_or_none(Product.sku == code)
+    if product is None:
+        raise NotFound(f"no product with SKU or barcode {code!r}", code=code)
+    return product, 1
+
+
+def quants(*, product=None, location=None, warehouse=None, include_empty=False):
+    query = (Quant.select(Quant, Product, Location).join(Product).switch(Quant).join(Location)
+             .order_by(Product.sku, Location.code, Quant.state, Quant.lot))
+    if product is not None:
+        query = query.where(Quant.product == _id(product))
+    if location is not None:
+        query = query.where(Quant.location == _id(location))
+    if warehouse is not None:
+        query = query.where(Location.warehouse == _id(warehouse))
+    if not include_empty:
+        query = query.where(Quant.qty > 0)
+    return list(query)
+
+
+@dataclass(frozen=True)
+class AuditDifference:
+    sku: str
+    location: str
+    lot: str
+    state: str
+    quant_qty: int
+    ledger_qty: int
+    quant_reserved: int
+    ledger_reserved: int
+
+    def __str__(self):
+        return (f"{self.sku} @ {self.location} lot={self.lot or '-'} {self.state}: quant qty "
+                f"{self.quant_qty} reserved {self.quant_reserved}, ledger qty {self.ledger_qty} "
+                f"reserved {self.ledger_reserved}")
+
+
+def audit() -> list[AuditDifference]:
+    """Recompute every quant from the ledger; return the quants that disagree."""
+    ledger: dict[tuple, list[int]] = {}
+    inflow = (StockMove.select(StockMove.product, StockMove.to_location, StockMove.lot,
+                               StockMove.to_state, fn.SUM(StockMove.qty))
+              .where(StockMove.to_location.is_null(False))
+              .group_by(StockMove.product, StockMove.to_location, StockMove.lot, StockMove.to_state))
+    for product, loc, lot, state, total in inflow.tuples():
+        ledger.setdefault((product, loc, lot, state), [0, 0])[0] += int(total or 0)
+    outflow = (StockMove.select(StockMove.product, StockMove.from_location, StockMove.lot,
+                                StockMove.from_state, fn.SUM(StockMove.qty), fn.SUM(StockMove.reserved))
+               .where(StockMove.from_location.is_null(False))
+               .group_by(StockMove.product, StockMove.from_location, StockMove.lot,
+                         StockMove.from_state))
+    for product, loc, lot, state, total, reserved in outflow.tuples():
+        entry = ledger.setdefault((product, loc, lot, state), [0, 0])
+        entry[0] -= int(total or 0)
+        entry[1] += int(reserved or 0)
+    differences = []
+    seen = set()
+    rows = (Quant.select(Quant.product, Quant.location, Quant.lot, Quant.state, Quant.qty, Quant.reserved,
+                         Product.sku, Location.code)
+            .join(Product).switch(Quant).join(Location, JOIN.INNER).tuples())
+    for product, loc, lot, state, qty_now, reserved_now, sku, code in rows:
+        key = (product, loc, lot, state)
+        seen.add(key)
+        qty, reserved = ledger.get(key, (0, 0))
+        if (qty, reserved) != (qty_now, reserved_now):
+            differences.append(AuditDifference(sku, code, lot, state, qty_now, qty, reserved_now, reserved))
+    missing = {k: v for k, v in ledger.items() if k not in seen and v != [0, 0]}
+    if missing:
+        skus = dict(Product.select(Product.id, Product.sku).where(
+            Product.id.in_({k[0] for k in missing})).tuples())
+        codes = dict(Location.select(Location.id, Location.code).where(
+            Location.id.in_({k[1] for k in missing})).tuples())
+        for (product, loc, lot, state), (qty, reserved) in missing.items():
+            differences.append(AuditDifference(skus[product], codes[loc], lot, state, 0, qty, 0, reserved))
+    return differences

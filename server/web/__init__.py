@@ -1,0 +1,111 @@
+"""Server-rendered pages: login, stock lookup. zh-CN and English (Flask-Babel)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import Babel, gettext as _
+
+from server.guard import current_principal, public, requires
+from server.messages import LANGUAGES, normalise_language
+from server.services import auth, stockdesk
+from server.services.errors import DomainError
+
+web = Blueprint("web", __name__)
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+def compile_translations() -> None:
+    """Build the .mo catalogs from the .po sources when they are missing or older."""
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as src:
+                catalog = read_po(src)
+            with mo.open("wb") as out:
+                write_mo(out, catalog)
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen:
+        return chosen
+    principal = g.get("principal")
+    if principal is not None and principal.user.language:
+        return normalise_language(principal.user.language)
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+    return normalise_language(best or current_app.config["WF"]["DEFAULT_LANGUAGE"])
+
+
+def init_web(app) -> None:
+    compile_translations()
+    Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
+    app.register_blueprint(web)
+
+    @app.context_processor
+    def inject():
+        return {"principal": current_principal(), "lang": select_locale()}
+
+
+@web.get("/")
+@public
+def index():
+    return redirect(url_for("web.stock") if current_principal() else url_for("web.login"))
+
+
+@web.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if request.method == "POST":
+        try:
+            result = auth.login_password(current_app.config["WF"], request.form.get("user", ""),
+                                         request.form.get("password", ""), request.remote_addr or "")
+        except DomainError as exc:
+            message = (_("Too many failed logins. Try again in a few minutes.")
+                       if exc.code == "locked_out" else _("Wrong user or password."))
+            return render_template("login.html", error=message, user=request.form.get("user", "")), 401
+        session.clear()
+        session["token"] = result["token"]
+        target = request.args.get("next", "")
+        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.stock"))
+    return render_template("login.html", error=None, user="")
+
+
+@web.post("/logout")
+@requires("floor.connect")
+def logout():
+    auth.logout(current_principal())
+    session.clear()
+    return redirect(url_for("web.login"))
+
+
+@web.get("/lang/<code>")
+@public
+def set_language(code):
+    if code in LANGUAGES:
+        session["lang"] = code
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.index"))
+
+
+@web.get("/stock")
+@requires("stock.read")
+def stock():
+    code = request.args.get("q", "").strip()
+    result, error = None, None
+    if code:
+        try:
+            try:
+                result = stockdesk.stock_view(location=code)
+                result["kind"] = "location"
+            except DomainError:
+                result = stockdesk.stock_view(barcode=code)
+                result["kind"] = "product"
+        except DomainError:
+            error = _("Nothing found for %(code)s.", code=code)
+    return render_template("stock.html", q=code, result=result, error=error)
+
+
+

@@ -1,0 +1,191 @@
+"""Shared fixtures. Every database test runs twice: on a SQLite file and on PostgreSQL."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+PG_ADMIN_URL = os.environ.get("WAVEFLOOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+ENGINES = ("sqlite", "postgres")
+
+
+def _pg_url(name: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A PostgreSQL database of this test session's own, dropped at the end."""
+    name = f"wf_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _pg_url(name)
+    from server.db import database
+    if database.obj is not None:
+        database.obj.close_all()
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def reset_pg(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    return request.param
+
+
+@pytest.fixture
+def db_url(engine, tmp_path, request):
+    """An empty database of the engine under test (no tables)."""
+    if engine == "sqlite":
+        return f"sqlite:///{tmp_path}/wavefloor.db"
+    url = request.getfixturevalue("pg_database")
+    from server.db import database
+    if database.obj is not None:
+        database.obj.close_all()
+    reset_pg(url)
+    return url
+
+
+@pytest.fixture
+def db(db_url):
+    """The shared database proxy pointed at a fresh database with every table."""
+    from server.db import database, init_database
+    from server.schema import create_all
+    init_database(db_url)
+    create_all()
+    yield database
+    database.obj.close_all()
+
+
+@pytest.fixture
+def app(db, db_url, tmp_path):
+    from server.app import create_app
+    app = create_app({"DATABASE_URL": db_url, "INSTANCE_DIR": str(tmp_path / "instance"),
+                      "SECRET_KEY": "test-secret"})
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def secret_hashes():
+    """Argon2 is slow on purpose; hash the test secrets once per session."""
+    from server.services import auth
+    return auth.hash_secret("secret-pass"), auth.hash_secret("2468")
+
+
+@pytest.fixture
+def people(db, secret_hashes):
+    """A user per role with known secrets: password 'secret-pass', PIN '2468'."""
+    from server.models import User
+    from server.services import auth
+    users = {}
+    for role in ("admin", "supervisor", "office", "picker", "packer", "receiver"):
+        user = auth.add_user(f"u-{role}", f"User {role}", [role], phone="13800138000")
+        User.update(password_hash=secret_hashes[0], pin_hash=secret_hashes[1]).where(User.id == user.id).execute()
+        users[role] = User.get_by_id(user.id)
+    return users
+
+
+@pytest.fixture
+def token_for(client, people):
+    """``token_for(role)`` logs that role's user in through the API and returns its bearer token."""
+    cache = {}
+
+    def login(role: str, device: str | None = None) -> str:
+        if (role, device) not in cache:
+            if device:
+                body = {"user": f"u-{role}", "pin": "2468", "device": device}
+                response = client.post("/api/v1/auth/pin", json=body)
+            else:
+                response = client.post("/api/v1/auth/login", json={"user": f"u-{role}", "password": "secret-pass"})
+            assert response.status_code == 200, response.get_json()
+            cache[(role, device)] = response.get_json()["token"]
+        return cache[(role, device)]
+    return login
+
+
+@pytest.fixture
+def small_warehouse(db):
+    """One warehouse, a few locations and two products with barcodes."""
+    from server.models import Barcode, Location, Product, Warehouse
+    wh = Warehouse.create(code="WH1", name="测试仓", aisles=2, aisle_length_m=10, aisle_width_m=3)
+    locs = {code: Location.create(warehouse=wh, code=code, kind=kind, aisle=a, y_m=y, pick_seq=i)
+            for i, (code, kind, a, y) in enumerate([("A-01", "pick", 0, 1.0), ("A-02", "pick", 1, 5.0),
+                                                    ("R-01", "reserve", None, None),
+                                                    ("QC-1", "qc", None, None), ("T-001", "tote", None, None)])}
+    tee = Product.create(sku="TS-01", name="纯棉T恤 白 M", weight_g=180, price_fen=5900)
+    mug = Product.create(sku="MG-01", name="马克杯", weight_g=380, price_fen=3900)
+    Barcode.create(code="6900000000014", product=tee)
+    Barcode.create(code="16900000000011", product=tee, multiplier=12, kind="case")
+    Barcode.create(code="6900000000021", product=mug)
+    return {"warehouse": wh, "locations": locs, "tee": tee, "mug": mug}
+
+
+# --- a real server process -------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """``wavefloor serve`` in a subprocess on a free port (gevent, real WebSockets)."""
+
+    def __init__(self, db_url: str, instance_dir: Path, extra_env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ, WAVEFLOOR_DATABASE_URL=db_url, WAVEFLOOR_INSTANCE_DIR=str(instance_dir),
+                        WAVEFLOOR_SECRET_KEY="test-secret", **(extra_env or {}))
+        self.log = instance_dir / f"server-{self.port}.log"
+        self.proc = None
+
+    def start(self):
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(self.port)],
+                                     cwd=ROOT, env=self.env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def live_server(db, db_url, tmp_path, people):
+    server = ServerProcess(db_url, tmp_path / "instance").start()
+    yield server
+    server.stop()
