@@ -3,7 +3,7 @@ envelope, and delivery of domain events after commit. It decides nothing itself.
 from __future__ import annotations
 
 from flask import request
-from flask_socketio import SocketIO, join_room
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from server import events
 from server.db import database

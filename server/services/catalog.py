@@ -100,7 +100,7 @@ def import_products(path) -> ImportReport:
     try:
         rows = list(read_rows(path, PRODUCT_COLUMNS, required=("sku", "name")))
     except ValueError as exc:
-        report.problems.append(Problem(name, None, None, str(exc)))
+        report.problems.append(Problem(name, 1, None, str(exc)))
         return report
     seen_barcodes: dict[str, tuple[int, str]] = {}
     for line, row in rows:

@@ -60,7 +60,7 @@ def read_rows(path, aliases: dict[str, tuple[str, ...]], required: tuple[str, ..
     try:
         header = next(reader)
     except StopIteration:
-        raise ValueError(f"{path.name}: the file is empty") from None
+        raise ValueError("the file is empty") from None
     wanted = {name.strip().lower(): fld for fld, names in aliases.items() for name in (fld, *names)}
     columns: dict[int, str] = {}
     for index, name in enumerate(header):
@@ -69,7 +69,7 @@ def read_rows(path, aliases: dict[str, tuple[str, ...]], required: tuple[str, ..
             columns[index] = fld
     missing = [f for f in required if f not in columns.values()]
     if missing:
-        raise ValueError(f"{path.name}:1: missing column(s) {', '.join(missing)}; "
+        raise ValueError(f"missing column(s) {', '.join(missing)}; "
                          f"the header has {', '.join(h.strip() for h in header)}")
     last_line = reader.line_num
     for cells in reader:

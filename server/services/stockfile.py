@@ -28,7 +28,7 @@ def import_stock(path, actor: inventory.Actor | None = None) -> ImportReport:
     try:
         rows = list(read_rows(path, STOCK_COLUMNS, required=("sku", "location", "qty")))
     except ValueError as exc:
-        report.problems.append(Problem(path.name, None, None, str(exc)))
+        report.problems.append(Problem(path.name, 1, None, str(exc)))
         return report
     actor = actor or inventory.system_actor()
     seen: dict[tuple, int] = {}

@@ -1,0 +1,121 @@
+"""Socket.IO namespace /floor against a real server process (gevent, WebSockets)."""
+import threading
+import uuid
+
+import pytest
+import requests
+import socketio
+
+from server.services import inventory
+
+
+def pin_login(server, user, device):
+    response = requests.post(f"{server.url}/api/v1/auth/pin", json={"user": user, "pin": "2468", "device": device},
+                             timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+class Device:
+    """A python-socketio client that records every event it is sent."""
+
+    def __init__(self, server, token):
+        self.events = []
+        self.arrived = threading.Condition()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("*", self._record, namespace="/floor")
+        self.sio.connect(server.url, namespaces=["/floor"], auth={"token": token}, transports=["websocket"],
+                         wait_timeout=10)
+
+    def _record(self, event, data):
+        with self.arrived:
+            self.events.append((event, data))
+            self.arrived.notify_all()
+
+    def wait_for(self, name, timeout=5.0):
+        with self.arrived:
+            self.arrived.wait_for(lambda: any(e == name for e, _ in self.events), timeout)
+        found = [d for e, d in self.events if e == name]
+        assert found, f"no {name} event; got {[e for e, _ in self.events]}"
+        return found[-1]
+
+    def cmd(self, **command):
+        command.setdefault("key", uuid.uuid4().hex)
+        return self.sio.call("cmd", command, namespace="/floor", timeout=10)
+
+    def close(self):
+        self.sio.disconnect()
+
+
+@pytest.fixture
+def stocked(small_warehouse, people):
+    inventory.receive(small_warehouse["tee"], small_warehouse["locations"]["A-01"], 10,
+                      actor=inventory.Actor(people["receiver"].id))
+    return small_warehouse
+
+
+def test_a_bad_token_is_refused(live_server):
+    sio = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        sio.connect(live_server.url, namespaces=["/floor"], auth={"token": "nope"}, transports=["websocket"],
+                    wait_timeout=5)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        sio.connect(live_server.url, namespaces=["/floor"], transports=["websocket"], wait_timeout=5)
+
+
+def test_snapshot_on_connect_and_lookup(live_server, stocked):
+    device = Device(live_server, pin_login(live_server, "u-picker", "HH-01"))
+    try:
+        snapshot = device.wait_for("snapshot")
+        assert snapshot["user"]["code"] == "u-picker" and snapshot["device"] == "HH-01"
+        assert snapshot["roles"] == ["picker"] and snapshot["version"] > 0
+        result = device.cmd(scenario="stock", action="lookup", code="6900000000014")
+        assert result["ok"] and result["next_state"] == "stock"
+        assert result["data"]["stock"]["sku"] == "TS-01"
+        assert [(q["location"], q["qty"]) for q in result["data"]["stock"]["quants"]] == [("A-01", 10)]
+        unknown = device.cmd(scenario="stock", action="lookup", code="no-such-code")
+        assert unknown["ok"] is False and unknown["message"]["code"] == "unknown_barcode"
+        assert unknown["message"]["text"]  # translated sentence for the device screen
+    finally:
+        device.close()
+
+
+def test_a_replayed_key_changes_nothing_and_events_follow_commit(live_server, stocked):
+    receiver = Device(live_server, pin_login(live_server, "u-receiver", "HH-02"))
+    wall = Device(live_server, pin_login(live_server, "u-supervisor", "WALL-1"))
+    try:
+        wall.wait_for("snapshot")
+        command = {"key": "move-" + uuid.uuid4().hex, "scenario": "stock", "action": "move",
+                   "sku": "TS-01", "from": "A-01", "to": "A-02", "qty": 3}
+        first = receiver.cmd(**command)
+        again = receiver.cmd(**command)
+        assert first["ok"] and first == again
+        event = wall.wait_for("stock.changed")
+        assert event["sku"] == "TS-01" and event["locations"] == ["A-01", "A-02"]
+        refused = receiver.cmd(scenario="stock", action="move", sku="TS-01", **{"from": "A-01", "to": "A-02"}, qty=99)
+        assert refused["ok"] is False and refused["message"]["code"] == "insufficient_stock"
+        assert len([e for e, _ in wall.events if e == "stock.changed"]) == 1  # the refused move said nothing
+    finally:
+        receiver.close()
+        wall.close()
+    from server.models import Quant, StockMove
+    assert [q.qty for q in Quant.select().order_by(Quant.location)] == [7, 3]
+    assert StockMove.select().where(StockMove.reason == "move").count() == 1
+    move = StockMove.get(StockMove.reason == "move")
+    assert move.user.code == "u-receiver" and move.device.code == "HH-02"
+
+
+def test_roles_and_malformed_commands(live_server, stocked):
+    picker = Device(live_server, pin_login(live_server, "u-picker", "HH-03"))
+    try:
+        forbidden = picker.cmd(scenario="stock", action="move", sku="TS-01", qty=1, **{"from": "A-01", "to": "A-02"})
+        assert forbidden["ok"] is False and forbidden["message"]["code"] == "forbidden"
+        for bad in ({"scenario": "stock"}, {"key": "x", "scenario": "stock", "action": "lookup"},
+                    {"key": uuid.uuid4().hex, "scenario": "nope", "action": "x"}):
+            result = picker.sio.call("cmd", bad, namespace="/floor", timeout=10)
+            assert result["ok"] is False and result["message"]["code"] in ("bad_command", "unknown_scenario")
+        assert picker.sio.call("cmd", "not a dict", namespace="/floor", timeout=10)["message"]["code"] == "bad_command"
+        assert picker.cmd(scenario="stock", action="dance")["message"]["code"] == "unknown_action"
+        assert picker.cmd(scenario="stock", action="lookup", code="A-01")["ok"]  # still connected and served
+    finally:
+        picker.close()
