@@ -96,11 +96,9 @@ def apply_layout(spec: LayoutSpec, report: ImportReport | None = None, name: str
 
 def layout_of(warehouse: Warehouse) -> LayoutSpec:
     """The picking-area layout of a warehouse, built from its located locations."""
+    zones = dict(Zone.select(Zone.id, Zone.code).where(Zone.warehouse == warehouse).tuples())
     locations = {}
-    query = (Location.select(Location, Zone.code).join(Zone, on=(Location.zone == Zone.id), join_type="LEFT OUTER")
-             .where((Location.warehouse == warehouse) & Location.aisle.is_null(False)))
-    for loc in query:
-        locations[loc.code] = LocationSpec(loc.code, loc.aisle, loc.y_m, loc.level,
-                                           loc.zone.code if loc.zone_id else None, loc.kind)
+    for loc in Location.select().where((Location.warehouse == warehouse) & Location.aisle.is_null(False)):
+        locations[loc.code] = LocationSpec(loc.code, loc.aisle, loc.y_m, loc.level, zones.get(loc.zone_id), loc.kind)
     return LayoutSpec(warehouse.aisles, warehouse.aisle_length_m, warehouse.aisle_width_m, warehouse.blocks,
                       warehouse.depot_aisle, warehouse.depot_y_m, locations, warehouse.code)
