@@ -117,6 +117,56 @@ def import_stock(file, as_json):
     _report(stockfile.import_stock(file), as_json)
 
 
+@import_.command("orders")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--channel", required=True, type=click.Choice(["tmall", "top", "jd", "douyin", "csv"]),
+              help="tmall: order report + item report CSV; top/jd/douyin: API JSON; csv: mapped CSV.")
+@click.option("--shop", default=None, help="Shop code (default: the shop named in the file).")
+@click.option("--mapping", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Column mapping (YAML) for --channel csv.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def import_orders(files, channel, shop, mapping, as_json):
+    """Orders from a channel: reviewed, routed and reserved as they come in."""
+    settings = _db()
+    from server.services import order_import
+    options = {"mapping": mapping} if mapping else {}
+    report = order_import.import_files(channel, list(files), shop, ship_by_hours=settings["SHIP_BY_HOURS"],
+                                       **options)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        summary = {k: v for k, v in report.as_dict().items() if k != "problems"}
+        click.echo(", ".join(f"{k} {v}" for k, v in summary.items()) + f", problems {len(report.problems)}")
+        for problem in report.problems:
+            click.echo(f"  {problem}", err=True)
+    if report.problems:
+        sys.exit(2)
+
+
+@cli.group()
+def orders():
+    """Orders: export, allocation."""
+
+
+@orders.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json")
+@click.option("--status", default=None, help="Only orders in this state (new, held, allocated, ...).")
+@click.option("--shop", default=None)
+def orders_export(fmt, status, shop):
+    """Print every order with its lines, amounts in fen, hold reasons and province."""
+    _db()
+    from server.services import order_export
+    click.echo(json.dumps(order_export.export(status, shop), ensure_ascii=False, indent=1))
+
+
+@orders.command("allocate")
+def orders_allocate():
+    """Try every backordered order again (after stock arrived by other means)."""
+    _db()
+    from server.services import allocation
+    click.echo(f"allocated {allocation.retry_backorders(limit=100000)} backordered order(s)")
+
+
 @cli.group()
 def stock():
     """Stock tools."""
@@ -209,6 +259,24 @@ def rules_check(directory):
     if problems:
         sys.exit(1)
     click.echo("rules: no problems")
+
+
+@rules.command("explain")
+@click.argument("order")
+@click.option("--json", "as_json", is_flag=True)
+def rules_explain(order, as_json):
+    """Which rule fired for ORDER (its external id or internal number), and why."""
+    _db()
+    from rules import explain_report
+    from server.models import Order
+    from server.services.review import context
+    from server.services.rulebook import book
+    found = Order.get_or_none(Order.external_id == order)
+    if found is None and order.isdigit():
+        found = Order.get_or_none(Order.id == int(order))
+    if found is None:
+        raise click.ClickException(f"no order {order}")
+    click.echo(explain_report(context(found), book(), fmt="json" if as_json else "text"))
 
 
 def _register_tools() -> None:

@@ -36,6 +36,9 @@ SETTINGS = (
     Setting("LOGIN_WINDOW_S", 300, "Window in seconds for counting failed logins."),
     Setting("LOGIN_LOCK_S", 300, "How long a user or device stays locked after too many failures."),
     Setting("PASSWORD_MIN_LENGTH", 8, "Minimum length of a web password."),
+    Setting("RULES_DIR", "", "Folder of the site's rule files (review, routing, carriers, waves); empty means "
+            "the shipped defaults. Files are reloaded when they change."),
+    Setting("SHIP_BY_HOURS", 48, "Promised ship-by time after payment when the channel gives none."),
     Setting("COMMAND_KEY_TTL_H", 72, "How long stored command results (idempotency keys) are kept."),
 )
 

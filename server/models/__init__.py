@@ -2,6 +2,7 @@
 from server.models.catalog import Barcode, Product
 from server.models.commands import CommandResult
 from server.models.layout import Location, Warehouse, Zone
+from server.models.orders import Allocation, Order, OrderEvent, OrderLine, Shop
 from server.models.people import ApiToken, AuditLog, Device, LoginAttempt, Role, User, UserRole
 from server.models.stock import Quant, StockMove
 
@@ -11,6 +12,7 @@ ALL_MODELS = [
     Warehouse, Zone, Location,
     Quant, StockMove,
     CommandResult,
+    Shop, Order, OrderLine, Allocation, OrderEvent,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

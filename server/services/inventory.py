@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from peewee import EXCLUDED, JOIN, fn
 
+from server import events
 from server.db import write_transaction
 from server.models import AuditLog, Location, Product, Quant, StockMove, User
 from server.models.stock import STOCK_STATES
@@ -76,6 +77,13 @@ def receive(product, location, qty: int, *, actor: Actor, state="available", lot
     with write_transaction():
         _add(_id(product), _id(location), lot, state, qty)
         _ledger(actor, _id(product), lot, qty, reason, ref, dst=_id(location), dst_state=state)
+        if state == "available":
+            _arrived(product)
+
+
+def _arrived(product) -> None:
+    """Free units appeared: orders waiting for this SKU may now be filled (after commit)."""
+    events.publish("stock.arrived", {"products": [_id(product)]}, rooms=())
 
 
 def move(product, src, dst, qty: int, *, actor: Actor, state="available", to_state=None, lot="",
@@ -100,6 +108,8 @@ def change_state(product, location, qty: int, from_state: str, to_state: str, *,
     with write_transaction():
         move(product, location, location, qty, actor=actor, state=from_state, to_state=to_state,
              lot=lot, reason=reason, ref=ref)
+        if to_state == "available":
+            _arrived(product)
         _audit(actor, "stock.state", product, location,
                f"{qty} {from_state}->{to_state} ({reason}) {ref}".strip())
 
@@ -116,6 +126,8 @@ def adjust(product, location, delta: int, *, actor: Actor, reason: str, state="a
         if delta > 0:
             _add(_id(product), _id(location), lot, state, delta)
             _ledger(actor, _id(product), lot, delta, reason, ref, dst=_id(location), dst_state=state)
+            if state == "available":
+                _arrived(product)
         else:
             _take(_id(product), _id(location), lot, state, -delta)
             _ledger(actor, _id(product), lot, -delta, reason, ref, src=_id(location), src_state=state)
@@ -160,6 +172,8 @@ def release(product, location, qty: int, *, actor: Actor, state="available", lot
             raise InsufficientStock("cannot release more than is reserved", qty=qty)
         _ledger(actor, _id(product), lot, 0, "release", ref, reserved=-qty,
                 src=_id(location), src_state=state, dst=_id(location), dst_state=state)
+        if state == "available":
+            _arrived(product)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,183 @@
+"""Orders in from the channels (订单导入): parsed orders become Order rows, one transaction per
+order. New orders go through review and routing; a re-import of the same data changes
+nothing; a newer state from the channel updates the order (a closed trade cancels it, a
+refunded line shortens it and gives its stock back)."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from server.db import write_transaction
+from server.models import Order, OrderLine, Product
+from server.models.base import utcnow
+from server.services import allocation, inventory, orders  # noqa: F401  (allocation subscribes to stock events)
+from server.services import review
+from server.services.review import review_and_route
+
+IMPORTABLE = {"paid", "forbid_consign", "waiting_payment"}
+
+
+@dataclass
+class OrderImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    cancelled: int = 0
+    held: int = 0
+    allocated: int = 0
+    backorder: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def fingerprint(parsed) -> str:
+    data = dataclasses.asdict(parsed)
+    data.pop("source", None)
+    data.pop("source_line", None)
+    for line in data["lines"]:
+        line.pop("source_line", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+
+
+def _ship_by(parsed, hours: int) -> dt.datetime | None:
+    if parsed.presale and parsed.presale_ship_by:
+        return parsed.presale_ship_by.replace(tzinfo=None)
+    base = parsed.paid_at or parsed.created_at
+    return (base.replace(tzinfo=None) + dt.timedelta(hours=hours)) if base else None
+
+
+def _naive(value):
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value and value.tzinfo else value
+
+
+def _header(parsed, hours: int) -> dict:
+    return {
+        "channel_status": parsed.status, "buyer_nick": parsed.buyer_nick[:100],
+        "buyer_message": parsed.buyer_message, "seller_memo": parsed.seller_memo,
+        "seller_flag": parsed.seller_flag, "receiver_name": parsed.receiver_name[:100],
+        "receiver_phone": parsed.receiver_phone[:64], "receiver_province": parsed.receiver_province[:32],
+        "receiver_city": parsed.receiver_city[:64], "receiver_district": parsed.receiver_district[:64],
+        "receiver_address": parsed.receiver_address[:300], "receiver_zip": parsed.receiver_zip[:16],
+        "goods_fen": parsed.goods_fen, "freight_fen": parsed.freight_fen, "discount_fen": parsed.discount_fen,
+        "coupon_fen": parsed.coupon_fen, "paid_fen": parsed.paid_fen, "ordered_at": _naive(parsed.created_at),
+        "paid_at": _naive(parsed.paid_at), "presale": parsed.presale,
+        "presale_final_paid": parsed.presale_final_paid, "presale_ship_by": _naive(parsed.presale_ship_by),
+        "ship_by": _naive(_ship_by(parsed, hours)),
+        "source": (f"{parsed.source}:{parsed.source_line}" if parsed.source_line else parsed.source)[:200],
+    }
+
+
+def import_parsed(result, *, actor: inventory.Actor | None = None, ship_by_hours: int = 48) -> OrderImportReport:
+    """Store every parsed order; each order is its own transaction."""
+    actor = actor or inventory.system_actor()
+    report = OrderImportReport(problems=[str(p) for p in result.problems])
+    skus = dict(Product.select(Product.sku, Product.id).tuples())
+    for parsed in result.orders:
+        try:
+            with write_transaction():
+                outcome = _import_one(parsed, skus, actor, ship_by_hours)
+        except Exception as exc:  # one bad order must not stop the others; it is reported
+            report.problems.append(f"{parsed.source}:{parsed.source_line or ''}: order {parsed.external_id}: "
+                                   f"{type(exc).__name__}: {exc}")
+            continue
+        for name in outcome:
+            setattr(report, name, getattr(report, name) + 1)
+    return report
+
+
+def _import_one(parsed, skus: dict, actor, hours: int) -> list[str]:
+    fp = fingerprint(parsed)
+    order = orders.by_external(parsed.channel, parsed.shop, parsed.external_id)
+    if order is not None and order.fingerprint == fp:
+        return ["unchanged"]
+    if order is None:
+        return ["created"] + _create(parsed, skus, fp, actor, hours)
+    return ["updated"] + _update(order, parsed, skus, fp, actor, hours)
+
+
+def _create(parsed, skus, fp, actor, hours) -> list[str]:
+    initial = "shipped" if parsed.status in ("shipped", "finished") else "new"
+    order = Order.create(channel=parsed.channel, shop=parsed.shop, external_id=parsed.external_id, fingerprint=fp,
+                         status=initial, **_header(parsed, hours))
+    OrderLine.insert_many([
+        {"order": order.id, "external_line_id": line.external_line_id, "sku_code": line.sku_code[:64],
+         "product": skus.get(line.sku_code), "title": line.title[:200], "qty": line.qty,
+         "price_fen": line.price_fen, "paid_fen": line.paid_fen, "refund_status": line.refund_status}
+        for line in parsed.lines]).execute()
+    orders.record(order, "imported", order.source, actor)
+    return _advance(order, parsed, actor)
+
+
+def _advance(order: Order, parsed, actor) -> list[str]:
+    """Take a new or updated order as far as it can go now."""
+    if parsed.status == "closed" or _all_refunded(order):
+        if order.status not in ("cancelled", "shipped"):
+            orders.cancel(order, actor, f"channel: {parsed.channel_status}")
+            return ["cancelled"]
+        return []
+    if order.status == "new" and parsed.status in ("paid", "forbid_consign"):
+        orders.transition(order, "reviewing", actor, "paid")
+        review_and_route(order, actor)
+        status = Order.get_by_id(order.id).status
+        return [status] if status in ("held", "allocated", "backorder") else []
+    return []
+
+
+def _all_refunded(order: Order) -> bool:
+    lines = list(OrderLine.select().where(OrderLine.order == order.id))
+    return bool(lines) and all(line.refund_status == "refunded" for line in lines)
+
+
+def _update(order: Order, parsed, skus, fp, actor, hours) -> list[str]:
+    if order.status == "shipped":
+        orders.record(order, "channel_change_ignored", f"{parsed.channel_status} after shipping", actor)
+        Order.update(fingerprint=fp).where(Order.id == order.id).execute()
+        return []
+    Order.update(fingerprint=fp, updated_at=utcnow(), **_header(parsed, hours)).where(Order.id == order.id).execute()
+    existing = {line.external_line_id: line for line in OrderLine.select().where(OrderLine.order == order.id)}
+    refunded = []
+    for line in parsed.lines:
+        current = existing.get(line.external_line_id)
+        if current is None:
+            OrderLine.create(order=order.id, external_line_id=line.external_line_id, sku_code=line.sku_code[:64],
+                             product=skus.get(line.sku_code), title=line.title[:200], qty=line.qty,
+                             price_fen=line.price_fen, paid_fen=line.paid_fen, refund_status=line.refund_status)
+            continue
+        if current.refund_status != line.refund_status:
+            OrderLine.update(refund_status=line.refund_status).where(OrderLine.id == current.id).execute()
+            if line.refund_status == "refunded":
+                refunded.append(current)
+    order = Order.get_by_id(order.id)
+    orders.record(order, "channel_update", parsed.channel_status, actor)
+    if refunded and order.status in ("allocated", "backorder", "approved", "held"):
+        orders.release_allocations(order, actor, refunded)
+        orders.record(order, "lines_refunded", ", ".join(l.external_line_id for l in refunded), actor)
+    outcome = _advance(order, parsed, actor)
+    if outcome:
+        return outcome
+    pending = any(l.refund_status == "pending" for l in parsed.lines)
+    if order.status in ("approved", "allocated", "backorder") and (pending or refunded):
+        orders.release_allocations(order, actor)
+        review.hold(order, actor, "channel change")
+        order = Order.get_by_id(order.id)
+    if order.status == "held" and not pending:
+        orders.transition(order, "reviewing", actor, "channel change")
+        review_and_route(order, actor)
+    status = Order.get_by_id(order.id).status
+    return [status] if status in ("held", "allocated", "backorder") else []
+
+
+def import_files(channel: str, paths, shop: str | None = None, *, actor=None, ship_by_hours: int = 48,
+                 **options) -> OrderImportReport:
+    from server.channels import get_adapter
+    adapter = get_adapter(ADAPTERS.get(channel, channel), **options)
+    result = adapter.parse([str(p) for p in paths] if len(paths) != 1 else str(paths[0]), shop=shop)
+    return import_parsed(result, actor=actor, ship_by_hours=ship_by_hours)
+
+
+ADAPTERS = {"tmall": "tmall_csv", "top": "top_json", "jd": "jd_json", "douyin": "douyin_json", "csv": "mapped_csv"}

@@ -1,0 +1,148 @@
+"""Orders in: the Tmall sample lands exactly as expected; review, routing and reservation;
+channel updates (closed trades, refunds) release stock; nothing is ever oversold."""
+import json
+
+import pytest
+
+from server.channels.base import ParsedLine, ParsedOrder, ParseResult
+from server.models import Allocation, Location, Order, OrderLine, Product, Quant, Warehouse
+from server.services import catalog, inventory, order_export, order_import, orders
+from tests.conftest import SHARED
+
+TMALL = SHARED / "samples" / "tmall"
+
+
+@pytest.fixture
+def two_warehouses(db):
+    """WH-HZ and WH-SZ (the codes the default routing rules name), a pick face each."""
+    whs = {}
+    for code in ("WH-HZ", "WH-SZ"):
+        wh = Warehouse.create(code=code, name=code)
+        Location.create(warehouse=wh, code=f"{code}-A1", kind="pick", aisle=0, y_m=1.0, pick_seq=1)
+        Location.create(warehouse=wh, code=f"{code}-R1", kind="reserve")
+        whs[code] = wh
+    return whs
+
+
+def stock(sku, location_code, qty):
+    product = Product.get(Product.sku == sku)
+    inventory.receive(product, Location.get(Location.code == location_code), qty, actor=inventory.system_actor())
+
+
+def parsed(external_id, lines, status="paid", province="浙江省", **extra):
+    return ParsedOrder(channel="tmall", shop="s1", external_id=external_id, channel_status=status, status=status,
+                       buyer_nick="buyer", receiver_name="林娟", receiver_phone="13800000000",
+                       receiver_province=province, receiver_city="杭州市", receiver_district="西湖区",
+                       receiver_address="文三路1号", goods_fen=1000, paid_fen=1000,
+                       lines=[ParsedLine(f"{external_id}-{i}", sku, sku, qty, 500, 500 * qty, refund)
+                              for i, (sku, qty, refund) in enumerate(lines)], source="test", **extra)
+
+
+def test_tmall_sample_matches_expected_and_reimport_changes_nothing(db, two_warehouses):
+    assert TMALL.exists(), f"the shared samples are expected at {TMALL}"
+    catalog.import_products(TMALL / "products.csv")
+    report = order_import.import_files("tmall", [TMALL / "orders.csv", TMALL / "items.csv"])
+    expected = json.loads((TMALL / "expected.json").read_text(encoding="utf-8"))
+    assert report.problems == [] and report.created == len(expected["orders"])
+    exported = {o["external_id"]: o for o in order_export.export()}
+    assert set(exported) == set(expected["orders"])
+    for external_id, want in expected["orders"].items():
+        got = exported[external_id]
+        assert got["province"] == want["province"], external_id
+        assert (got["paid_fen"], got["freight_fen"], got["coupon_fen"]) == (want["paid_fen"], want["post_fen"],
+                                                                           want["coupon_fen"]), external_id
+        assert (got["status"] == "cancelled") == want["closed"] and got["presale"] == want["presale"]
+        assert got["units"] == want["units"]
+        assert [(l["external_line_id"], l["sku"], l["qty"], l["unknown_sku"], l["refund_status"] == "refunded")
+                for l in got["lines"]] == [(l["oid"], l["sku"], l["qty"], l["unknown_sku"], l["refunded"])
+                                           for l in want["lines"]], external_id
+    assert Order.get(Order.external_id == "3700000000010000000").receiver_name == "林娟"
+    counts = (Order.select().count(), OrderLine.select().count())
+    again = order_import.import_files("tmall", [TMALL / "orders.csv", TMALL / "items.csv"])
+    assert (again.created, again.updated, again.unchanged) == (0, 0, len(expected["orders"]))
+    assert (Order.select().count(), OrderLine.select().count()) == counts
+
+
+def test_review_holds_routes_by_province_and_reserves(db, two_warehouses, small_products):
+    stock("TS-01", "WH-HZ-A1", 5)
+    stock("TS-01", "WH-SZ-A1", 5)
+    result = ParseResult([
+        parsed("A1", [("TS-01", 2, "none")], province="广东省"),
+        parsed("A2", [("TS-01", 1, "none")], province="浙江省"),
+        parsed("A3", [("TS-01", 1, "none")], buyer_message="请发顺丰"),
+        parsed("A4", [("NOPE-9", 1, "none")]),
+        parsed("A5", [("TS-01", 1, "none")], status="waiting_payment"),
+    ])
+    report = order_import.import_parsed(result)
+    assert (report.created, report.allocated, report.held) == (5, 2, 2)
+    a1, a2 = Order.get(Order.external_id == "A1"), Order.get(Order.external_id == "A2")
+    assert (a1.status, a1.warehouse.code) == ("allocated", "WH-SZ")  # south China ships from Shenzhen
+    assert (a2.status, a2.warehouse.code) == ("allocated", "WH-HZ")
+    assert a1.carrier
+    assert Order.get(Order.external_id == "A3").hold_reasons == "buyer_message"
+    assert Order.get(Order.external_id == "A4").hold_reasons == "unknown_sku"
+    assert Order.get(Order.external_id == "A5").status == "new"
+    assert sum(a.qty for a in Allocation.select()) == 3
+    assert inventory.audit() == []
+
+    approved = orders.approve(Order.get(Order.external_id == "A3").id, inventory.system_actor())
+    assert approved.status == "allocated"
+    history = [e["action"] for e in orders.history(approved)]
+    assert history == ["imported", "reviewing", "held", "approved", "allocated"]
+
+
+def test_backorder_then_stock_arrives(db, two_warehouses, small_products):
+    stock("TS-01", "WH-HZ-A1", 1)
+    order_import.import_parsed(ParseResult([parsed("B1", [("TS-01", 3, "none")])]))
+    order = Order.get(Order.external_id == "B1")
+    assert order.status == "backorder" and "TS-01 -2" in orders.history(order)[-1]["detail"]
+    stock("TS-01", "WH-HZ-R1", 2)  # a receipt: the waiting order is reserved after commit
+    order = Order.get(Order.external_id == "B1")
+    assert order.status == "allocated" and OrderLine.get(OrderLine.order == order).reserved_qty == 3
+
+
+def test_split_across_warehouses_when_none_fills_the_order(db, two_warehouses, small_products):
+    stock("TS-01", "WH-HZ-A1", 2)
+    stock("MG-01", "WH-SZ-A1", 2)
+    order_import.import_parsed(ParseResult([parsed("C1", [("TS-01", 2, "none"), ("MG-01", 1, "none")])]))
+    parent = Order.get(Order.external_id == "C1")
+    (child,) = list(Order.select().where(Order.split_from == parent.id))
+    assert {(parent.status, parent.warehouse.code), (child.status, child.warehouse.code)} == {
+        ("allocated", "WH-HZ"), ("allocated", "WH-SZ")}
+    assert sorted(l.sku_code for l in OrderLine.select()) == ["MG-01", "TS-01"]
+
+
+def test_channel_updates_cancel_refund_and_rereview(db, two_warehouses, small_products):
+    stock("TS-01", "WH-HZ-A1", 10)
+    stock("MG-01", "WH-HZ-A1", 10)
+    order_import.import_parsed(ParseResult([parsed("D1", [("TS-01", 2, "none"), ("MG-01", 1, "none")]),
+                                            parsed("D2", [("TS-01", 3, "none")])]))
+    assert sum(q.reserved for q in Quant.select()) == 6
+    # D1: one line refunded; D2: the trade was closed
+    report = order_import.import_parsed(ParseResult([
+        parsed("D1", [("TS-01", 2, "none"), ("MG-01", 1, "refunded")]),
+        parsed("D2", [("TS-01", 3, "none")], status="closed")]))
+    assert (report.updated, report.cancelled) == (2, 1)
+    d1, d2 = Order.get(Order.external_id == "D1"), Order.get(Order.external_id == "D2")
+    assert d1.status == "allocated" and d2.status == "cancelled"
+    assert sum(q.reserved for q in Quant.select()) == 2
+    # a refund request on a reserved order sends it back to review and frees its stock
+    order_import.import_parsed(ParseResult([parsed("D1", [("TS-01", 2, "pending"), ("MG-01", 1, "refunded")])]))
+    d1 = Order.get_by_id(d1.id)
+    assert d1.status == "held" and "refund_pending" in d1.hold_reasons
+    assert sum(q.reserved for q in Quant.select()) == 0
+    assert inventory.audit() == []
+
+
+def test_a_bad_order_is_reported_and_the_rest_go_in(db, two_warehouses, small_products):
+    bad = parsed("E2", [("TS-01", 1, "none")])
+    bad.lines.append(ParsedLine("E2-0", "TS-01", "dup", 1, 1, 1, "none"))  # duplicate line id
+    report = order_import.import_parsed(ParseResult([parsed("E1", [("TS-01", 1, "none")]), bad]))
+    assert report.created == 1 and len(report.problems) == 1 and "E2" in report.problems[0]
+    assert not Order.select().where(Order.external_id == "E2").exists()
+
+
+@pytest.fixture
+def small_products(db):
+    for sku in ("TS-01", "MG-01"):
+        Product.create(sku=sku, name=sku, weight_g=100)
