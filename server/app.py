@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> APIFlask:
     if spec_view is not None:
         guard.public(spec_view)
 
+    import server.services.allocation  # noqa: F401  (retries backorders when stock arrives)
     import server.services.lookup  # noqa: F401  (registers the stock scenario)
     from server.realtime import init_realtime
     init_realtime(app, settings)

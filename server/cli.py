@@ -186,6 +186,47 @@ def stock_audit():
     click.echo("stock audit: every quant equals the ledger")
 
 
+@stock.command("sync")
+@click.option("--shop", "shop_code", required=True, help="Shop code.")
+@click.option("--out", default=None, type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+def stock_sync(shop_code, out):
+    """Write the shop's stock upload file: available minus reserved minus the safety buffer, times its share."""
+    _db()
+    from server.services import channel_stock
+    from server.services.errors import DomainError
+    try:
+        text = channel_stock.upload_csv(shop_code)
+    except DomainError as exc:
+        raise click.ClickException(exc.text) from None
+    if out:
+        with open(out, "w", encoding="utf-8-sig", newline="") as fh:
+            fh.write(text)
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.group()
+def shop():
+    """Shops on the sales channels."""
+
+
+@shop.command("set")
+@click.argument("code")
+@click.option("--channel", required=True, type=click.Choice(["tmall", "top", "jd", "douyin", "csv"]))
+@click.option("--name", default="")
+@click.option("--ratio", "stock_ratio_pct", default=100, type=click.IntRange(0, 100),
+              help="Percent of available stock offered to this shop.")
+@click.option("--buffer", "safety_buffer", default=0, type=click.IntRange(0), help="Units held back per SKU.")
+@click.option("--webhook-secret", default="", help="Secret that signs pushed orders.")
+def shop_set(code, **values):
+    """Create or update a shop."""
+    _db()
+    from server.services import channel_stock, inventory
+    found = channel_stock.save_shop(code, values, inventory.system_actor())
+    click.echo(json.dumps(channel_stock.shop_view(found), ensure_ascii=False))
+
+
 @cli.group()
 def user():
     """Users and their roles."""

@@ -30,12 +30,13 @@ def stock(sku, location_code, qty):
 
 
 def parsed(external_id, lines, status="paid", province="浙江省", **extra):
+    header = dict(buyer_nick="buyer", receiver_name="林娟", receiver_phone="13800000000", receiver_city="杭州市",
+                  receiver_district="西湖区", receiver_address="文三路1号", goods_fen=1000, paid_fen=1000)
+    header.update(extra)
     return ParsedOrder(channel="tmall", shop="s1", external_id=external_id, channel_status=status, status=status,
-                       buyer_nick="buyer", receiver_name="林娟", receiver_phone="13800000000",
-                       receiver_province=province, receiver_city="杭州市", receiver_district="西湖区",
-                       receiver_address="文三路1号", goods_fen=1000, paid_fen=1000,
+                       receiver_province=province, source="test", **header,
                        lines=[ParsedLine(f"{external_id}-{i}", sku, sku, qty, 500, 500 * qty, refund)
-                              for i, (sku, qty, refund) in enumerate(lines)], source="test", **extra)
+                              for i, (sku, qty, refund) in enumerate(lines)])
 
 
 def test_tmall_sample_matches_expected_and_reimport_changes_nothing(db, two_warehouses):

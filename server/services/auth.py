@@ -43,6 +43,9 @@ PERMISSIONS: dict[str, set[str]] = {
     "tokens.write": {"admin"},
     "pii.read": {"admin", "supervisor", "office"},  # buyer phone and address unmasked
     "audit.read": {"admin", "supervisor"},
+    "orders.read": {"admin", "supervisor", "office"},
+    "orders.write": {"admin", "supervisor", "office"},
+    "shops.manage": {"admin", "office"},
     "floor.connect": _ALL,
     "floor.picking": {"picker", "supervisor", "admin"},
     "floor.packing": {"packer", "supervisor", "admin"},

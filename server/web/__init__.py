@@ -1,7 +1,9 @@
 """Server-rendered pages: login, stock lookup. zh-CN and English (Flask-Babel)."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -46,7 +48,28 @@ def init_web(app) -> None:
 
     @app.context_processor
     def inject():
-        return {"principal": current_principal(), "lang": select_locale()}
+        return {"principal": current_principal(), "lang": select_locale(), "state_names": state_names(),
+                "hold_names": hold_names()}
+
+    zone = ZoneInfo(app.config["WF"]["TIMEZONE"])
+
+    @app.template_filter("localtime")
+    def localtime(value):
+        """UTC from the database, shown in the warehouse's time zone."""
+        return value.replace(tzinfo=dt.timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def state_names() -> dict:
+    return {"new": _("New"), "reviewing": _("Reviewing"), "held": _("Held"), "approved": _("Approved"),
+            "allocated": _("Allocated"), "backorder": _("Backorder"), "waved": _("In a wave"),
+            "picking": _("Picking"), "picked": _("Picked"), "packed": _("Packed"), "shipped": _("Shipped"),
+            "cancelled": _("Cancelled")}
+
+
+def hold_names() -> dict:
+    from server.services.rulebook import book
+    english = select_locale() == "en"
+    return {rule.code: (rule.name_en if english else rule.name_zh) for rule in book().review.rules}
 
 
 @web.get("/")
@@ -109,3 +132,5 @@ def stock():
 
 
 
+
+from server.web import orders as _orders  # noqa: E402,F401  (office pages register on the blueprint)
