@@ -5,6 +5,7 @@ from server.models.layout import Location, Warehouse, Zone
 from server.models.orders import Allocation, Order, OrderEvent, OrderLine, Shop
 from server.models.people import ApiToken, AuditLog, Device, LoginAttempt, Role, User, UserRole
 from server.models.stock import Quant, StockMove
+from server.models.waves import PickLine, PickTask, Wave, WaveOrder
 
 ALL_MODELS = [
     Role, User, UserRole, Device, ApiToken, LoginAttempt, AuditLog,
@@ -13,6 +14,7 @@ ALL_MODELS = [
     Quant, StockMove,
     CommandResult,
     Shop, Order, OrderLine, Allocation, OrderEvent,
+    Wave, WaveOrder, PickTask, PickLine,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]
