@@ -132,6 +132,9 @@ def import_orders(files, channel, shop, mapping, as_json):
     options = {"mapping": mapping} if mapping else {}
     report = order_import.import_files(channel, list(files), shop, ship_by_hours=settings["SHIP_BY_HOURS"],
                                        **options)
+    if settings["AUTO_MERGE"]:
+        from server.services import inventory, merge
+        report.merged = merge.merge_all(inventory.system_actor())
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
@@ -157,6 +160,19 @@ def orders_export(fmt, status, shop):
     _db()
     from server.services import order_export
     click.echo(json.dumps(order_export.export(status, shop), ensure_ascii=False, indent=1))
+
+
+@orders.command("merge")
+@click.option("--dry-run", is_flag=True, help="Only list the groups that would be merged.")
+def orders_merge(dry_run):
+    """Merge orders of one buyer to one receiver that are not yet in a wave (合单)."""
+    _db()
+    from server.services import inventory, merge
+    groups = merge.candidates()
+    for group in groups:
+        click.echo(" + ".join(o.external_id for o in group))
+    if not dry_run:
+        click.echo(f"merged {merge.merge_all(inventory.system_actor())} order(s) into others")
 
 
 @orders.command("allocate")

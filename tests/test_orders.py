@@ -147,3 +147,40 @@ def test_a_bad_order_is_reported_and_the_rest_go_in(db, two_warehouses, small_pr
 def small_products(db):
     for sku in ("TS-01", "MG-01"):
         Product.create(sku=sku, name=sku, weight_g=100)
+
+
+def test_merge_orders_of_one_buyer_to_one_receiver(db, two_warehouses, small_products):
+    from server.services import merge
+    stock("TS-01", "WH-HZ-A1", 10)
+    order_import.import_parsed(ParseResult([parsed("M1", [("TS-01", 1, "none")], paid_fen=1000),
+                                            parsed("M2", [("TS-01", 2, "none")], paid_fen=2000),
+                                            parsed("M3", [("TS-01", 1, "none")], receiver_address="别处2号")]))
+    (group,) = merge.candidates()
+    assert [o.external_id for o in group] == ["M1", "M2"]
+    target = merge.merge([o.id for o in group], inventory.system_actor())
+    m2 = Order.get(Order.external_id == "M2")
+    assert (target.external_id, target.status, target.paid_fen) == ("M1", "allocated", 3000)
+    assert (m2.status, m2.merged_into_id) == ("cancelled", target.id)
+    assert sorted(l.qty for l in OrderLine.select().where(OrderLine.order == target)) == [1, 2]
+    assert sum(q.reserved for q in Quant.select()) == 4  # the reservations moved with the lines
+    assert merge.candidates() == []
+    with pytest.raises(Exception):
+        merge.merge([target.id, Order.get(Order.external_id == "M3").id], inventory.system_actor())
+    assert inventory.audit() == []
+
+
+def test_a_channel_change_to_a_merged_order_reaches_its_lines(db, two_warehouses, small_products):
+    from server.services import merge
+    stock("TS-01", "WH-HZ-A1", 10)
+    order_import.import_parsed(ParseResult([parsed("N1", [("TS-01", 1, "none")]),
+                                            parsed("N2", [("TS-01", 2, "none")])]))
+    target = merge.merge([o.id for o in Order.select().order_by(Order.id)], inventory.system_actor())
+    report = order_import.import_parsed(ParseResult([parsed("N2", [("TS-01", 2, "none")], status="closed")]))
+    assert report.updated == 1
+    target = Order.get_by_id(target.id)
+    assert target.status == "allocated"  # N1 still ships
+    assert [(l.external_line_id, l.refund_status, l.reserved_qty) for l in
+            OrderLine.select().where(OrderLine.order == target).order_by(OrderLine.id)] == [
+        ("N1-0", "none", 1), ("N2-0", "refunded", 0)]
+    assert sum(q.reserved for q in Quant.select()) == 1
+    assert inventory.audit() == []

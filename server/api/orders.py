@@ -6,7 +6,7 @@ from flask import Response, current_app, request
 from server.api import api
 from server.guard import current_principal, public, requires
 from server.models.orders import ORDER_STATES
-from server.services import channel_stock, order_views, orders, stockdesk, webhooks
+from server.services import channel_stock, merge, order_views, orders, stockdesk, webhooks
 from server.services.orders import EDITABLE
 
 
@@ -199,6 +199,37 @@ def edit_order(order_id, json_data):
 def prioritise_order(order_id, json_data):
     orders.set_priority(order_id, json_data["priority"], _actor())
     return order_views.order_detail(order_id, current_principal())
+
+
+class MergeIn(Schema):
+    orders = List(Integer(), required=True, validate=Length(2, 50))
+
+
+class CandidateGroup(Schema):
+    orders = List(Nested(OrderSummary))
+
+
+class Candidates(Schema):
+    groups = List(Nested(CandidateGroup))
+
+
+@api.get("/orders/merge-candidates")
+@requires("orders.read")
+@api.output(Candidates)
+@api.doc(summary="Orders of one buyer to one receiver that could ship as one parcel (合单)", security="BearerAuth")
+def merge_candidates():
+    return {"groups": [{"orders": order_views.summaries(group, current_principal())}
+                       for group in merge.candidates()]}
+
+
+@api.post("/orders/merge")
+@requires("orders.write")
+@api.input(MergeIn)
+@api.output(OrderDetail)
+@api.doc(summary="Merge orders into the oldest of them", security="BearerAuth")
+def merge_orders(json_data):
+    target = merge.merge(json_data["orders"], _actor())
+    return order_views.order_detail(target.id, current_principal())
 
 
 @api.put("/shops/<code>")

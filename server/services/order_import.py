@@ -29,6 +29,7 @@ class OrderImportReport:
     held: int = 0
     allocated: int = 0
     backorder: int = 0
+    merged: int = 0
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -139,6 +140,14 @@ def _update(order: Order, parsed, skus, fp, actor, hours) -> list[str]:
         Order.update(fingerprint=fp).where(Order.id == order.id).execute()
         return []
     Order.update(fingerprint=fp, updated_at=utcnow(), **_header(parsed, hours)).where(Order.id == order.id).execute()
+    if order.merged_into_id:
+        # its lines ship with the order it was merged into: changes apply there, line by line
+        order = Order.get_by_id(order.merged_into_id)
+        if parsed.status == "closed":
+            parsed = dataclasses.replace(parsed, status="paid", lines=[
+                dataclasses.replace(line, refund_status="refunded") for line in parsed.lines])
+        else:
+            parsed = dataclasses.replace(parsed, status="paid")
     existing = {line.external_line_id: line for line in OrderLine.select().where(OrderLine.order == order.id)}
     refunded = []
     for line in parsed.lines:

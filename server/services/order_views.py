@@ -39,6 +39,11 @@ def summary(order: Order, principal: Principal, warehouses: dict) -> dict:
             "created_at": order.created_at}
 
 
+def summaries(rows, principal: Principal) -> list[dict]:
+    warehouses = dict(Warehouse.select(Warehouse.id, Warehouse.code).tuples())
+    return [summary(o, principal, warehouses) for o in rows]
+
+
 def order_list(principal: Principal, limit=50, offset=0, **filters) -> dict:
     query = order_filter(**filters)
     warehouses = dict(Warehouse.select(Warehouse.id, Warehouse.code).tuples())
