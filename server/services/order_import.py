@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from server.db import write_transaction
 from server.models import Order, OrderLine, Product
 from server.models.base import utcnow
-from server.services import allocation, inventory, orders  # noqa: F401  (allocation subscribes to stock events)
+from server import events
+from server.services import allocation, inventory, order_batch, orders  # noqa: F401  (allocation subscribes to stock events)
 from server.services import review
 from server.services.review import review_and_route
 
@@ -73,22 +74,68 @@ def _header(parsed, hours: int) -> dict:
     }
 
 
+CHUNK = 200
+
+
 def import_parsed(result, *, actor: inventory.Actor | None = None, ship_by_hours: int = 48) -> OrderImportReport:
-    """Store every parsed order; each order is its own transaction."""
+    """Store every parsed order. New orders go a chunk at a time (order_batch); changed ones, and
+    any chunk whose stock moved under it, one order per transaction."""
     actor = actor or inventory.system_actor()
     report = OrderImportReport(problems=[str(p) for p in result.problems])
-    skus = dict(Product.select(Product.sku, Product.id).tuples())
-    for parsed in result.orders:
+    products = order_batch.product_info()
+    skus = {sku: info[0] for sku, info in products.items()}
+    for start in range(0, len(result.orders), CHUNK):
+        chunk = result.orders[start:start + CHUNK]
+        known = _fingerprints(chunk)
+        fresh, one_by_one, seen = [], [], set()
+        for parsed in chunk:
+            key = (parsed.channel, parsed.shop, parsed.external_id)
+            fp = fingerprint(parsed)
+            if key in known and known[key] == fp:
+                report.unchanged += 1
+            elif key in known or key in seen or _duplicate_lines(parsed):
+                one_by_one.append(parsed)
+            else:
+                seen.add(key)
+                fresh.append((parsed, fp, _header(parsed, ship_by_hours)))
         try:
-            with write_transaction():
-                outcome = _import_one(parsed, skus, actor, ship_by_hours)
-        except Exception as exc:  # one bad order must not stop the others; it is reported
-            report.problems.append(f"{parsed.source}:{parsed.source_line or ''}: order {parsed.external_id}: "
-                                   f"{type(exc).__name__}: {exc}")
-            continue
-        for name in outcome:
-            setattr(report, name, getattr(report, name) + 1)
+            plans, slow = order_batch.plan_chunk(fresh, products, actor)
+            order_batch.write_chunk(plans, products, actor)
+        except Exception:  # a guard failed or a row was refused: take the chunk order by order
+            plans, slow = [], [parsed for parsed, _, _ in fresh]
+        for plan in plans:
+            report.created += 1
+            if plan.status in ("cancelled", "held", "allocated", "backorder"):
+                setattr(report, plan.status, getattr(report, plan.status) + 1)
+        if plans:
+            events.publish("orders.imported", {"count": len(plans)}, rooms=["role:office", "role:supervisor"])
+        for parsed in slow + one_by_one:
+            _import_alone(parsed, skus, actor, ship_by_hours, report)
     return report
+
+
+def _fingerprints(chunk) -> dict:
+    ids = {p.external_id for p in chunk}
+    rows = Order.select(Order.channel, Order.shop, Order.external_id, Order.fingerprint).where(
+        Order.external_id.in_(list(ids))).tuples()
+    return {(c, s, e): fp for c, s, e, fp in rows}
+
+
+def _duplicate_lines(parsed) -> bool:
+    ids = [line.external_line_id for line in parsed.lines]
+    return len(ids) != len(set(ids))
+
+
+def _import_alone(parsed, skus, actor, hours, report) -> None:
+    try:
+        with write_transaction():
+            outcome = _import_one(parsed, skus, actor, hours)
+    except Exception as exc:  # one bad order must not stop the others; it is reported
+        report.problems.append(f"{parsed.source}:{parsed.source_line or ''}: order {parsed.external_id}: "
+                               f"{type(exc).__name__}: {exc}")
+        return
+    for name in outcome:
+        setattr(report, name, getattr(report, name) + 1)
 
 
 def _import_one(parsed, skus: dict, actor, hours: int) -> list[str]:

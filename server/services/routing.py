@@ -27,8 +27,10 @@ from server.layoutspec import LayoutSpec, load_layout
 
 METHODS = ("auto", "exact", "ratliff-rosenthal", "held-karp", "local-search", "s-shape",
            "largest-gap")
-#: Distinct stops (without the depot) up to which several-block routes are solved exactly.
+#: Distinct stops up to which `auto` solves several-block routes exactly (Held–Karp), and the
+#: most that `held-karp` or `exact` accept (its time doubles with every stop).
 HELD_KARP_MAX_STOPS = 8
+HELD_KARP_LIMIT = 12
 
 _INF = float("inf")
 _EPS = 1e-9
@@ -137,8 +139,9 @@ def route(layout: LayoutSpec, codes, method: str = "auto") -> Route:
             method = "local-search"
     if method == "ratliff-rosenthal" and plan.blocks != 1:
         raise RoutingError(f"ratliff-rosenthal needs a layout of one block, not {plan.blocks}")
-    if method == "held-karp" and len(stops) > 16:
-        raise RoutingError(f"held-karp is limited to 16 stops, this list has {len(stops)}")
+    if method == "held-karp" and len(stops) > HELD_KARP_LIMIT:
+        raise RoutingError(f"held-karp is limited to {HELD_KARP_LIMIT} stops on several blocks, "
+                           f"this list has {len(stops)}")
     solve = {"ratliff-rosenthal": _ratliff_rosenthal, "held-karp": _held_karp,
              "local-search": _local_search}[method]
     order, distance = solve(plan, stops) if _away(plan, stops) else ([], 0.0)
@@ -228,12 +231,6 @@ def _sequence(plan, stops, order):
     return sequence
 
 
-def _tour_length(plan, spots, distance=None):
-    distance = distance or plan.distance
-    walk = [plan.depot, *spots, plan.depot]
-    return sum(distance(p, q) for p, q in zip(walk, walk[1:]))
-
-
 # --- one block: Ratliff–Rosenthal ---------------------------------------------------------------
 #
 # A partial tour subgraph left of aisle j is summarised by the degree of the aisle's front
@@ -296,6 +293,7 @@ def _linked(state, x, y):
 
 
 def _derive_classes():
+    """The classes reachable from the empty graph, and the cover and link tables between them."""
     start = (0, 0, None, False)
     classes = [start]
     index = {start: 0}
@@ -320,7 +318,8 @@ def _derive_classes():
                 (target, (seen_a, seen_b)) = result
                 moves.append((index[target], x, y, seen_a, seen_b))
         link.append(moves)
-    done = [da != _ODD and db != _ODD and same is not False and (da or db or finished)
+    # a complete tour: no odd vertex, one piece, and something walked
+    done = [da != _ODD and db != _ODD and same is not False and bool(da or db or finished)
             for da, db, same, finished in classes]
     return classes, cover, link, done
 
@@ -357,6 +356,8 @@ def _ratliff_rosenthal(plan, stops):
             inner.setdefault(aisle, []).append(y)
     first = min(aisle for aisle, _ in spots)
     last = max(aisle for aisle, _ in spots)
+    if first == last:
+        return _along_one_aisle(plan, stops)
     n = len(_CLASSES)
     cost = [_INF] * n
     cost[_START] = 0.0
@@ -402,6 +403,16 @@ def _ratliff_rosenthal(plan, stops):
         raise RoutingError("no tour found")  # cannot happen for a valid layout
     edges = _optimal_edges(plan, steps, best_state, first, last, covers_by_aisle)
     return _euler_order(edges, plan.depot, stops), best
+
+
+def _along_one_aisle(plan, stops):
+    """Every stop in the depot's aisle: down to the nearest end of the stops, then up to the far
+    one (the only case where the best tour may not reach a cross aisle)."""
+    depot_y = plan.depot[1]
+    below = sorted((spot for spot in stops if spot[1] < depot_y), reverse=True)
+    above = sorted(spot for spot in stops if spot[1] >= depot_y)
+    ys = [depot_y, *(y for _, y in stops)]
+    return below + above, 2 * (max(ys) - min(ys))
 
 
 def _optimal_edges(plan, steps, state, first, last, covers_by_aisle):
@@ -513,22 +524,29 @@ def _held_karp(plan, stops):
     return order, best
 
 
-def _local_search(plan, stops):
-    """Best of two starts (nearest neighbour; aisle by aisle, snaking), each improved by 2-opt
-    and Or-opt, then perturbed (double bridge) and improved again a bounded number of times."""
+def _local_search(plan, stops, kicks=None):
+    """Starts: the exact one-block tour that ignores the middle cross aisles, nearest neighbour,
+    and aisle by aisle; each improved by 2-opt and Or-opt. The best is then perturbed (double
+    bridge) and improved again `kicks` times, keeping any shorter tour."""
     spots = [spot for spot in stops if spot != plan.depot]
     if not spots:
         return [], 0.0
     matrix = _matrix(plan, spots)
     count = len(spots) + 1
-    starts = [_nearest_neighbour(matrix), _snake(plan, spots)]
+    number = {spot: i for i, spot in enumerate(spots, 1)}
+    one_block = [0, *(number[spot] for spot in _ratliff_rosenthal(plan, stops)[0]
+                      if spot != plan.depot)]
+    starts = [one_block, _nearest_neighbour(matrix), _snake(plan, spots)]
     best = min((_improve(matrix, tour) for tour in starts), key=lambda tour: _length(matrix, tour))
     best_length = _length(matrix, best)
     rng = random.Random(count)
-    for _ in range(min(60, 4 * count) if count > 7 else 0):
-        tour = _improve(matrix, _double_bridge(best, rng))
+    if kicks is None:
+        kicks = min(100, 3 * count) if count > 7 else 0
+    for _ in range(kicks):
+        tour, cut = _double_bridge(best, rng)
+        tour = _improve(matrix, tour, cut)
         length = _length(matrix, tour)
-        if length < best_length - _EPS:
+        if length < best_length + _EPS:  # equal tours too: moving sideways escapes plateaus
             best, best_length = tour, length
     return [spots[i - 1] for i in best[1:]], best_length
 
@@ -556,75 +574,84 @@ def _snake(plan, spots):
 
 
 def _double_bridge(tour, rng):
+    """Cut the tour in four and rejoin the pieces in another order; also the stops at the cuts."""
     n = len(tour)
     if n < 8:
-        return list(tour)
+        return list(tour), set()
     i, j, k = sorted(rng.sample(range(2, n - 1), 3))
-    return tour[:i] + tour[j:k] + tour[i:j] + tour[k:]
+    cut = {tour[i - 1], tour[i], tour[j - 1], tour[j], tour[k - 1], tour[k]}
+    return tour[:i] + tour[j:k] + tour[i:j] + tour[k:], cut
 
 
-def _improve(matrix, tour):
-    """2-opt and Or-opt moves until neither finds a shorter tour; the depot stays first."""
+def _improve(matrix, tour, active=None):
+    """2-opt and Or-opt moves around each active stop until none shortens the tour; a stop
+    becomes active again when a move changes one of its edges. The depot stays first."""
     tour = list(tour)
-    improved = True
-    while improved:
-        improved = _two_opt(matrix, tour) | _or_opt(matrix, tour)
+    waiting = set(tour if active is None else active)
+    while waiting:
+        stop = waiting.pop()
+        touched = _two_opt_at(matrix, tour, stop) or _or_opt_at(matrix, tour, stop)
+        if touched:
+            waiting.update(touched)
     return tour
 
 
-def _two_opt(matrix, tour):
+def _two_opt_at(matrix, tour, stop):
+    """Reverse a stretch so that one of `stop`'s two edges is replaced, if that is shorter."""
     n = len(tour)
-    changed = False
-    improved = True
-    while improved:
-        improved = False
-        for i in range(1, n - 1):
-            a, b = tour[i - 1], tour[i]
-            row_a, row_b = matrix[a], matrix[b]
-            ab = row_a[b]
-            for k in range(i + 1, n):
-                c, d = tour[k], tour[(k + 1) % n]
-                if row_a[c] + row_b[d] - ab - matrix[c][d] < -_EPS:
-                    tour[i:k + 1] = tour[i:k + 1][::-1]
-                    changed = improved = True
-                    a, b = tour[i - 1], tour[i]
-                    row_a, row_b = matrix[a], matrix[b]
-                    ab = row_a[b]
-    return changed
-
-
-def _or_opt(matrix, tour):
-    """Move a run of one to three stops elsewhere, either way round."""
-    n = len(tour)
-    changed = False
-    for run in (1, 2, 3):
-        i = 1
-        while i + run <= n and n - run > 2:
-            before, after = tour[i - 1], tour[(i + run) % n]
-            head, tail = tour[i], tour[i + run - 1]
-            saving = matrix[before][head] + matrix[tail][after] - matrix[before][after]
-            rest = tour[:i] + tour[i + run:]
-            best, where, flip = -_EPS, None, False
-            for j in range(len(rest)):
-                p, q = rest[j], rest[(j + 1) % len(rest)]
-                if j == i - 1:
-                    continue
-                pq = matrix[p][q]
-                gain = saving - (matrix[p][head] + matrix[tail][q] - pq)
-                if gain > best:
-                    best, where, flip = gain, j, False
-                gain = saving - (matrix[p][tail] + matrix[head][q] - pq)
-                if gain > best:
-                    best, where, flip = gain, j, True
-            if where is None:
-                i += 1
+    i = tour.index(stop)
+    for p in ((i - 1) % n, i):
+        a, b = tour[p], tour[(p + 1) % n]
+        row_a, row_b = matrix[a], matrix[b]
+        ab = row_a[b]
+        for k in range(n):
+            c, d = tour[k], tour[(k + 1) % n]
+            if c in (a, b) or d in (a, b):
                 continue
-            segment = tour[i:i + run]
+            if row_a[c] + row_b[d] - ab - matrix[c][d] < -_EPS:
+                low, high = (p, k) if p < k else (k, p)
+                tour[low + 1:high + 1] = tour[low + 1:high + 1][::-1]
+                return {a, b, c, d}
+    return None
+
+
+def _or_opt_at(matrix, tour, stop):
+    """Move a run of one to three stops that holds `stop` between two other neighbours,
+    either way round, if that is shorter."""
+    n = len(tour)
+    i = tour.index(stop)
+    for run in (1, 2, 3):
+        if n - run < 3:
+            break
+        for first in range(max(1, i - run + 1), min(i, n - run) + 1):
+            last = first + run - 1
+            before, after = tour[first - 1], tour[(last + 1) % n]
+            head, tail = tour[first], tour[last]
+            to_head, to_tail = matrix[head], matrix[tail]
+            limit = to_head[before] + to_tail[after] - matrix[before][after] - _EPS
+            where, flip = None, False
+            for j in range(n):
+                if first - 1 <= j <= last:
+                    continue  # the run's own edges and the two beside it
+                p, q = tour[j], tour[(j + 1) % n]
+                pq = matrix[p][q]
+                extra = to_head[p] + to_tail[q] - pq
+                if extra < limit:
+                    limit, where, flip = extra, j, False
+                extra = to_tail[p] + to_head[q] - pq
+                if extra < limit:
+                    limit, where, flip = extra, j, True
+            if where is None:
+                continue
+            p, q = tour[where], tour[(where + 1) % n]
+            run_stops = tour[first:last + 1]
             if flip:
-                segment.reverse()
-            tour[:] = rest[:where + 1] + segment + rest[where + 1:]
-            changed = True
-    return changed
+                run_stops.reverse()
+            rest = tour[:first] + tour[last + 1:]
+            k = rest.index(p) + 1
+            tour[:] = rest[:k] + run_stops + rest[k:]
+            return {before, after, head, tail, p, q}
+    return None
 
 
 # --- classic policies ---------------------------------------------------------------------------
