@@ -184,3 +184,14 @@ def test_a_channel_change_to_a_merged_order_reaches_its_lines(db, two_warehouses
         ("N1-0", "none", 1), ("N2-0", "refunded", 0)]
     assert sum(q.reserved for q in Quant.select()) == 1
     assert inventory.audit() == []
+
+
+def test_new_orders_take_the_chunked_path(db, two_warehouses, small_products, monkeypatch):
+    """Plain new orders never fall back to one transaction each (that path is for changes)."""
+    alone = []
+    monkeypatch.setattr(order_import, "_import_alone", lambda parsed, *a: alone.append(parsed.external_id))
+    stock("TS-01", "WH-HZ-A1", 3)
+    report = order_import.import_parsed(ParseResult([parsed(f"F{i}", [("TS-01", 1, "none")]) for i in range(5)]))
+    assert alone == [] and (report.created, report.allocated, report.backorder) == (5, 3, 2)
+    assert [o.status for o in Order.select().order_by(Order.id)] == ["allocated"] * 3 + ["backorder"] * 2
+    assert inventory.audit() == []

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 
 
-from server.db import write_transaction
+from server.db import database, write_transaction
 from server.models import Allocation, Location, Order, OrderEvent, OrderLine, Quant, StockMove, Warehouse
 from server.models.base import utcnow
 from server.services.rulebook import book
@@ -173,36 +173,64 @@ def write_chunk(plans: list[Plan], products: dict, actor) -> None:
                            fingerprint=p.fingerprint, status=p.status, hold_reasons=p.holds,
                            warehouse=p.warehouse_id, carrier=p.carrier, created_at=now, updated_at=now, **p.header)
                       for p in plans]
-        ids = [row[0] for row in Order.insert_many(order_rows).returning(Order.id).tuples().execute()]
+        order_ids = {ext: oid for oid, ext in _insert(Order, order_rows, ("id", "external_id"))}
         line_rows = []
-        for order_id, plan in zip(ids, plans):
+        for plan in plans:
+            order_id = order_ids[plan.parsed.external_id]
             for index, line in enumerate(plan.parsed.lines):
                 reserved = sum(q for _, q in plan.takes.get(index, ()))
                 line_rows.append({"order": order_id, "external_line_id": line.external_line_id,
                                   "sku_code": line.sku_code[:64], "product": products.get(line.sku_code, (None,))[0],
                                   "title": line.title[:200], "qty": line.qty, "price_fen": line.price_fen,
                                   "paid_fen": line.paid_fen, "refund_status": line.refund_status,
-                                  "reserved_qty": reserved})
-        line_ids = [row[0] for row in OrderLine.insert_many(line_rows).returning(OrderLine.id).tuples().execute()]
+                                  "reserved_qty": reserved, "picked_qty": 0, "short_qty": 0})
+        line_ids = {(oid, ext): lid for lid, oid, ext in _insert(OrderLine, line_rows,
+                                                                  ("id", "order_id", "external_line_id"))}
         allocations, ledger, events = [], [], []
-        cursor = 0
-        for order_id, plan in zip(ids, plans):
+        for plan in plans:
+            order_id = order_ids[plan.parsed.external_id]
             for index, line in enumerate(plan.parsed.lines):
-                line_id = line_ids[cursor + index]
+                line_id = line_ids[(order_id, line.external_line_id)]
                 for quant, qty in plan.takes.get(index, ()):
                     allocations.append({"line": line_id, "location": quant[1], "lot": quant[2], "qty": qty})
                     ledger.append({"product": products[line.sku_code][0], "lot": quant[2], "qty": 0, "reserved": qty,
                                    "from_location": quant[1], "from_state": "available", "to_location": quant[1],
                                    "to_state": "available", "reason": "reserve", "ref": f"order:{order_id}",
                                    "user": actor.user_id, "device": actor.device_id, "at": now})
-            cursor += len(plan.parsed.lines)
-            events.append({"order": order_id, "action": "imported", "detail": plan.header["source"],
-                           "user": actor.user_id, "at": now})
-            events.extend({"order": order_id, "action": action, "detail": detail[:2000], "user": actor.user_id,
-                           "at": now} for action, detail in plan.events)
+            events.append({"order": order_id, "at": now, "user": actor.user_id, "action": "imported",
+                           "detail": plan.header["source"]})
+            events.extend({"order": order_id, "at": now, "user": actor.user_id, "action": action,
+                           "detail": detail[:2000]} for action, detail in plan.events)
         for table, rows in ((Allocation, allocations), (StockMove, ledger), (OrderEvent, events)):
-            for start in range(0, len(rows), 500):
-                table.insert_many(rows[start:start + 500]).execute()
+            _insert(table, rows)
+
+
+def _insert(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
+    """A multi-row INSERT written once per chunk of rows (the query builder costs more than the
+    database here). Every row has the same keys: model field names, foreign keys as ids."""
+    if not rows:
+        return []
+    defaults = {name: (f.default() if callable(f.default) else f.default)
+                for name, f in model._meta.fields.items()
+                if name not in rows[0] and f.default is not None and not f.primary_key}
+    if defaults:
+        rows = [dict(defaults, **row) for row in rows]
+    names = list(rows[0])
+    fields = [model._meta.fields[name] for name in names]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    row_sql = "(" + ", ".join([database.param] * len(names)) + ")"
+    tail = (" RETURNING " + ", ".join(f'"{c}"' for c in returning)) if returning else ""
+    per_statement = max(1, 30000 // len(names))
+    out = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES '
+               + ", ".join([row_sql] * len(chunk)) + tail)
+        params = [f.db_value(row[name]) for row in chunk for name, f in zip(names, fields)]
+        cursor = database.execute_sql(sql, params)
+        if returning:
+            out.extend(cursor.fetchall())
+    return out
 
 
 def product_info() -> dict:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
+import logging
 from dataclasses import dataclass, field
 
+from server.channels.base import ParsedLine, ParsedOrder
 from server.db import write_transaction
 from server.models import Order, OrderLine, Product
 from server.models.base import utcnow
@@ -37,13 +38,15 @@ class OrderImportReport:
         return dataclasses.asdict(self)
 
 
+_ORDER_FIELDS = [f.name for f in dataclasses.fields(ParsedOrder) if f.name not in ("lines", "source", "source_line")]
+_LINE_FIELDS = [f.name for f in dataclasses.fields(ParsedLine) if f.name != "source_line"]
+
+
 def fingerprint(parsed) -> str:
-    data = dataclasses.asdict(parsed)
-    data.pop("source", None)
-    data.pop("source_line", None)
-    for line in data["lines"]:
-        line.pop("source_line", None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+    """What the channel said about the order; a re-import with the same fingerprint changes nothing."""
+    data = ([getattr(parsed, name) for name in _ORDER_FIELDS],
+            [[getattr(line, name) for name in _LINE_FIELDS] for line in parsed.lines])
+    return hashlib.sha256(repr(data).encode()).hexdigest()
 
 
 def _ship_by(parsed, hours: int) -> dt.datetime | None:
@@ -75,6 +78,7 @@ def _header(parsed, hours: int) -> dict:
 
 
 CHUNK = 200
+log = logging.getLogger(__name__)
 
 
 def import_parsed(result, *, actor: inventory.Actor | None = None, ship_by_hours: int = 48) -> OrderImportReport:
@@ -101,7 +105,10 @@ def import_parsed(result, *, actor: inventory.Actor | None = None, ship_by_hours
         try:
             plans, slow = order_batch.plan_chunk(fresh, products, actor)
             order_batch.write_chunk(plans, products, actor)
-        except Exception:  # a guard failed or a row was refused: take the chunk order by order
+        except order_batch.GuardFailed:  # another writer took stock first: take the chunk order by order
+            plans, slow = [], [parsed for parsed, _, _ in fresh]
+        except Exception:  # a row the database refused: the order-by-order path names the order
+            log.warning("order chunk written order by order", exc_info=True)
             plans, slow = [], [parsed for parsed, _, _ in fresh]
         for plan in plans:
             report.created += 1
