@@ -8,9 +8,12 @@ VENDOR := server/web/static/vendor
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PRINTER_PORT ?= 9100
-DEBIAN_TEST_PACKAGES := chromium xvfb libzbar0 fonts-wqy-zenhei cups-bsd
+DEBIAN_TEST_PACKAGES := chromium xvfb libzbar0 fonts-wqy-zenhei cups-bsd \
+  gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev pkg-config \
+  matchbox-window-manager xdotool x11-utils x11-apps imagemagick
+KIOSK_STAMP := $(VENV)/.kiosk-installed
 
-.PHONY: run test bench install vendor system-deps clean
+.PHONY: run test bench install kiosk vendor system-deps clean
 
 install: $(STAMP) $(VENDOR)/.installed
 
@@ -18,7 +21,12 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+# The kiosk's window (pywebview on GTK) builds PyGObject against Debian's GObject headers.
+$(KIOSK_STAMP): pyproject.toml | $(STAMP) system-deps
+	$(PY) -m pip install --quiet -e '.[kiosk]'
 	@touch $@
 
 # Browser libraries come from npm (package.json, package-lock.json) and are served locally.
@@ -33,6 +41,8 @@ $(VENDOR)/.installed: package.json package-lock.json
 	@touch $@
 
 vendor: $(VENDOR)/.installed
+
+kiosk: $(KIOSK_STAMP)
 
 # Debian packages the tests need (a headless browser, a virtual screen, a barcode decoder,
 # a Chinese font for labels, lpr); installed only when missing.
@@ -55,7 +65,7 @@ run: install
 	  emulator=$$!; trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
 	  $(WF) serve --host $(HOST) --port $(PORT)
 
-test: install system-deps
+test: install system-deps $(KIOSK_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: install
