@@ -6,11 +6,13 @@ change that did not happen.
 """
 from __future__ import annotations
 
+import logging
 import time
 
 from server.db import after_commit
 
 _subscribers = []
+log = logging.getLogger(__name__)
 
 
 def subscribe(callback) -> None:
@@ -34,6 +36,9 @@ def publish(event: str, payload: dict, rooms: list[str] | tuple[str, ...]) -> No
 
     def deliver():
         for callback in list(_subscribers):
-            callback(event, payload, tuple(rooms))
+            try:
+                callback(event, payload, tuple(rooms))
+            except Exception:  # the change is committed; a failing listener must not undo the caller's work
+                log.exception("event %s: subscriber %r failed", event, callback)
 
     after_commit(deliver)

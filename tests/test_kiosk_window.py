@@ -153,13 +153,12 @@ def display():
                                                 "matchbox-window-manager")):
         if shutil.which(program) is None:
             pytest.skip(f"{program} is missing (apt-get install {package})")
-    try:
-        import gi
-        gi.require_version("WebKit2", "4.1")
-        from gi.repository import WebKit2  # noqa: F401
-        import webview  # noqa: F401
-    except (ImportError, ValueError) as exc:
-        pytest.skip(f"the kiosk's GTK backend is not installed: {exc} (pip install "
+    # Checked in a child process: loading GTK here would change this process's locale and
+    # fonts for every test that runs after it.
+    probe = subprocess.run([sys.executable, "-c", "import gi; gi.require_version('WebKit2', '4.1'); "
+                            "from gi.repository import WebKit2; import webview"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"the kiosk's GTK backend is not installed: {probe.stderr.strip()[-300:]} (pip install "
                     "'pywebview[gtk]'; apt-get install gir1.2-webkit2-4.1)")
     number, processes = start_display()
     yield number

@@ -46,8 +46,9 @@ def _fillers(lines) -> list[str]:
 
 
 def _reserve(lines, warehouse: Warehouse, order: Order, actor) -> None:
-    """Reserve every line in one warehouse, or nothing (the savepoint rolls back)."""
-    for line in lines:
+    """Reserve every line in one warehouse, or nothing (the savepoint rolls back). Lines go in
+    product order so that two orders never lock the same quants in opposite orders."""
+    for line in sorted(lines, key=lambda l: (l.product_id, l.id)):
         need = line.qty - line.reserved_qty
         if need <= 0:
             continue

@@ -163,7 +163,7 @@ def write_chunk(plans: list[Plan], products: dict, actor) -> None:
             for taken in plan.takes.values():
                 for quant, qty in taken:
                     per_quant[quant[0]] += qty
-        for quant_id, qty in per_quant.items():
+        for quant_id, qty in sorted(per_quant.items()):  # one lock order for every writer
             rows = (Quant.update(reserved=Quant.reserved + qty)
                     .where((Quant.id == quant_id) & (Quant.qty - Quant.reserved >= qty)).execute())
             if rows != 1:

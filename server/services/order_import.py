@@ -121,6 +121,11 @@ def import_parsed(result, *, actor: inventory.Actor | None = None, ship_by_hours
     return report
 
 
+def _transient(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "deadlock" in text or "could not serialize" in text or "database is locked" in text
+
+
 def _fingerprints(chunk) -> dict:
     ids = {p.external_id for p in chunk}
     rows = Order.select(Order.channel, Order.shop, Order.external_id, Order.fingerprint).where(
@@ -133,14 +138,18 @@ def _duplicate_lines(parsed) -> bool:
     return len(ids) != len(set(ids))
 
 
-def _import_alone(parsed, skus, actor, hours, report) -> None:
-    try:
-        with write_transaction():
-            outcome = _import_one(parsed, skus, actor, hours)
-    except Exception as exc:  # one bad order must not stop the others; it is reported
-        report.problems.append(f"{parsed.source}:{parsed.source_line or ''}: order {parsed.external_id}: "
-                               f"{type(exc).__name__}: {exc}")
-        return
+def _import_alone(parsed, skus, actor, hours, report, attempts: int = 3) -> None:
+    for attempt in range(attempts):
+        try:
+            with write_transaction():
+                outcome = _import_one(parsed, skus, actor, hours)
+            break
+        except Exception as exc:  # one bad order must not stop the others; it is reported
+            if _transient(exc) and attempt < attempts - 1:
+                continue  # a deadlock or serialisation conflict with another writer: run it again
+            report.problems.append(f"{parsed.source}:{parsed.source_line or ''}: order {parsed.external_id}: "
+                                   f"{type(exc).__name__}: {exc}")
+            return
     for name in outcome:
         setattr(report, name, getattr(report, name) + 1)
 
