@@ -58,7 +58,7 @@ system-deps:
 
 run: install
 	$(WF) migrate
-	$(WF) demo > instance/demo.json
+	WAVEFLOOR_DEMO_PRINTER_PORT=$(PRINTER_PORT) $(WF) demo > instance/demo.json
 	@$(PY) -m server.demo_banner instance/demo.json http://$(HOST):$(PORT) $(PRINTER_PORT)
 	@mkdir -p instance/printer
 	@$(WF) printer-emulator --host 127.0.0.1 --port $(PRINTER_PORT) --dir instance/printer & \

@@ -57,11 +57,11 @@ def migrate():
 @cli.command()
 def demo():
     """Load the demo warehouse (safe to run again: nothing is duplicated)."""
-    _db()
+    settings = _db()
     from server.schema import migrate as run
     from server.services import demo as demo_service
     run()
-    summary = demo_service.load()
+    summary = demo_service.load(settings["DEMO_PRINTER_PORT"])
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 
@@ -77,6 +77,9 @@ def serve(host, port):
     settings = app.config["WF"]
     from server.realtime import socketio
     host, port = host or settings["HOST"], port or settings["PORT"]
+    if settings["PRINT_WORKER"]:
+        from server.services.printing import PrintWorker
+        PrintWorker().start()  # claims jobs through the database, so several processes may run one
     click.echo(f"Wavefloor listening on http://{host}:{port}/", err=True)
     gc.freeze()
     socketio.run(app, host=host, port=port, log_output=False)
@@ -334,6 +337,138 @@ def rules_explain(order, as_json):
     if found is None:
         raise click.ClickException(f"no order {order}")
     click.echo(explain_report(context(found), book(), fmt="json" if as_json else "text"))
+
+
+@cli.group()
+def printers():
+    """Label printers and the print queue."""
+
+
+@printers.command("list")
+def printers_list():
+    """Every printer with its last status and open jobs, as JSON lines."""
+    _db()
+    from server.services import printing
+    for view in printing.printer_list():
+        click.echo(json.dumps(view, ensure_ascii=False, default=str))
+
+
+@printers.command("set")
+@click.argument("code")
+@click.option("--url", default=None, help="tcp://host:9100, cups://Queue or file:///dir.")
+@click.option("--name", default=None)
+@click.option("--dpi", default=None, type=click.Choice(["203", "300", "600"]))
+@click.option("--cjk", default=None, type=click.Choice(["font", "raster"]),
+              help="font: the printer has a CJK font; raster: Chinese text is sent as graphics.")
+@click.option("--font-name", default=None, help="The printer's CJK font, e.g. E:SIMSUN.FNT.")
+@click.option("--station", default=None, help="Code of the pack station the printer serves.")
+@click.option("--active/--inactive", default=None)
+def printers_set(code, **values):
+    """Create or update a printer (only the options given change)."""
+    _db()
+    from server.services import inventory, printing
+    from server.services.errors import DomainError
+    changes = {key: value for key, value in values.items() if value is not None}
+    if "dpi" in changes:
+        changes["dpi"] = int(changes["dpi"])
+    try:
+        found = printing.save_printer(code, changes, inventory.system_actor())
+    except DomainError as exc:
+        raise click.ClickException(exc.text) from None
+    click.echo(json.dumps(printing.printer_view(found), ensure_ascii=False, default=str))
+
+
+@printers.command("poll")
+@click.argument("code")
+def printers_poll(code):
+    """Ask a printer for its status now (~HS, ~HQES) and store it."""
+    _db()
+    from server.services import printing
+    from server.services.errors import DomainError
+    try:
+        result = printing.poll_status(printing.printer_by_code(code))
+    except DomainError as exc:
+        raise click.ClickException(exc.text) from None
+    click.echo(json.dumps(result, ensure_ascii=False, default=str))
+    if not result["ok"]:
+        sys.exit(1)
+
+
+@printers.command("work")
+@click.option("--lease", "lease_s", default=60, type=click.IntRange(20), help="Seconds a claimed job stays ours.")
+@click.option("--attempts", "max_attempts", default=8, type=click.IntRange(1),
+              help="Sends tried before a job fails.")
+def printers_work(lease_s, max_attempts):
+    """Run the print worker in the foreground: sends queued labels to every active printer."""
+    _monkey_patch()
+    _db()
+    import signal
+    import threading
+
+    from server.services import printing
+    worker = printing.PrintWorker(lease_s=lease_s, max_attempts=max_attempts).start()
+    click.echo(f"print worker {worker.worker_id} running", err=True)
+    finished = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: finished.set())
+    try:
+        while not finished.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+
+
+@cli.group("waves")
+def waves_():
+    """Waves (波次): plan, release, show."""
+
+
+def _wave_or_fail(verb, *args, **kwargs):
+    from server.services.errors import DomainError
+    try:
+        return verb(*args, **kwargs)
+    except DomainError as exc:
+        raise click.ClickException(exc.text) from None
+
+
+@waves_.command("plan")
+@click.option("--warehouse", required=True, help="Warehouse code, e.g. WH-HZ.")
+@click.option("--max-orders", default=None, type=click.IntRange(1), help="Plan at most this many orders.")
+@click.option("--json", "as_json", is_flag=True, help="Print the waves as JSON.")
+def waves_plan(warehouse, max_orders, as_json):
+    """Put the warehouse's allocated orders into planned waves, most urgent first."""
+    _db()
+    from server.services import inventory, waves
+    planned = _wave_or_fail(waves.plan_waves, warehouse, max_orders=max_orders, actor=inventory.system_actor())
+    rows = [waves.wave_summary(w) for w in planned]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    for row in rows:
+        click.echo(f"{row['code']} {row['strategy']}: {row['orders']} orders, {row['units']} units, "
+                   f"{row['planned_metres']:.0f} m (first come first served {row['fcfs_metres']:.0f} m)")
+    click.echo(f"planned {len(rows)} wave(s)")
+
+
+@waves_.command("release")
+@click.argument("wave")
+def waves_release(wave):
+    """Release a planned wave (its code or number): its pick tasks go to the pickers."""
+    _db()
+    from server.services import inventory, waves
+    released = _wave_or_fail(waves.release_wave, wave, inventory.system_actor())
+    tasks = waves.preview(released.id)["tasks"]
+    click.echo(f"{released.code} released: {len(tasks)} task(s), {released.planned_metres:.0f} m")
+
+
+@waves_.command("show")
+@click.argument("wave")
+def waves_show(wave):
+    """A wave's orders and tasks (stops in walking order) as JSON."""
+    _db()
+    from server.services import waves
+    click.echo(json.dumps(_wave_or_fail(waves.preview, wave), ensure_ascii=False, default=str, indent=1))
 
 
 def _register_tools() -> None:

@@ -6,6 +6,7 @@ from server.models.orders import Allocation, Order, OrderEvent, OrderLine, Shop
 from server.models.people import ApiToken, AuditLog, Device, LoginAttempt, Role, User, UserRole
 from server.models.stock import Quant, StockMove
 from server.models.waves import PickLine, PickTask, Wave, WaveOrder
+from server.models.printing import Printer, PrintJob
 
 ALL_MODELS = [
     Role, User, UserRole, Device, ApiToken, LoginAttempt, AuditLog,
@@ -15,6 +16,7 @@ ALL_MODELS = [
     CommandResult,
     Shop, Order, OrderLine, Allocation, OrderEvent,
     Wave, WaveOrder, PickTask, PickLine,
+    Printer, PrintJob,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

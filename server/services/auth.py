@@ -51,6 +51,11 @@ PERMISSIONS: dict[str, set[str]] = {
     "floor.packing": {"packer", "supervisor", "admin"},
     "floor.receiving": {"receiver", "supervisor", "admin"},
     "wallboard.view": {"supervisor", "admin"},
+    "waves.read": {"admin", "supervisor", "office"},
+    "waves.manage": {"admin", "supervisor"},
+    "printers.read": _ALL,
+    "printers.manage": {"admin", "supervisor"},
+    "printjobs.write": {"admin", "supervisor", "packer", "office"},
 }
 
 

@@ -173,12 +173,25 @@ def _users() -> list[dict]:
     return logins
 
 
-def load() -> dict:
+def _printers_and_shops(printer_port: int) -> None:
+    """A label printer per pack station (the emulator `make run` starts) and the demo shops."""
+    from server.models import Shop
+    from server.services import printing
+    actor = inventory.system_actor()
+    for station in ("PACK-01", "PACK-02"):
+        printing.save_printer(f"ZD-{station}", {"name": f"Zebra {station}", "url": f"tcp://127.0.0.1:{printer_port}",
+                                                "dpi": 203, "station": station, "cjk": "raster"}, actor)
+    for code, channel, name in (("tmall-flagship", "tmall", "示例旗舰店"), ("douyin-1", "douyin", "抖音小店")):
+        Shop.get_or_create(code=code, defaults={"channel": channel, "name": name, "safety_buffer": 2})
+
+
+def load(printer_port: int = 9100) -> dict:
     auth.ensure_roles()
     warehouses = _warehouses()
     products = _products()
     moves = _stock(warehouses, products)
     logins = _users()
+    _printers_and_shops(printer_port)
     return {"warehouses": list(warehouses), "locations": Location.select().count(),
             "products": len(products), "barcodes": Barcode.select().count(),
             "opening_stock_lines": moves, "logins": logins}
