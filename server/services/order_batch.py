@@ -16,6 +16,7 @@ from collections import defaultdict
 from server.db import database, write_transaction
 from server.models import Allocation, Location, Order, OrderEvent, OrderLine, Quant, StockMove, Warehouse
 from server.models.base import utcnow
+from rules.order import OrderContext
 from server.services.rulebook import book
 
 PICKABLE = ("pick", "reserve")
@@ -96,7 +97,13 @@ def plan_chunk(items, products: dict, actor) -> tuple[list[Plan], list]:
             continue
         if parsed.status not in ("paid", "forbid_consign"):
             continue
-        ctx = _context(parsed, products)
+        needs = defaultdict(int)
+        for _, line in active:
+            if line.sku_code in products:
+                needs[products[line.sku_code][0]] += line.qty
+        fillers = [code for code, wid in sorted(warehouses.items())
+                   if all(sum(q[3] for q in free[wid].get(p, ())) >= n for p, n in needs.items())]
+        ctx = OrderContext(_context(parsed, products, fillers))  # converted once for all three rule files
         review = rules.review.review(ctx)
         plan.events = [("reviewing", "paid")]
         if not review.approved:
@@ -104,12 +111,6 @@ def plan_chunk(items, products: dict, actor) -> tuple[list[Plan], list]:
             plan.events.append(("held", "; ".join(f"{h.code}: {h.name_zh}" for h in review.holds)))
             continue
         plan.events.append(("approved", "rules approved"))
-        needs = defaultdict(int)
-        for _, line in active:
-            needs[products[line.sku_code][0]] += line.qty
-        fillers = [code for code, wid in sorted(warehouses.items())
-                   if all(sum(q[3] for q in free[wid].get(p, ())) >= n for p, n in needs.items())]
-        ctx["warehouses_with_stock"] = fillers
         decision = rules.routing.route(ctx)
         if len([g for g in decision.groups if g.lines]) > 1:
             plans.pop()
