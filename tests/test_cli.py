@@ -110,3 +110,23 @@ def test_route_and_rules_commands(db_url, tmp_path):
                                   tmp_path=tmp_path).stdout)
     assert sorted(result["sequence"]) == ["A", "B"] and result["distance_m"] == pytest.approx(32.0)
     assert "no problems" in wavefloor(db_url, "rules", "check", tmp_path=tmp_path).stdout
+
+
+def test_import_orders_export_and_explain(db_url, tmp_path):
+    tmall = SHARED / "samples" / "tmall"
+    wavefloor(db_url, "migrate", tmp_path=tmp_path)
+    wavefloor(db_url, "import", "products", str(tmall / "products.csv"), tmp_path=tmp_path)
+    report = json.loads(wavefloor(db_url, "import", "orders", "--channel", "tmall", str(tmall / "orders.csv"),
+                                  str(tmall / "items.csv"), "--json", tmp_path=tmp_path).stdout)
+    assert report["created"] == 40 and report["problems"] == []
+    exported = json.loads(wavefloor(db_url, "orders", "export", "--format", "json", "--status", "held",
+                                    tmp_path=tmp_path).stdout)
+    assert exported and all(o["status"] == "held" and o["hold_reasons"] for o in exported)
+    held = exported[0]
+    explained = wavefloor(db_url, "rules", "explain", held["external_id"], tmp_path=tmp_path).stdout
+    assert held["hold_reasons"][0] in explained
+    bad = tmp_path / "orders.csv"
+    bad.write_text("nonsense,header\n1,2\n", encoding="utf-8")
+    failed = wavefloor(db_url, "import", "orders", "--channel", "tmall", str(bad), str(tmall / "items.csv"),
+                       tmp_path=tmp_path, check=False)
+    assert failed.returncode == 2 and "orders.csv" in failed.stderr

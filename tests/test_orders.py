@@ -195,3 +195,29 @@ def test_new_orders_take_the_chunked_path(db, two_warehouses, small_products, mo
     assert alone == [] and (report.created, report.allocated, report.backorder) == (5, 3, 2)
     assert [o.status for o in Order.select().order_by(Order.id)] == ["allocated"] * 3 + ["backorder"] * 2
     assert inventory.audit() == []
+
+
+def test_presale_waits_for_the_final_payment_then_ranks_by_its_promise(db, two_warehouses, small_products):
+    import datetime as dt
+    stock("TS-01", "WH-HZ-A1", 5)
+    promise = dt.datetime(2026, 12, 1, 4, 0, tzinfo=dt.timezone.utc)
+    order_import.import_parsed(ParseResult([parsed("P1", [("TS-01", 1, "none")], presale=True,
+                                                   presale_final_paid=False, presale_ship_by=promise)]))
+    order = Order.get(Order.external_id == "P1")
+    assert order.status == "held" and "presale_unpaid" in order.hold_reasons
+    assert order.ship_by == promise.replace(tzinfo=None)
+    order_import.import_parsed(ParseResult([parsed("P1", [("TS-01", 1, "none")], presale=True,
+                                                   presale_final_paid=True, presale_ship_by=promise)]))
+    order = Order.get_by_id(order.id)
+    assert order.status == "allocated" and order.hold_reasons == ""
+
+
+def test_bulky_goods_ship_apart(db, two_warehouses, small_products):
+    Product.update(bulky=True).where(Product.sku == "MG-01").execute()
+    stock("TS-01", "WH-HZ-A1", 5)
+    stock("MG-01", "WH-HZ-A1", 5)
+    order_import.import_parsed(ParseResult([parsed("G1", [("TS-01", 1, "none"), ("MG-01", 1, "none")])]))
+    parent = Order.get(Order.external_id == "G1")
+    (child,) = Order.select().where(Order.split_from == parent.id)
+    assert child.external_id == "G1-bulky" and {parent.status, child.status} == {"allocated"}
+    assert [l.sku_code for l in child.lines] == ["MG-01"] and [l.sku_code for l in parent.lines] == ["TS-01"]
