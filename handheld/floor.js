@@ -1,0 +1,106 @@
+// The link to the server: PIN login, Socket.IO /floor, and the offline queue.
+//
+// Every command gets its key (crypto.randomUUID) when the picker makes it and is stored in
+// localStorage before it is sent. Commands go out one at a time, in order, only while the
+// socket is connected; a command leaves the queue when its answer has come back. A scan
+// made in a dead zone waits in the queue and is sent on reconnect; if an answer was lost,
+// sending the same key again returns the stored answer and changes nothing on the server.
+import { io } from "/static/vendor/socket.io.esm.min.js";
+
+const QUEUE = "wf.queue";
+const ANSWER_TIMEOUT_MS = 10000;
+
+export async function pinLogin(user, pin, device) {
+  const response = await fetch("/api/v1/auth/pin", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ user, pin, device }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(body.message || response.statusText);
+    error.code = body.code || "error";
+    throw error;
+  }
+  return body;
+}
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class Floor {
+  constructor({ onSnapshot, onEvent, onAnswer, onLink, onRefused }) {
+    this.handlers = { onSnapshot, onEvent, onAnswer, onLink, onRefused };
+    this.socket = null;
+    this.flushing = false;
+    this.queue = JSON.parse(localStorage.getItem(QUEUE) || "[]");
+  }
+
+  connect(token) {
+    this.socket = io("/floor", { auth: { token }, transports: ["websocket"], reconnectionDelayMax: 3000 });
+    this.socket.on("connect", () => { this.link(); this.flush(); });
+    this.socket.on("disconnect", () => this.link());
+    this.socket.on("connect_error", (error) => {
+      this.link();
+      if (error && error.message === "unauthorized") this.handlers.onRefused?.("unauthorized");
+    });
+    this.socket.on("snapshot", (state) => this.handlers.onSnapshot?.(state));
+    this.socket.onAny((event, payload) => {
+      if (event !== "snapshot") this.handlers.onEvent?.(event, payload);
+    });
+  }
+
+  get online() { return Boolean(this.socket && this.socket.connected); }
+
+  link() { this.handlers.onLink?.(this.online, this.queue.length); }
+
+  // Queue a command (its key is made now, once) and send whatever the link allows.
+  send(command) {
+    this.queue.push({ key: newKey(), ...command });
+    this.save();
+    this.link();
+    this.flush();
+  }
+
+  save() { localStorage.setItem(QUEUE, JSON.stringify(this.queue)); }
+
+  async flush() {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length && this.online) {
+        const command = this.queue[0];
+        let answer;
+        try {
+          answer = await this.socket.timeout(ANSWER_TIMEOUT_MS).emitWithAck("cmd", command);
+        } catch {
+          break; // no answer (the link dropped): the same key goes again on reconnect
+        }
+        this.queue.shift();
+        this.save();
+        this.link();
+        this.handlers.onAnswer?.(command, answer);
+      }
+    } finally {
+      this.flushing = false;
+    }
+    if (this.queue.length && this.online) this.flush();
+  }
+
+  // For the field technician's console (and tests): cut the link and bring it back.
+  drop() { this.socket?.disconnect(); this.link(); }
+  restore() { this.socket?.connect(); }
+
+  close() {
+    this.socket?.disconnect();
+    this.socket = null;
+  }
+
+  forget() {
+    this.queue = [];
+    this.save();
+  }
+}

@@ -1,0 +1,42 @@
+// The handheld's words, zh-CN and English. Server messages arrive already translated.
+const WORDS = {
+  zh: {
+    login: "登录", user: "工号", pin: "PIN", device: "设备编号", logout: "退出",
+    online: "在线", offline: "离线", queued: (n) => `${n} 次扫描待发送`,
+    start: "暂无任务", get_work: "领取任务", waiting: "等待新任务…",
+    scan_location: "请扫库位", scan_item: "请扫商品", qty: "继续扫描或输入数量", scan_tote: "请扫周转箱",
+    task_done: "任务完成", next_task: "下一个任务",
+    to_pick: "应拣", counted: "已计", picked: "已拣", slot: "格口", tote: "周转箱", lot: "批次",
+    lines: "行", units: "件", short: "缺货", skip: "跳过", set_qty: "输入数量", ok: "确定", cancel: "取消",
+    reasons: { empty: "库位空", damaged: "商品损坏", not_found: "找不到", other: "其他" },
+    short_reason: "缺货原因", camera: "相机", camera_unavailable: "摄像头不可用",
+    login_failed: "登录失败", locked_out: "登录失败次数过多，请稍后再试。",
+  },
+  en: {
+    login: "Log in", user: "User", pin: "PIN", device: "Device", logout: "Log out",
+    online: "online", offline: "offline", queued: (n) => `${n} scan(s) waiting`,
+    start: "No task", get_work: "Get work", waiting: "Waiting for work…",
+    scan_location: "Scan the location", scan_item: "Scan the item", qty: "Scan more or type the quantity",
+    scan_tote: "Scan the tote", task_done: "Task finished", next_task: "Next task",
+    to_pick: "Pick", counted: "Counted", picked: "Picked", slot: "Slot", tote: "Tote", lot: "Lot",
+    lines: "lines", units: "units", short: "Short", skip: "Skip", set_qty: "Type quantity", ok: "OK",
+    cancel: "Cancel", reasons: { empty: "Empty", damaged: "Damaged", not_found: "Not found", other: "Other" },
+    short_reason: "Why short?", camera: "Camera", camera_unavailable: "Camera not available",
+    login_failed: "Login failed", locked_out: "Too many failed logins. Try again later.",
+  },
+};
+
+let current = localStorage.getItem("wf.lang") || (navigator.language.startsWith("en") ? "en" : "zh");
+
+export function lang() { return current; }
+
+export function setLang(code) {
+  current = WORDS[code] ? code : "zh";
+  localStorage.setItem("wf.lang", current);
+  document.documentElement.lang = current === "en" ? "en" : "zh-CN";
+}
+
+export function t(word, ...args) {
+  const value = WORDS[current][word] ?? WORDS.zh[word] ?? word;
+  return typeof value === "function" ? value(...args) : value;
+}

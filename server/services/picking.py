@@ -1,0 +1,333 @@
+"""The ``picking`` floor scenario (拣货): a picker walks a pick task line by line.
+
+States (the handheld mirrors them one screen each)::
+
+    start ──get_work──> scan_location ──scan──> scan_item ──scan──> qty ──scan──> scan_tote
+      ^  (no_work)           ^   │                  │  (case = pack)  │ (more scans,   │
+      │                      │   └─skip (to end)────┘                 │  typed qty)    │ scan the tote:
+      │                      │                                                         │ units move
+      │                      └─────────── next line <──────────────────────────────────┘ location -> tote
+      └──── task_done <──── last line confirmed or short
+
+    device                                  server
+      | cmd picking/get_work                  |  guarded UPDATE pick_task ... WHERE status='open'
+      |-------------------------------------->|  after commit: task.assigned -> user:<id>
+      |<--------------------------------------|  scan_location {task, line}
+      | cmd picking/scan {code: location}     |  wrong_location | first scan: wave released -> picking
+      |<--------------------------------------|  scan_item
+      | cmd picking/scan {code: item | GS1}   |  wrong_item | over_pick; a case code counts its pack
+      |<--------------------------------------|  qty (more to count) | scan_tote (all counted)
+      | cmd picking/qty {qty}  (optional)     |
+      | cmd picking/scan {code: tote}         |  wrong_tote | StockMove location -> tote, reservation used
+      |-------------------------------------->|  after commit: wave.progress -> wallboard,
+      |<--------------------------------------|  task.changed -> user:<id>; scan_location (next line)
+      | cmd picking/short {reason}            |  line shortened, location needs_count, reservation
+      |                                       |  released, order re-allocated elsewhere or marked short
+      | cmd picking/skip                      |  the line goes to the end of the walk
+      |<--------------------------------------|  ... task_done: orders picked, wave picked when all done
+
+Keep this diagram (and the one in docs/protocol.md) current with the code.
+
+The step a line is at is kept on the line: ``status`` is ``open`` or ``skipped`` (scan the
+location), ``located`` (the location was scanned), ``done`` or ``short``. ``picked_qty`` counts
+the units scanned for the line; the units confirmed into a tote are the line's ledger moves
+(``ref = pick:<line>``), so the units counted but not yet in a tote are the difference.
+Totes are locations of kind ``tote`` that exist before they are scanned (their labels are
+printed from that list); a code that is not one is refused with ``wrong_tote``.
+"""
+from __future__ import annotations
+
+from server.models import Location, PickLine, PickTask, Product, Wave
+from server.models.base import utcnow
+from server.models.waves import TASK_TRANSITIONS
+from server.services import picking_ledger as ledger
+from server.services.auth import Principal
+from server.services.commands import envelope, refusal, scenario
+from server.services.errors import InvalidTransition, NotFound
+from server.services import inventory, snapshot
+from server.services.stockdesk import actor_of
+
+ACTIVE_TASK = ("assigned", "in_progress")
+PICKABLE_WAVES = ("released", "picking")
+OPEN_LINE = ("open", "skipped", "located")
+SHORT_REASONS = ("empty", "damaged", "not_found", "other")
+
+
+Refused = ledger.Refused
+
+
+# --- reading the state ----------------------------------------------------------------------------
+
+def current_task(user_id: int) -> PickTask | None:
+    return (PickTask.select(PickTask, Wave).join(Wave)
+            .where((PickTask.picker == user_id) & PickTask.status.in_(ACTIVE_TASK))
+            .order_by(PickTask.assigned_at, PickTask.id).first())
+
+
+def current_line(task: PickTask) -> PickLine | None:
+    return (PickLine.select(PickLine, Product, Location).join(Product).switch(PickLine).join(Location)
+            .where((PickLine.task == task.id) & PickLine.status.in_(OPEN_LINE))
+            .order_by(PickLine.seq, PickLine.id).first())
+
+
+def step_of(line: PickLine | None, pending: int) -> str:
+    if line is None:
+        return "task_done"
+    if line.status in ("open", "skipped"):
+        return "scan_location"
+    if pending == 0:
+        return "scan_item"
+    return "scan_tote" if pending >= ledger.remaining(line) else "qty"
+
+
+def task_view(task: PickTask) -> dict:
+    wave = task.wave
+    return {"id": task.id, "code": task.code, "wave": wave.code, "strategy": wave.strategy,
+            "status": task.status, "lines_total": task.lines_total, "lines_done": task.lines_done,
+            "units_total": task.units_total, "units_done": task.units_done, "metres": task.metres}
+
+
+def line_view(line: PickLine, pending: int) -> dict:
+    product = line.product
+    return {"id": line.id, "seq": line.seq, "location": line.location.code, "sku": product.sku,
+            "name": product.name, "spec": product.spec, "unit": product.unit, "lot": line.lot,
+            "qty": line.qty, "picked": line.picked_qty - pending, "counted": pending,
+            "short": line.short_qty, "remaining": ledger.remaining(line), "slot": line.slot,
+            "tote": ledger.bound_tote(line) or "", "order": line.order_id}
+
+
+def view(task: PickTask | None) -> tuple[str, dict]:
+    """The state a picker's device should show, and its data."""
+    if task is None:
+        return "start", {}
+    line = current_line(task)
+    pending = ledger.pending(line) if line is not None else 0
+    state = step_of(line, pending)
+    data = {"task": task_view(task)}
+    if line is not None:
+        data["line"] = line_view(line, pending)
+    return state, data
+
+
+@snapshot.provider
+def picking_snapshot(principal: Principal) -> dict:
+    """A reloaded or reconnected handheld resumes the task and line it was on."""
+    if not principal.can("floor.picking"):
+        return {}
+    state, data = view(current_task(principal.user.id))
+    return {"picking": {"state": state, **data}}
+
+
+# --- the scenario -----------------------------------------------------------------------------------
+
+@scenario("picking", permission="floor.picking", reads_only=("current",))
+def picking(principal: Principal, action: str, params: dict) -> dict:
+    lang = principal.user.language or None
+    handler = ACTIONS.get(action)
+    if handler is None:
+        return refusal("unknown_action", lang)
+    if action in ("current", "get_work"):
+        return handler(principal, params, lang)
+    task = current_task(principal.user.id)
+    if task is None:
+        return envelope(False, "start", {}, code="no_work", lang=lang, level="warning")
+    try:
+        return handler(principal, params, lang, task)
+    except Refused as exc:
+        state, data = view(task)
+        return envelope(False, state, dict(data, refused=exc.params), code=exc.code, lang=lang)
+
+
+def answer(task: PickTask, code: str, lang, level: str = "info") -> dict:
+    task = PickTask.select(PickTask, Wave).join(Wave).where(PickTask.id == task.id).get()
+    state, data = view(task if task.status in ACTIVE_TASK else None)
+    if task.status == "done":
+        state, data = "task_done", {"task": task_view(task)}
+    return envelope(True, state, data, code=code, lang=lang, level=level)
+
+
+def do_current(principal, params, lang) -> dict:
+    state, data = view(current_task(principal.user.id))
+    return envelope(True, state, data, code="ok", lang=lang)
+
+
+def do_get_work(principal, params, lang) -> dict:
+    """The picker's task: the one already assigned, or the next open task of a released wave."""
+    task = current_task(principal.user.id)
+    if task is None:
+        task = assign_next(principal)
+    if task is None:
+        return envelope(False, "start", {}, code="no_work", lang=lang, level="warning")
+    return answer(task, "work_assigned", lang)
+
+
+def assign_next(principal: Principal) -> PickTask | None:
+    """Claim an open task: a guarded update whose row count says who won, so two devices
+    asking at the same moment never get the same task (on SQLite and PostgreSQL alike)."""
+    device_id = principal.device.id if principal.device else None
+    candidates = (PickTask.select(PickTask.id).join(Wave)
+                  .where((PickTask.status == "open") & Wave.status.in_(PICKABLE_WAVES))
+                  .order_by(Wave.released_at, Wave.id, PickTask.seq, PickTask.id).limit(20))
+    for (task_id,) in candidates.tuples():
+        rows = (PickTask.update(status="assigned", picker=principal.user.id, device=device_id,
+                                assigned_at=utcnow())
+                .where((PickTask.id == task_id) & (PickTask.status == "open")).execute())
+        if rows == 1:
+            task = PickTask.get_by_id(task_id)
+            ledger.task_assigned(task, principal.user)
+            return task
+    return None
+
+
+def do_scan(principal, params, lang, task) -> dict:
+    code = str(params.get("code", "")).strip()
+    if not code:
+        raise Refused("unknown_barcode")
+    line = current_line(task)
+    if line is None:
+        return answer(task, "task_done", lang)
+    pending = ledger.pending(line)
+    state = step_of(line, pending)
+    if state == "scan_location":
+        if code != line.location.code:
+            raise Refused("wrong_location", scanned=code, expected=line.location.code)
+        _started(task, line)
+        ledger.set_line(line, status="located")
+        return answer(task, "location_ok", lang)
+    item = resolve_item(code)
+    if item is None and code == line.location.code:
+        return answer(task, "location_ok", lang)  # the location scanned twice: no harm
+    if item is not None:
+        product_id, per_scan, lot = item
+        if product_id != line.product_id:
+            raise Refused("wrong_item", scanned=code)
+        if lot and line.lot and lot != line.lot:
+            raise Refused("wrong_lot", scanned=lot, expected=line.lot)
+        if pending + per_scan > ledger.remaining(line):
+            raise Refused("over_pick", counted=pending, adding=per_scan, remaining=ledger.remaining(line))
+        ledger.count(line, line.picked_qty + per_scan)
+        return answer(task, "item_counted", lang)
+    if state == "scan_item":
+        raise Refused("wrong_item" if _is_known(code) else "unknown_barcode", scanned=code)
+    tote = ledger.check_tote(line, code)
+    ledger.confirm(task, line, tote, pending, actor_of(principal))
+    return answer(task, "task_done" if ledger.task_finished(task) else "line_picked", lang)
+
+
+def do_qty(principal, params, lang, task) -> dict:
+    """Type how many units are in hand instead of scanning each one."""
+    line = current_line(task)
+    if line is None:
+        return answer(task, "task_done", lang)
+    pending = ledger.pending(line)
+    if step_of(line, pending) == "scan_location":
+        raise Refused("invalid_transition")
+    qty = params.get("qty")
+    if isinstance(qty, str) and qty.strip().isdigit():
+        qty = int(qty.strip())
+    if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
+        raise Refused("invalid_quantity", qty=str(qty))
+    if qty > ledger.remaining(line):
+        raise Refused("over_pick", counted=qty, remaining=ledger.remaining(line))
+    ledger.count(line, line.picked_qty - pending + qty)
+    return answer(task, "item_counted", lang)
+
+
+def do_short(principal, params, lang, task) -> dict:
+    """缺货: the location has fewer units than the line asks for; the units counted so far
+    still go into the tote."""
+    reason = str(params.get("reason", "")).strip()
+    if reason not in SHORT_REASONS:
+        raise Refused("reason_required", reasons=",".join(SHORT_REASONS))
+    line = current_line(task)
+    if line is None:
+        return answer(task, "task_done", lang)
+    pending = ledger.pending(line)
+    _started(task, line)
+    ledger.short(task, line, ledger.remaining(line) - pending, reason, actor_of(principal))
+    code = "task_done" if ledger.task_finished(task) else "short_recorded"
+    return answer(task, code, lang, level="warning")
+
+
+def do_skip(principal, params, lang, task) -> dict:
+    """Come back to this line last (someone is in the aisle, the location is blocked)."""
+    line = current_line(task)
+    if line is None:
+        return answer(task, "task_done", lang)
+    if ledger.pending(line):
+        raise Refused("scan_tote_first")
+    last = (PickLine.select(PickLine.seq).where(PickLine.task == task.id)
+            .order_by(PickLine.seq.desc()).limit(1).scalar())
+    ledger.set_line(line, status="skipped", seq=last + 1)
+    return answer(task, "line_skipped", lang)
+
+
+ACTIONS = {"current": do_current, "get_work": do_get_work, "scan": do_scan, "qty": do_qty,
+           "short": do_short, "skip": do_skip}
+
+
+def _started(task: PickTask, line: PickLine) -> None:
+    """The first scan of a task starts it, and the first scan of a wave starts the wave."""
+    if task.status == "assigned":
+        if ("assigned", "in_progress") not in TASK_TRANSITIONS:
+            raise InvalidTransition("task", "assigned", "in_progress")
+        PickTask.update(status="in_progress", started_at=utcnow()).where(
+            (PickTask.id == task.id) & (PickTask.status == "assigned")).execute()
+        task.status = "in_progress"
+        ledger.wave_started(task)
+
+
+# --- what a scanned code is ----------------------------------------------------------------------
+
+def resolve_item(code: str) -> tuple[int, int, str] | None:
+    """A scanned code -> (product id, units per scan, lot) for any of a SKU's barcodes (a case
+    code counts its pack) or a GS1 element string with a GTIN (01) and maybe a lot (10)."""
+    try:
+        product, multiplier = inventory.find_product(code)
+        return product.id, multiplier, ""
+    except NotFound:
+        pass
+    gs1 = parse_gs1(code)
+    if gs1 is None:
+        return None
+    gtin, lot = gs1
+    for candidate in _gtin_forms(gtin):
+        try:
+            product, multiplier = inventory.find_product(candidate)
+            return product.id, multiplier, lot
+        except NotFound:
+            continue
+    return None
+
+
+def parse_gs1(code: str) -> tuple[str, str] | None:
+    """(GTIN, lot) from a GS1 element string (raw with FNC1/GS, with a symbology identifier, or
+    in human-readable form with parentheses); None when the code is not one."""
+    raw_ai = code[:2] == "01" and len(code) >= 16 and code[:16].isdigit()
+    if not (code.startswith(("(", "]")) or "\x1d" in code or raw_ai):
+        return None
+    from biip import ParseError, parse
+    from biip.gs1_messages import GS1Message
+    try:
+        message = GS1Message.parse_hri(code) if code.startswith("(") else parse(code).gs1_message
+    except ParseError:
+        return None
+    if message is None:
+        return None
+    values = {element.ai.ai: element.value for element in message.element_strings}
+    if "01" not in values:
+        return None
+    return values["01"], values.get("10", "")
+
+
+def _gtin_forms(gtin: str) -> list[str]:
+    """A GTIN-14 as the barcode table may hold it: 14, 13 (EAN), 12 (UPC) or 8 digits."""
+    forms = [gtin]
+    for length in (13, 12, 8):
+        if len(gtin) > length and set(gtin[:len(gtin) - length]) == {"0"}:
+            forms.append(gtin[len(gtin) - length:])
+    return forms
+
+
+def _is_known(code: str) -> bool:
+    return Location.select().where(Location.code == code).exists()

@@ -1,0 +1,384 @@
+"""What a pick changes: units into totes, reservations used or given back, short picks
+re-allocated, tasks, orders and waves finished, and the events the floor hears of it.
+
+Called by the ``picking`` scenario (server/services/picking.py) inside the command's write
+transaction; events are published there and delivered after commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+
+from peewee import JOIN, fn
+
+from server import events
+from server.db import after_commit, database
+from server.models import (Allocation, Location, Order, OrderLine, PickLine, PickTask, Quant, StockMove,
+                           User, Wave, WaveOrder)
+from server.models.base import utcnow
+from server.models.waves import TASK_TRANSITIONS, WAVE_TRANSITIONS
+from server.services import inventory, orders
+from server.services.errors import DomainError, InvalidTransition
+
+OPEN_LINE = ("open", "skipped", "located")
+SORTED_LATER = ("batch_putwall",)  # the put wall, not the pick, finishes these orders
+PICKABLE_KINDS = ("pick", "reserve")
+
+log = logging.getLogger(__name__)
+
+
+class Refused(DomainError):
+    """A scan or step the state machine does not take. Raised only before anything is written,
+    so the scenario can answer it in the envelope and the device stays on its step."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code, **params)
+        self.code = code
+
+
+# --- a line's counts ---------------------------------------------------------------------------
+
+def moved(line: PickLine) -> int:
+    """Units of the line already confirmed into a tote (its ledger lines)."""
+    if not line.tote:
+        return 0
+    total = (StockMove.select(fn.SUM(StockMove.qty))
+             .where((StockMove.ref == f"pick:{line.id}") & (StockMove.reason == "pick")).scalar())
+    return int(total or 0)
+
+
+def pending(line: PickLine) -> int:
+    """Units scanned for the line and still in the picker's hand."""
+    return line.picked_qty - moved(line)
+
+
+def remaining(line: PickLine) -> int:
+    """Units the line still needs in a tote."""
+    return line.qty - line.short_qty - moved(line)
+
+
+def set_line(line: PickLine, **values) -> None:
+    PickLine.update(**values).where(PickLine.id == line.id).execute()
+    for name, value in values.items():
+        setattr(line, name, value)
+
+
+def count(line: PickLine, picked_qty: int) -> None:
+    """Record the units scanned so far; a guarded update, so two devices of one picker cannot
+    both count the same moment's units."""
+    rows = (PickLine.update(picked_qty=picked_qty)
+            .where((PickLine.id == line.id) & (PickLine.picked_qty == line.picked_qty)).execute())
+    if rows != 1:
+        raise Refused("invalid_transition")
+    line.picked_qty = picked_qty
+
+
+# --- totes -------------------------------------------------------------------------------------
+
+def bound_tote(line: PickLine) -> str | None:
+    """The tote already holding this cart slot's units (a slot is one order on a cluster cart;
+    a task without slots fills one tote)."""
+    if line.tote:
+        return line.tote
+    return (PickLine.select(PickLine.tote)
+            .where((PickLine.task == line.task_id) & (PickLine.slot == line.slot) & (PickLine.tote != ""))
+            .limit(1).scalar())
+
+
+def check_tote(line: PickLine, code: str) -> Location:
+    """The tote a scanned code names, if this line's units may go into it."""
+    tote = Location.get_or_none((Location.code == code) & (Location.kind == "tote"))
+    if tote is None or not tote.active or tote.warehouse_id != line.location.warehouse_id:
+        raise Refused("wrong_tote", scanned=code)
+    bound = bound_tote(line)
+    if bound is not None:
+        if bound != code:
+            raise Refused("wrong_tote", scanned=code, expected=bound)
+        return tote
+    taken_here = (PickLine.select().where((PickLine.task == line.task_id) & (PickLine.tote == code)
+                                          & (PickLine.slot != line.slot)).exists())
+    in_use = Quant.select().where((Quant.location == tote.id) & (Quant.qty > 0)).exists()
+    if taken_here or in_use:
+        raise Refused("wrong_tote", scanned=code, in_use=True)
+    return tote
+
+
+# --- reservations behind a line --------------------------------------------------------------
+
+def _allocations(line: PickLine) -> list[Allocation]:
+    """The reservations a line draws on: its own, or for a batch line (many orders, one
+    line) those of the wave's orders at the same location, most recently made first."""
+    if line.allocation_id is not None:
+        found = Allocation.get_or_none(Allocation.id == line.allocation_id)
+        return [found] if found is not None else []
+    if line.order_line_id is not None:
+        return []
+    wave_id = PickTask.select(PickTask.wave).where(PickTask.id == line.task_id).scalar()
+    return list(Allocation.select(Allocation, OrderLine).join(OrderLine)
+                .join(WaveOrder, on=(WaveOrder.order == OrderLine.order))
+                .where((WaveOrder.wave == wave_id) & (OrderLine.product == line.product_id)
+                       & (Allocation.location == line.location_id) & (Allocation.lot == line.lot))
+                .order_by(Allocation.id.desc()))
+
+
+def _draw(line: PickLine, qty: int) -> list[tuple[Allocation, int]]:
+    """Take up to ``qty`` units out of the line's reservations; returns what each gave."""
+    taken = []
+    for allocation in _allocations(line):
+        if qty <= 0:
+            break
+        take = min(qty, allocation.qty)
+        if take <= 0:
+            continue
+        if take == allocation.qty:
+            allocation.delete_instance()
+        else:
+            Allocation.update(qty=Allocation.qty - take).where(Allocation.id == allocation.id).execute()
+        OrderLine.update(reserved_qty=OrderLine.reserved_qty - take).where(
+            OrderLine.id == allocation.line_id).execute()
+        taken.append((allocation, take))
+        qty -= take
+    return taken
+
+
+# --- confirming units into a tote -------------------------------------------------------------
+
+def confirm(task: PickTask, line: PickLine, tote: Location, qty: int, actor: inventory.Actor) -> None:
+    """The units in hand go into the tote: one ledger line from the location to the tote that
+    uses up their reservation; the order lines count them as picked."""
+    before = moved(line)
+    drawn = _draw(line, qty)
+    reserved = sum(take for _, take in drawn)
+    inventory.move(line.product_id, line.location_id, tote.id, qty, actor=actor, lot=line.lot,
+                   reserved=reserved, reason="pick", ref=f"pick:{line.id}")
+    if line.order_line_id is not None:
+        OrderLine.update(picked_qty=OrderLine.picked_qty + qty).where(OrderLine.id == line.order_line_id).execute()
+        _order_picking(line.order_id, actor)
+    else:
+        for allocation, take in drawn:
+            OrderLine.update(picked_qty=OrderLine.picked_qty + take).where(
+                OrderLine.id == allocation.line_id).execute()
+    set_line(line, tote=tote.code)
+    finished = before + qty + line.short_qty >= line.qty
+    if finished:
+        set_line(line, status="short" if line.short_qty else "done")
+    PickTask.update(units_done=PickTask.units_done + qty,
+                    lines_done=PickTask.lines_done + (1 if finished else 0)).where(PickTask.id == task.id).execute()
+    _after_change(task, actor)
+
+
+def _order_picking(order_id, actor) -> None:
+    order = Order.get_or_none(Order.id == order_id)
+    if order is not None and order.status == "waved":
+        orders.transition(order, "picking", actor, "first unit picked")
+
+
+# --- short picks (缺货) -------------------------------------------------------------------------
+
+def short(task: PickTask, line: PickLine, missing: int, reason: str, actor: inventory.Actor) -> None:
+    """``missing`` units are not at the location: the line is shortened, the location is to be
+    counted, the reservation of the missing units is given back (and those units frozen until
+    the count, so no other order is promised them), and each order line is re-allocated from
+    another location as a new line at the end of this walk, or marked short."""
+    in_hand = pending(line)
+    location = Location.get_by_id(line.location_id)
+    if missing > 0:
+        set_line(line, short_qty=line.short_qty + missing)
+        Location.update(needs_count=True).where(Location.id == location.id).execute()
+        ref = f"short:{line.id}"
+        drawn = _draw(line, missing)
+        released = sum(take for _, take in drawn)
+        if released:
+            inventory.release(line.product_id, location.id, released, actor=actor, lot=line.lot, ref=ref)
+            inventory.change_state(line.product_id, location.id, released, "available", "frozen", actor=actor,
+                                   lot=line.lot, reason="short_pick", ref=ref)
+        if line.order_line_id is not None:
+            owed = [(line.order_line_id, missing)]
+        else:
+            owed = [(allocation.line_id, take) for allocation, take in drawn]
+        added = 0
+        for order_line_id, qty in owed:
+            added += _reallocate(task, line, OrderLine.get_by_id(order_line_id), qty, reason, actor)
+        PickTask.update(units_total=PickTask.units_total - missing + added).where(
+            PickTask.id == task.id).execute()
+    if in_hand == 0:
+        set_line(line, status="short")
+        PickTask.update(lines_done=PickTask.lines_done + 1).where(PickTask.id == task.id).execute()
+    _after_change(task, actor)
+
+
+def _reallocate(task: PickTask, line: PickLine, order_line: OrderLine, qty: int, reason: str,
+                actor: inventory.Actor) -> int:
+    """Reserve ``qty`` units for the order line elsewhere and add lines to pick them; what
+    cannot be found is marked short on the order line. Returns the units re-allocated."""
+    warehouse_id = Location.select(Location.warehouse).where(Location.id == line.location_id).scalar()
+    candidates = (Quant.select(Quant.location, Quant.lot, (Quant.qty - Quant.reserved).alias("free"))
+                  .join(Location)
+                  .where((Quant.product == line.product_id) & (Quant.state == "available")
+                         & (Quant.qty > Quant.reserved) & Location.kind.in_(PICKABLE_KINDS)
+                         & (Location.active == True) & (Location.needs_count == False)  # noqa: E712
+                         & (Location.warehouse == warehouse_id) & (Location.id != line.location_id))
+                  .order_by(Location.kind != "pick", Location.pick_seq, Location.id).dicts())
+    need = qty
+    order = Order.get_or_none(Order.id == order_line.order_id)
+    slot = line.slot
+    for row in candidates:
+        if need == 0:
+            break
+        take = min(need, row["free"])
+        try:
+            inventory.reserve(line.product_id, row["location"], take, actor=actor, lot=row["lot"],
+                              ref=f"order:{order_line.order_id}")
+        except DomainError:
+            continue  # promised to someone else meanwhile; try the next location
+        allocation = Allocation.create(line=order_line.id, location=row["location"], lot=row["lot"], qty=take)
+        OrderLine.update(reserved_qty=OrderLine.reserved_qty + take).where(OrderLine.id == order_line.id).execute()
+        last = PickLine.select(fn.MAX(PickLine.seq)).where(PickLine.task == task.id).scalar() or 0
+        if line.order_line_id is None:  # a batch line's share: the order's own slot
+            slot = (WaveOrder.select(WaveOrder.slot).where(WaveOrder.order == order_line.order_id).scalar()
+                    or 0)
+        PickLine.create(task=task.id, seq=last + 1, order=order_line.order_id, order_line=order_line.id,
+                        allocation=allocation.id, product=line.product_id, location=row["location"],
+                        lot=row["lot"], qty=take, slot=slot)
+        PickTask.update(lines_total=PickTask.lines_total + 1).where(PickTask.id == task.id).execute()
+        need -= take
+    if need:
+        OrderLine.update(short_qty=OrderLine.short_qty + need).where(OrderLine.id == order_line.id).execute()
+    if order is not None:
+        orders.record(order, "short", f"{order_line.sku_code} -{qty} ({reason}); "
+                                      f"re-allocated {qty - need}, short {need}", actor)
+    return qty - need
+
+
+# --- finishing ---------------------------------------------------------------------------------
+
+def task_finished(task: PickTask) -> bool:
+    return PickTask.select(PickTask.status).where(PickTask.id == task.id).scalar() == "done"
+
+
+def _finish_task(task: PickTask, actor: inventory.Actor) -> None:
+    status = PickTask.select(PickTask.status).where(PickTask.id == task.id).scalar()
+    if (status, "done") not in TASK_TRANSITIONS:
+        raise InvalidTransition("task", status, "done")
+    PickTask.update(status="done", finished_at=utcnow()).where(
+        (PickTask.id == task.id) & (PickTask.status == status)).execute()
+    task.status = "done"
+    wave = Wave.get_by_id(task.wave_id)
+    if wave.strategy not in SORTED_LATER:
+        order_ids = {row[0] for row in PickLine.select(PickLine.order)
+                     .where((PickLine.task == task.id) & PickLine.order.is_null(False)).tuples()}
+        for order in Order.select().where(Order.id.in_(list(order_ids)) & Order.status.in_(("waved", "picking"))):
+            if not _lines_left(order.id):
+                orders.transition(order, "picked", actor, task.code)
+    unfinished = (PickTask.select().where((PickTask.wave == wave.id)
+                                          & PickTask.status.not_in(("done", "cancelled"))).exists())
+    if not unfinished:
+        _move_wave(wave, "picked", finished_at=utcnow())
+
+
+def _lines_left(order_id: int) -> bool:
+    return (PickLine.select().join(PickTask)
+            .where((PickLine.order == order_id) & PickLine.status.in_(OPEN_LINE)
+                   & (PickTask.status != "cancelled")).exists())
+
+
+def _move_wave(wave: Wave, target: str, **values) -> bool:
+    if (wave.status, target) not in WAVE_TRANSITIONS:
+        return False
+    rows = (Wave.update(status=target, **values)
+            .where((Wave.id == wave.id) & (Wave.status == wave.status)).execute())
+    if rows == 1:
+        wave.status = target
+    return rows == 1
+
+
+def wave_started(task: PickTask) -> None:
+    """released -> picking on the first scan of any of its tasks."""
+    wave = Wave.get_by_id(task.wave_id)
+    if wave.status == "released":
+        _move_wave(wave, "picking")
+
+
+def _after_change(task: PickTask, actor: inventory.Actor) -> None:
+    if not PickLine.select().where((PickLine.task == task.id) & PickLine.status.in_(OPEN_LINE)).exists():
+        _finish_task(task, actor)
+    task = PickTask.get_by_id(task.id)
+    publish_task(task, "task.changed")
+    publish_progress(Wave.get_by_id(task.wave_id))
+
+
+# --- events ------------------------------------------------------------------------------------
+
+def task_payload(task: PickTask) -> dict:
+    return {"task": task.id, "code": task.code, "wave": task.wave_id, "status": task.status,
+            "picker": task.picker_id, "lines_total": task.lines_total, "lines_done": task.lines_done,
+            "units_total": task.units_total, "units_done": task.units_done}
+
+
+def publish_task(task: PickTask, event: str) -> None:
+    if task.picker_id is not None:
+        events.publish(event, task_payload(task), rooms=[f"user:{task.picker_id}"])
+
+
+def task_assigned(task: PickTask, user: User) -> None:
+    publish_task(task, "task.assigned")
+
+
+def picker_rates(wave: Wave) -> list[dict]:
+    """Lines and units each picker has put into totes in this wave, and units per hour since
+    their first scan in it."""
+    rows = (PickTask.select(User.code, User.name, fn.SUM(PickTask.lines_done), fn.SUM(PickTask.units_done),
+                            fn.MIN(PickTask.started_at))
+            .join(User, JOIN.INNER, on=(PickTask.picker == User.id))
+            .where(PickTask.wave == wave.id).group_by(User.code, User.name).order_by(User.code).tuples())
+    now = utcnow()
+    rates = []
+    for code, name, lines, units, started in rows:
+        if isinstance(started, str):  # SQLite hands an aggregate back as text
+            started = dt.datetime.fromisoformat(started)
+        hours = max((now - started).total_seconds(), 60) / 3600 if started else None
+        rates.append({"picker": code, "name": name, "lines": int(lines or 0), "units": int(units or 0),
+                      "units_per_hour": round(int(units or 0) / hours, 1) if hours else 0.0})
+    return rates
+
+
+def progress(wave: Wave) -> dict:
+    from server.services import waves as wave_plans
+    return dict(wave_plans.progress(wave), pickers=picker_rates(wave))
+
+
+PROGRESS_EVERY_S = 0.25  # a burst of scans becomes one wave.progress per wave per quarter second
+_dirty: set[int] = set()
+_guard = threading.Lock()
+
+
+def publish_progress(wave: Wave) -> None:
+    """Send the wave's progress to the wall screens after commit, coalesced: computing it reads
+    every task of the wave, which must not happen once per scan at a thousand scans a second."""
+    after_commit(lambda: _mark_dirty(wave.id))
+
+
+def _mark_dirty(wave_id: int) -> None:
+    with _guard:
+        scheduled = bool(_dirty)
+        _dirty.add(wave_id)
+    if scheduled:
+        return
+    timer = threading.Timer(PROGRESS_EVERY_S, flush_progress)
+    timer.daemon = True
+    timer.start()
+
+
+def flush_progress() -> None:
+    with _guard:
+        wave_ids = sorted(_dirty)
+        _dirty.clear()
+    if not wave_ids:
+        return
+    try:
+        with database.connection_context():
+            for wave in Wave.select().where(Wave.id.in_(wave_ids)):
+                events.publish("wave.progress", progress(wave), rooms=["wallboard"])
+    except Exception:  # the wall screen catches up with the next scan or its next snapshot
+        log.exception("wave progress for %s failed", wave_ids)

@@ -1,0 +1,291 @@
+"""Picking scans from 200 handhelds against a live ``wavefloor serve`` on SQLite.
+
+Each simulated handheld (a python-socketio client in a thread over WebSocket) takes a pick task and
+works its lines: scan the location, scan the item, scan the tote (the tote scan moves the
+unit in the ledger and sends wave.progress to the wall screen). Two phases:
+
+  paced      every device scans at an even rate so the floor sends RATE scans/s in total:
+             round trip p50/p99 at that load (DESIGN section 11: p99 < 25 ms at 1,000 scans/s)
+  saturated  every device scans again as soon as its answer arrives: scans/s the server takes
+
+Baseline, same run, same machine, same client code: a bare python-socketio server under
+gevent that acknowledges every ``cmd`` with its payload (no database).
+Prints one JSON object.  usage: python tests/bench/bench_scans.py [--devices 200] [--rate 1000]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+PACED_SCANS = 45       # per device (15 lines)
+SATURATED_SCANS = 60   # per device (20 lines)
+LINES_PER_TASK = 40
+LOCATIONS = 20
+PHASE_LIMIT_S = 20.0   # a phase stops sending when this is up, so the run stays short
+
+
+# --- the floor to pick from ------------------------------------------------------------------
+
+def setup(url: str, devices: int) -> tuple[list[dict], str]:
+    """Locations with stock, one released wave with a task per device, a tote and a token per
+    picker; returns each picker's walk and a supervisor token."""
+    from server.db import init_database
+    from server.models import (ApiToken, Barcode, Device, Location, PickLine, PickTask, Product, User, Wave,
+                               Warehouse)
+    from server.models.base import utcnow
+    from server.schema import create_all
+    from server.services import auth, inventory
+
+    init_database(url)
+    create_all()
+    auth.ensure_roles()
+    wh = Warehouse.create(code="B", name="bench", aisles=LOCATIONS, aisle_length_m=20, aisle_width_m=3)
+    product = Product.create(sku="BENCH-1", name="bench item")
+    Barcode.create(code="6900000009999", product=product)
+    locations = [Location.create(warehouse=wh, code=f"B-{n:02d}", kind="pick", aisle=n, y_m=1.0, pick_seq=n)
+                 for n in range(LOCATIONS)]
+    actor = inventory.system_actor()
+    for location in locations:
+        inventory.receive(product, location, devices * LINES_PER_TASK, actor=actor)
+    wave = Wave.create(code="WB", warehouse=wh, strategy="single_unit", status="released", released_at=utcnow())
+
+    def token_for(user, device=None):
+        token = secrets.token_urlsafe(32)
+        ApiToken.create(token_hash=hashlib.sha256(token.encode()).hexdigest(), user=user, device=device,
+                        kind="session", expires_at=utcnow() + dt.timedelta(hours=2))
+        return token
+
+    walks = []
+    for n in range(devices):
+        user = auth.add_user(f"bp-{n:03d}", f"Picker {n}", ["picker"])
+        device = Device.create(code=f"BH-{n:03d}")
+        tote = Location.create(warehouse=wh, code=f"BT-{n:03d}", kind="tote")
+        task = PickTask.create(wave=wave, code=f"WB-T{n + 1}", seq=n + 1, lines_total=LINES_PER_TASK,
+                               units_total=LINES_PER_TASK)
+        stops = [locations[(n + i) % LOCATIONS] for i in range(LINES_PER_TASK)]
+        PickLine.insert_many([{"task": task.id, "seq": i + 1, "product": product.id, "location": stop.id,
+                               "qty": 1} for i, stop in enumerate(stops)]).execute()
+        scans = []
+        for stop in stops:
+            scans += [stop.code, "6900000009999", tote.code]
+        walks.append({"token": token_for(user, device), "scans": scans})
+    boss = auth.add_user("b-boss", "Boss", ["supervisor"])
+    return walks, token_for(boss)
+
+
+# --- servers ---------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(args: list[str], env: dict, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read().decode()[-2000:])
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def echo_server(port: int) -> None:
+    """The baseline: python-socketio under gevent, acknowledging each cmd with its payload."""
+    from gevent import monkey
+    monkey.patch_all()
+    import socketio
+    from gevent import pywsgi
+
+    sio = socketio.Server(async_mode="gevent", cors_allowed_origins=[])
+
+    @sio.on("connect", namespace="/floor")
+    def connect(sid, environ, auth=None):
+        sio.emit("snapshot", {"version": 1}, to=sid, namespace="/floor")
+
+    @sio.on("cmd", namespace="/floor")
+    def cmd(sid, data):
+        return {"ok": True, "next_state": "echo", "data": {"echo": data}, "message": {"code": "ok"}}
+
+    pywsgi.WSGIServer(("127.0.0.1", port), socketio.WSGIApp(sio), log=None).serve_forever()
+
+
+# --- the handhelds ---------------------------------------------------------------------------
+
+def connect_all(url: str, tokens: list[str], on_event=None) -> list:
+    """One python-socketio client (its own threads) per handheld, connected over WebSocket."""
+    import socketio
+
+    def one(token):
+        client = socketio.Client(reconnection=False)
+        if on_event is not None:
+            client.on("*", on_event, namespace="/floor")
+        client.connect(url, namespaces=["/floor"], auth={"token": token}, transports=["websocket"],
+                       wait_timeout=30)
+        return client
+
+    with ThreadPoolExecutor(25) as pool:
+        return list(pool.map(one, tokens))
+
+
+def run_phase(clients, walks, count: int, interval: float | None) -> dict:
+    """Each device (a thread) sends the next ``count`` scans of its walk; one every
+    ``interval`` seconds when paced, back to back otherwise, for at most PHASE_LIMIT_S.
+    Returns throughput and round trips."""
+    times: list[float] = []
+    refused = []
+    gate = threading.Barrier(len(clients) + 1)
+
+    def device(client, walk):
+        gate.wait()
+        if interval:
+            time.sleep(random.random() * interval)
+        next_at = time.perf_counter()
+        start_at = walk.setdefault("position", 0)
+        for code in walk["scans"][start_at:start_at + count]:
+            if time.perf_counter() > stop_at:
+                break
+            walk["position"] += 1
+            sent = time.perf_counter()
+            answer = client.call("cmd", {"key": uuid.uuid4().hex, "scenario": "picking", "action": "scan",
+                                         "code": code}, namespace="/floor", timeout=60)
+            times.append(time.perf_counter() - sent)
+            if not answer.get("ok"):
+                refused.append(answer["message"]["code"])
+            if interval:
+                next_at += interval
+                time.sleep(max(0.0, next_at - time.perf_counter()))
+
+    threads = [threading.Thread(target=device, args=(c, w)) for c, w in zip(clients, walks)]
+    for thread in threads:
+        thread.start()
+    stop_at = time.perf_counter() + PHASE_LIMIT_S  # set before the gate opens the threads
+    gate.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    times.sort()
+    return {"scans": len(times), "seconds": round(elapsed, 2), "scans_per_s": round(len(times) / elapsed, 1),
+            "p50_ms": round(1000 * statistics.median(times), 2),
+            "p99_ms": round(1000 * times[int(0.99 * (len(times) - 1))], 2), "refused": len(refused)}
+
+
+def floor(url: str, walks: list[dict], boss_token: str | None, rate: float) -> dict:
+    wall_events = {"wave.progress": 0}
+
+    def on_wall(event, data=None):
+        if event in wall_events:
+            wall_events[event] += 1
+
+    wall = connect_all(url, [boss_token], on_wall)[0] if boss_token else None
+    clients = connect_all(url, [w["token"] for w in walks])
+    try:
+        if boss_token:  # the real server: every device takes its task first
+            for client in clients:
+                answer = client.call("cmd", {"key": uuid.uuid4().hex, "scenario": "picking", "action": "get_work"},
+                                     namespace="/floor", timeout=60)
+                assert answer["ok"], answer
+        for walk in walks:
+            walk["position"] = 0
+        paced = run_phase(clients, walks, PACED_SCANS, len(clients) / rate)
+        saturated = run_phase(clients, walks, SATURATED_SCANS, None)
+        time.sleep(0.5)
+    finally:
+        with ThreadPoolExecutor(50) as pool:
+            list(pool.map(lambda client: client.disconnect(), clients + ([wall] if wall else [])))
+    result = {"paced": dict(paced, target_scans_per_s=rate), "saturated": saturated}
+    if boss_token:
+        result["wall_progress_events"] = wall_events["wave.progress"]
+    return result
+
+
+def note(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--devices", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=1000.0, help="paced phase: scans/s from all devices")
+    parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.echo_server:
+        return echo_server(args.echo_server)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        walks, boss = setup(url, args.devices)
+        note("floor set up; starting wavefloor serve")
+        port = free_port()
+        env = dict(os.environ, WAVEFLOOR_DATABASE_URL=url, WAVEFLOOR_INSTANCE_DIR=f"{tmp}/instance",
+                   WAVEFLOOR_SECRET_KEY="bench")
+        server = start([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env, port)
+        try:
+            wavefloor = (floor(f"http://127.0.0.1:{port}", walks, boss, args.rate))
+        finally:
+            stop(server)
+        note("wavefloor measured")
+        from server.db import database
+        from server.models import StockMove
+        from server.services import inventory
+        with database.connection_context():
+            wavefloor["pick_moves"] = StockMove.select().where(StockMove.reason == "pick").count()
+            wavefloor["audit_differences"] = len(inventory.audit())
+
+    note("starting the echo baseline")
+    port = free_port()
+    echo = start([sys.executable, os.path.abspath(__file__), "--echo-server", str(port)], dict(os.environ), port)
+    try:
+        baseline = (floor(f"http://127.0.0.1:{port}", walks, None, args.rate))
+    finally:
+        stop(echo)
+
+    print(json.dumps({
+        "benchmark": "picking scans, 200 handhelds",
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
+        "devices": args.devices, "database": "sqlite",
+        "wavefloor": wavefloor,
+        "baseline_echo_gevent": baseline,
+        "ratio_saturated_throughput": round(wavefloor["saturated"]["scans_per_s"]
+                                            / baseline["saturated"]["scans_per_s"], 3),
+        "targets": {"p99_ms_at_1000_scans_per_s": 25, "throughput_ratio_min": 0.6},
+    }, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,370 @@
+"""The picking scenario (拣货): the state machine through ``commands.execute`` with real
+principals, and assignment, events and resume through a live server. Both engines."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from server.models import (Allocation, Device, Location, Order, OrderEvent, OrderLine, PickLine, PickTask,
+                           Quant, StockMove, User, Wave, WaveOrder)
+from server.services import commands, inventory, picking  # noqa: F401  (registers the scenario)
+from server.services.auth import Principal
+
+
+# --- building a released wave (the way waves.release_wave leaves one) ---------------------------
+
+def make_order(external_id: str, items, *, warehouse, actor, status="waved") -> Order:
+    """An order with lines reserved at the given locations: items = [(product, location, qty)]."""
+    order = Order.create(channel="tmall", shop="shop-1", external_id=external_id, status=status,
+                         warehouse=warehouse)
+    for n, (product, location, qty) in enumerate(items, 1):
+        line = OrderLine.create(order=order, external_line_id=str(n), sku_code=product.sku, product=product,
+                                qty=qty, reserved_qty=qty)
+        inventory.reserve(product, location, qty, actor=actor, ref=f"order:{order.id}")
+        Allocation.create(line=line, location=location, qty=qty)
+    return order
+
+
+def make_task(wave: Wave, code: str, orders_slots, seq: int = 1) -> PickTask:
+    """A task picking every allocation of the orders (in the order given), slot per order."""
+    task = PickTask.create(wave=wave, code=code, seq=seq)
+    n = 0
+    for order, slot in orders_slots:
+        WaveOrder.get_or_create(wave=wave, order=order, defaults={"slot": slot})
+        for allocation in (Allocation.select().join(OrderLine).where(OrderLine.order == order)
+                           .order_by(Allocation.id)):
+            n += 1
+            PickLine.create(task=task, seq=n, order=order, order_line=allocation.line_id, allocation=allocation,
+                            product=allocation.line.product_id, location=allocation.location_id,
+                            qty=allocation.qty, slot=slot)
+    lines = list(PickLine.select().where(PickLine.task == task))
+    PickTask.update(lines_total=len(lines), units_total=sum(line.qty for line in lines)).where(
+        PickTask.id == task.id).execute()
+    return PickTask.get_by_id(task.id)
+
+
+def released_wave(warehouse, code="W1", strategy="cluster") -> Wave:
+    from server.models.base import utcnow
+    return Wave.create(code=code, warehouse=warehouse, strategy=strategy, status="released",
+                       released_at=utcnow())
+
+
+@pytest.fixture
+def cluster(small_warehouse, people):
+    """A released cluster wave of one task: order A (2 tees, 1 mug) in slot 1 and order B
+    (12 tees, a case) in slot 2; tees also on a reserve pallet for re-allocation."""
+    wh, locs = small_warehouse["warehouse"], small_warehouse["locations"]
+    tee, mug = small_warehouse["tee"], small_warehouse["mug"]
+    actor = inventory.Actor(people["receiver"].id)
+    inventory.receive(tee, locs["A-01"], 30, actor=actor)
+    inventory.receive(tee, locs["R-01"], 20, actor=actor)
+    inventory.receive(mug, locs["A-02"], 10, actor=actor)
+    Location.create(warehouse=wh, code="T-002", kind="tote")
+    order_a = make_order("A", [(tee, locs["A-01"], 2), (mug, locs["A-02"], 1)], warehouse=wh, actor=actor)
+    order_b = make_order("B", [(tee, locs["A-01"], 12)], warehouse=wh, actor=actor)
+    wave = released_wave(wh)
+    task = make_task(wave, "W1-T1", [(order_a, 1), (order_b, 2)])
+    # walking order: A-01 tee x2 (slot 1), A-01 tee x12 (slot 2), A-02 mug x1 (slot 1)
+    PickLine.update(seq=3).where((PickLine.task == task) & (PickLine.product == mug)).execute()
+    PickLine.update(seq=2).where((PickLine.task == task) & (PickLine.order == order_b)).execute()
+    return dict(small_warehouse, wave=wave, task=task, order_a=order_a, order_b=order_b)
+
+
+@pytest.fixture
+def picker(people):
+    device = Device.create(code="HH-01", kind="handheld")
+    return Principal(people["picker"], ["picker"], device)
+
+
+def run(principal, action, key=None, **params):
+    return commands.execute(principal, {"key": key or uuid.uuid4().hex, "scenario": "picking",
+                                        "action": action, **params})
+
+
+def step(principal, action, **params):
+    """Run a command that must be taken; return (next_state, data of that state)."""
+    result = run(principal, action, **params)
+    assert result["ok"], result
+    return result["next_state"], result["data"][result["next_state"]]
+
+
+def refused(principal, action, **params):
+    result = run(principal, action, **params)
+    assert result["ok"] is False, result
+    return result["message"]["code"], result["next_state"]
+
+
+def quant(product, location, state="available"):
+    q = Quant.get_or_none((Quant.product == product) & (Quant.location == location) & (Quant.state == state))
+    return (q.qty, q.reserved) if q else (0, 0)
+
+
+# --- the state machine ---------------------------------------------------------------------------
+
+def test_happy_path_on_a_cluster_task(cluster, picker):
+    tee, mug, locs = cluster["tee"], cluster["mug"], cluster["locations"]
+    first = run(picker, "get_work")
+    line1 = PickLine.get((PickLine.task == cluster["task"]) & (PickLine.seq == 1))
+    assert first == {
+        "ok": True, "next_state": "scan_location",
+        "data": {"scan_location": {
+            "task": {"id": cluster["task"].id, "code": "W1-T1", "wave": "W1", "strategy": "cluster",
+                     "status": "assigned", "lines_total": 3, "lines_done": 0, "units_total": 15,
+                     "units_done": 0, "metres": 0.0},
+            "line": {"id": line1.id, "seq": 1, "location": "A-01", "sku": "TS-01", "name": "纯棉T恤 白 M",
+                     "spec": "", "unit": "件", "lot": "", "qty": 2, "picked": 0, "counted": 0, "short": 0,
+                     "remaining": 2, "slot": 1, "tote": "", "order": cluster["order_a"].id}}},
+        "message": {"type": "info", "code": "work_assigned", "text": "已分配拣货任务，请前往库位。"}}
+    task = PickTask.get_by_id(cluster["task"].id)
+    assert (task.status, task.picker_id, task.device.code) == ("assigned", picker.user.id, "HH-01")
+
+    assert step(picker, "scan", code="A-01")[0] == "scan_item"
+    assert Wave.get_by_id(cluster["wave"].id).status == "picking"  # the first scan starts the wave
+    state, data = step(picker, "scan", code="6900000000014")
+    assert (state, data["line"]["counted"]) == ("qty", 1)
+    assert step(picker, "scan", code="6900000000014")[0] == "scan_tote"
+    state, data = step(picker, "scan", code="T-001")
+    assert (state, data["line"]["seq"], data["line"]["slot"]) == ("scan_location", 2, 2)
+    assert data["task"]["units_done"] == 2 and data["task"]["lines_done"] == 1
+
+    step(picker, "scan", code="A-01")
+    state, data = step(picker, "scan", code="16900000000011")  # a case: 12 at once
+    assert (state, data["line"]["counted"]) == ("scan_tote", 12)
+    assert step(picker, "scan", code="T-002")[1]["line"]["location"] == "A-02"
+
+    step(picker, "scan", code="A-02")
+    step(picker, "scan", code="6900000000021")
+    state, data = step(picker, "scan", code="T-001")  # slot 1's tote again
+    assert state == "task_done" and data["task"]["status"] == "done"
+
+    assert PickTask.get_by_id(task.id).status == "done"
+    assert Wave.get_by_id(cluster["wave"].id).status == "picked"
+    assert {o.status for o in Order.select()} == {"picked"}
+    assert [(l.picked_qty, l.reserved_qty) for l in OrderLine.select().order_by(OrderLine.id)] == [
+        (2, 0), (1, 0), (12, 0)]
+    assert Allocation.select().count() == 0  # every reservation was used by its pick
+    assert quant(tee, locs["A-01"]) == (16, 0)
+    assert quant(tee, locs["T-001"]) == (2, 0) and quant(mug, locs["T-001"]) == (1, 0)
+    assert quant(tee, Location.get(Location.code == "T-002")) == (12, 0)
+    picks = list(StockMove.select().where(StockMove.reason == "pick").order_by(StockMove.id))
+    assert [(m.qty, -m.reserved, m.user_id, m.device.code) for m in picks] == [
+        (2, 2, picker.user.id, "HH-01"), (12, 12, picker.user.id, "HH-01"), (1, 1, picker.user.id, "HH-01")]
+    assert inventory.audit() == []
+    assert run(picker, "get_work")["message"]["code"] == "no_work"
+
+
+def test_refusals_have_stable_codes(cluster, picker):
+    step(picker, "get_work")
+    assert refused(picker, "scan", code="A-02") == ("wrong_location", "scan_location")
+    assert refused(picker, "qty", qty=1) == ("invalid_transition", "scan_location")
+    step(picker, "scan", code="A-01")
+    assert refused(picker, "scan", code="6900000000021") == ("wrong_item", "scan_item")
+    assert refused(picker, "scan", code="no-such-code") == ("unknown_barcode", "scan_item")
+    assert refused(picker, "scan", code="16900000000011") == ("over_pick", "scan_item")  # 12 > 2
+    assert refused(picker, "scan", code="T-001") == ("wrong_item", "scan_item")  # nothing counted yet
+    step(picker, "scan", code="6900000000014")
+    assert refused(picker, "qty", qty=3) == ("over_pick", "qty")
+    assert refused(picker, "qty", qty="many") == ("invalid_quantity", "qty")
+    assert step(picker, "qty", qty=2)[0] == "scan_tote"
+    assert refused(picker, "scan", code="6900000000014") == ("over_pick", "scan_tote")
+    assert refused(picker, "scan", code="A-02") == ("wrong_tote", "scan_tote")  # not a tote
+    assert refused(picker, "skip") == ("scan_tote_first", "scan_tote")
+    step(picker, "scan", code="T-001")  # slot 1 -> T-001
+    step(picker, "scan", code="A-01")
+    step(picker, "qty", qty=12)
+    assert refused(picker, "scan", code="T-001") == ("wrong_tote", "scan_tote")  # slot 1's tote
+    assert refused(picker, "short") == ("reason_required", "scan_tote")
+    result = run(picker, "scan", code="T-001")
+    assert result["message"]["text"] == "周转箱错误，请使用屏幕上的周转箱。"
+    assert StockMove.select().where(StockMove.reason == "pick").count() == 1  # refusals moved nothing
+    assert inventory.audit() == []
+
+
+def test_gs1_element_strings_resolve_to_the_product_and_lot(cluster, picker):
+    step(picker, "get_work")
+    step(picker, "scan", code="A-01")
+    state, data = step(picker, "scan", code="0106900000000014")  # GTIN-14 of the unit EAN-13
+    assert data["line"]["counted"] == 1
+    step(picker, "scan", code="]C1010690000000001410LOT7\x1d")
+    step(picker, "scan", code="T-001")
+    step(picker, "scan", code="A-01")
+    state, data = step(picker, "scan", code="(01)16900000000011(10)LOT7")  # the case, in HRI form
+    assert (state, data["line"]["counted"]) == ("scan_tote", 12)
+
+
+def test_a_short_pick_releases_flags_and_reallocates(cluster, picker):
+    tee, locs = cluster["tee"], cluster["locations"]
+    step(picker, "get_work")
+    step(picker, "scan", code="A-01")
+    step(picker, "scan", code="6900000000014")  # one found, one missing
+    state, data = step(picker, "short", reason="empty")
+    assert (state, data["line"]["short"], data["line"]["remaining"]) == ("scan_tote", 1, 1)
+    state, data = step(picker, "scan", code="T-001")
+    assert data["line"]["seq"] == 2
+    line1 = PickLine.get((PickLine.task == cluster["task"]) & (PickLine.product == tee) & (PickLine.slot == 1)
+                         & (PickLine.location == locs["A-01"]))
+    assert (line1.status, line1.picked_qty, line1.short_qty) == ("short", 1, 1)
+    assert Location.get_by_id(locs["A-01"].id).needs_count
+    # A-01: 30 - 1 picked; the missing unit is frozen until counted; 12 still promised to order B
+    assert quant(tee, locs["A-01"]) == (28, 12)
+    assert quant(tee, locs["A-01"], "frozen") == (1, 0)
+    # order A's missing unit now comes from the reserve pallet, as a new line at the end of the walk
+    extra = PickLine.select().where(PickLine.task == cluster["task"]).order_by(PickLine.seq.desc()).first()
+    assert (extra.location.code, extra.qty, extra.slot, extra.order_id) == ("R-01", 1, 1, cluster["order_a"].id)
+    assert quant(tee, locs["R-01"]) == (20, 1)
+    tee_line = OrderLine.get((OrderLine.order == cluster["order_a"]) & (OrderLine.product == tee))
+    assert (tee_line.picked_qty, tee_line.reserved_qty, tee_line.short_qty) == (1, 1, 0)
+    task = PickTask.get_by_id(cluster["task"].id)
+    assert (task.lines_total, task.units_total, task.lines_done, task.units_done) == (4, 15, 1, 1)
+    assert inventory.audit() == []
+
+    # the 12 for order B, then the mug, which no other location holds: the order line is short
+    step(picker, "scan", code="A-01")
+    step(picker, "qty", qty=12)
+    step(picker, "scan", code="T-002")
+    step(picker, "scan", code="A-02")
+    state, data = step(picker, "short", reason="not_found")
+    assert data["line"]["location"] == "R-01"
+    mug_line = OrderLine.get((OrderLine.order == cluster["order_a"]) & (OrderLine.product == cluster["mug"]))
+    assert (mug_line.short_qty, mug_line.reserved_qty) == (1, 0)
+    assert OrderEvent.select().where((OrderEvent.order == cluster["order_a"]) & (OrderEvent.action == "short")).count() == 2
+    step(picker, "scan", code="R-01")
+    step(picker, "scan", code="6900000000014")
+    state, data = step(picker, "scan", code="T-001")
+    assert state == "task_done"
+    assert Order.get_by_id(cluster["order_a"].id).status == "picked"
+    assert OrderLine.get_by_id(tee_line.id).picked_qty == 2
+    assert inventory.audit() == []
+
+
+def test_skip_moves_the_line_to_the_end(cluster, picker):
+    step(picker, "get_work")
+    step(picker, "scan", code="A-01")
+    state, data = step(picker, "skip")
+    assert (state, data["line"]["seq"], data["line"]["slot"]) == ("scan_location", 2, 2)
+    seqs = [(l.seq, l.slot, l.status) for l in PickLine.select().where(PickLine.task == cluster["task"])
+            .order_by(PickLine.seq)]
+    assert seqs == [(2, 2, "open"), (3, 1, "open"), (4, 1, "skipped")]
+    step(picker, "scan", code="A-01")
+    step(picker, "qty", qty=12)
+    step(picker, "scan", code="T-002")
+    step(picker, "scan", code="A-02")
+    step(picker, "scan", code="6900000000021")
+    state, data = step(picker, "scan", code="T-001")
+    assert (state, data["line"]["seq"], data["line"]["qty"]) == ("scan_location", 4, 2)
+
+
+def test_replaying_a_key_changes_nothing(cluster, picker):
+    step(picker, "get_work")
+    step(picker, "scan", code="A-01")
+    key = "scan-" + uuid.uuid4().hex
+    first = run(picker, "scan", key=key, code="6900000000014")
+    again = run(picker, "scan", key=key, code="6900000000014")
+    assert first == again and first["data"]["qty"]["line"]["counted"] == 1
+    step(picker, "scan", code="6900000000014")
+    tote_key = "tote-" + uuid.uuid4().hex
+    confirmed = run(picker, "scan", key=tote_key, code="T-001")
+    assert run(picker, "scan", key=tote_key, code="T-001") == confirmed
+    assert PickLine.get((PickLine.task == cluster["task"]) & (PickLine.slot == 1)
+                        & (PickLine.product == cluster["tee"])).picked_qty == 2
+    assert StockMove.select().where(StockMove.reason == "pick").count() == 1
+    assert PickTask.get_by_id(cluster["task"].id).units_done == 2
+
+
+def test_a_picker_with_a_task_gets_it_back_and_paused_waves_give_none(cluster, picker, people):
+    assert step(picker, "get_work")[1]["task"]["code"] == "W1-T1"
+    assert step(picker, "get_work")[1]["task"]["code"] == "W1-T1"
+    other = Principal(people["supervisor"], ["supervisor"], Device.create(code="HH-02"))
+    Wave.update(status="paused").where(Wave.id == cluster["wave"].id).execute()
+    PickTask.create(wave=cluster["wave"], code="W1-T2", seq=2)
+    assert refused(other, "get_work") == ("no_work", "start")
+    packer = Principal(people["packer"], ["packer"], None)
+    assert refused(packer, "get_work") == ("forbidden", "error")
+
+
+# --- through a live server ---------------------------------------------------------------------
+
+def _pickers(count: int, secret_hashes) -> list[str]:
+    from server.services import auth
+    codes = []
+    for n in range(count):
+        user = auth.add_user(f"p-{n:02d}", f"Picker {n}", ["picker"])
+        User.update(pin_hash=secret_hashes[1]).where(User.id == user.id).execute()
+        codes.append(user.code)
+    return codes
+
+
+def test_two_devices_asking_at_once_get_different_tasks(live_server, small_warehouse, secret_hashes):
+    from tests.test_realtime import Device as FloorDevice, pin_login
+    wave = released_wave(small_warehouse["warehouse"])
+    for n in range(4):
+        task = PickTask.create(wave=wave, code=f"W1-T{n + 1}", seq=n + 1, lines_total=1, units_total=1)
+        PickLine.create(task=task, seq=1, product=small_warehouse["tee"], location=small_warehouse["locations"]["A-01"],
+                        qty=1)
+    codes = _pickers(8, secret_hashes)
+    devices = [FloorDevice(live_server, pin_login(live_server, code, f"HH-{code}")) for code in codes]
+    gate = threading.Barrier(len(devices))
+    answers = [None] * len(devices)
+
+    def ask(index):
+        gate.wait()
+        answers[index] = devices[index].cmd(scenario="picking", action="get_work")
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(devices))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        got = [a["data"]["scan_location"]["task"]["code"] for a in answers if a["ok"]]
+        assert sorted(got) == ["W1-T1", "W1-T2", "W1-T3", "W1-T4"]
+        assert sorted(a["message"]["code"] for a in answers if not a["ok"]) == ["no_work"] * 4
+        owners = {t.code: t.picker.code for t in PickTask.select()}
+        assert len(set(owners.values())) == 4
+        for device, answer in zip(devices, answers):
+            if answer["ok"]:
+                pushed = device.wait_for("task.assigned")
+                assert pushed["code"] == answer["data"]["scan_location"]["task"]["code"]
+    finally:
+        for device in devices:
+            device.close()
+
+
+def test_events_follow_confirmations_and_a_reconnect_resumes(live_server, cluster):
+    from tests.test_realtime import Device as FloorDevice, pin_login
+    token = pin_login(live_server, "u-picker", "HH-01")
+    handheld = FloorDevice(live_server, token)
+    wall = FloorDevice(live_server, pin_login(live_server, "u-supervisor", "WALL-1"))
+    try:
+        assert handheld.wait_for("snapshot")["picking"] == {"state": "start"}
+        assert handheld.cmd(scenario="picking", action="get_work")["next_state"] == "scan_location"
+        assert handheld.wait_for("task.assigned")["code"] == "W1-T1"
+        for code in ("A-01", "6900000000014", "6900000000014", "T-001"):
+            result = handheld.cmd(scenario="picking", action="scan", code=code)
+            assert result["ok"], result
+        progress = wall.wait_for("wave.progress")
+        assert (progress["code"], progress["lines_done"], progress["units_done"], progress["units_total"]) == (
+            "W1", 1, 2, 15)
+        assert progress["pickers"][0]["picker"] == "u-picker" and progress["pickers"][0]["units"] == 2
+        changed = handheld.wait_for("task.changed")
+        assert (changed["code"], changed["units_done"], changed["lines_done"]) == ("W1-T1", 2, 1)
+        assert not any(e == "wave.progress" for e, _ in handheld.events)  # pickers are not on the wall
+        handheld.cmd(scenario="picking", action="scan", code="A-01")
+        handheld.cmd(scenario="picking", action="scan", code="6900000000014")
+        handheld.close()
+
+        again = FloorDevice(live_server, token)  # the device comes back (a reload, a dead zone)
+        try:
+            resumed = again.wait_for("snapshot")["picking"]
+            assert (resumed["state"], resumed["task"]["code"]) == ("qty", "W1-T1")
+            assert (resumed["line"]["seq"], resumed["line"]["counted"], resumed["line"]["remaining"]) == (2, 1, 12)
+            current = again.cmd(scenario="picking", action="current")
+            assert current["next_state"] == "qty" and current["data"]["qty"] == {
+                k: v for k, v in resumed.items() if k != "state"}
+        finally:
+            again.close()
+    finally:
+        wall.close()
+    assert inventory.audit() == []
