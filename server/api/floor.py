@@ -1,0 +1,230 @@
+"""The floor for supervisors: the wall screen's summary and the control room's verbs."""
+from apiflask import Schema
+from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
+from apiflask.validators import Length, Range
+
+from server.api import api
+from server.guard import current_principal, requires
+from server.services import floor, stockdesk
+
+
+class WaveProgressOut(Schema):
+    wave = Integer()
+    code = String()
+    status = String()
+    strategy = String()
+    orders = Integer()
+    tasks = Integer()
+    tasks_done = Integer()
+    lines_total = Integer()
+    lines_done = Integer()
+    units_total = Integer()
+    units_done = Integer()
+    orders_picked = Integer()
+    orders_packed = Integer()
+    orders_shipped = Integer()
+    units_per_hour = Integer()
+    eta = String(allow_none=True)
+    deadline = String(allow_none=True)
+    released_at = String(allow_none=True)
+    late = Boolean()
+
+
+class PickerOut(Schema):
+    id = Integer()
+    code = String()
+    name = String()
+    task = Dict(allow_none=True)
+    lines_per_hour = Integer()
+    units_per_hour = Integer()
+    units_today = Integer()
+    last_pick_at = String(allow_none=True)
+    idle_s = Integer(allow_none=True)
+
+
+class ZoneOut(Schema):
+    zone = String()
+    open_lines = Integer()
+    open_units = Integer()
+
+
+class DueOut(Schema):
+    window_h = Integer()
+    until = String()
+    orders = Integer()
+    overdue = Integer()
+    by_status = Dict(keys=String(), values=Integer())
+    items = List(Dict())
+
+
+class ExceptionsOut(Schema):
+    counts = Dict(keys=String(), values=Integer())
+    items = List(Dict())
+
+
+class ThroughputOut(Schema):
+    hours = List(String())
+    units = List(Integer())
+    total = Integer()
+
+
+class FloorSummary(Schema):
+    version = Integer()
+    at = String()
+    timezone = String()
+    waves = List(Nested(WaveProgressOut))
+    pickers = List(Nested(PickerOut))
+    zones = List(Nested(ZoneOut))
+    due = Nested(DueOut)
+    exceptions = Nested(ExceptionsOut)
+    throughput = Nested(ThroughputOut)
+
+
+class ControlOut(Schema):
+    planned = List(Dict())
+    tasks = List(Dict())
+    pickers = List(String())
+    printers = List(Dict())
+
+
+class WaveActionOut(Schema):
+    id = Integer()
+    code = String()
+    status = String()
+
+
+class ReassignIn(Schema):
+    picker = String(required=True, validate=Length(1, 32))
+
+
+class TaskOut(Schema):
+    id = Integer()
+    code = String()
+    status = String()
+    picker = String(allow_none=True)
+
+
+class PriorityIn(Schema):
+    priority = Integer(required=True, validate=Range(-100, 100))
+
+
+class PriorityOut(Schema):
+    id = Integer()
+    external_id = String()
+    priority = Integer()
+
+
+class CountIn(Schema):
+    reason = String(load_default="", validate=Length(0, 200))
+
+
+class CountOut(Schema):
+    location = String()
+    needs_count = Boolean()
+
+
+class JobOut(Schema):
+    id = Integer()
+    reprint_of = Integer(allow_none=True)
+    state = String()
+
+
+class MoveIn(Schema):
+    to = String(required=True, validate=Length(1, 32))
+
+
+class MovedOut(Schema):
+    moved = Integer()
+
+
+class TrailOut(Schema):
+    picker = Dict()
+    moves = List(Dict())
+    tasks = List(Dict())
+
+
+def _actor():
+    return stockdesk.actor_of(current_principal())
+
+
+@api.get("/floor/summary")
+@requires("wallboard.view")
+@api.output(FloorSummary)
+@api.doc(summary="The floor now: wave progress and ETA, pickers, zone backlogs, orders due before the "
+                 "cut-off, exceptions, units picked per hour today", security="BearerAuth")
+def floor_summary():
+    return floor.summary()
+
+
+@api.get("/floor/control")
+@requires("floor.control")
+@api.output(ControlOut)
+@api.doc(summary="Planned waves, open tasks, pickers and printers for the control room", security="BearerAuth")
+def floor_control():
+    return floor.control_view()
+
+
+@api.post("/floor/waves/<wave_id>/<verb>")
+@requires("floor.control")
+@api.output(WaveActionOut)
+@api.doc(summary="Release, pause, resume or cancel a wave", security="BearerAuth")
+def floor_wave_action(wave_id, verb):
+    wave = floor.wave_action(wave_id, verb, _actor())
+    return {"id": wave.id, "code": wave.code, "status": wave.status}
+
+
+@api.post("/floor/tasks/<task_id>/reassign")
+@requires("floor.control")
+@api.input(ReassignIn)
+@api.output(TaskOut)
+@api.doc(summary="Hand an unfinished pick task to another picker", security="BearerAuth")
+def floor_reassign(task_id, json_data):
+    task = floor.reassign_task(task_id, json_data["picker"], _actor())
+    return {"id": task.id, "code": task.code, "status": task.status, "picker": task.picker.code}
+
+
+@api.post("/floor/orders/<int:order_id>/priority")
+@requires("floor.control")
+@api.input(PriorityIn)
+@api.output(PriorityOut)
+@api.doc(summary="Set an order's priority (higher goes into waves first)", security="BearerAuth")
+def floor_priority(order_id, json_data):
+    order = floor.set_priority(order_id, json_data["priority"], _actor())
+    return {"id": order.id, "external_id": order.external_id, "priority": order.priority}
+
+
+@api.post("/floor/locations/<code>/count")
+@requires("floor.control")
+@api.input(CountIn)
+@api.output(CountOut)
+@api.doc(summary="Send a location to be counted", security="BearerAuth")
+def floor_count(code, json_data):
+    location = floor.count_location(code, _actor(), json_data["reason"])
+    return {"location": location.code, "needs_count": location.needs_count}
+
+
+@api.post("/floor/print-jobs/<int:job_id>/reprint")
+@requires("floor.control")
+@api.output(JobOut, status_code=201)
+@api.doc(summary="Print a label again", security="BearerAuth")
+def floor_reprint(job_id):
+    job = floor.reprint(job_id, _actor())
+    return {"id": job.id, "reprint_of": job.reprint_of_id, "state": job.state}
+
+
+@api.post("/floor/printers/<code>/move-jobs")
+@requires("floor.control")
+@api.input(MoveIn)
+@api.output(MovedOut)
+@api.doc(summary="Move queued and failed labels off a printer to another", security="BearerAuth")
+def floor_move_jobs(code, json_data):
+    return {"moved": floor.move_jobs(code, json_data["to"], _actor())}
+
+
+@api.get("/floor/pickers/<code>/trail")
+@requires("floor.control")
+@api.output(TrailOut)
+@api.doc(summary="A picker's ledger lines and tasks today", security="BearerAuth")
+def floor_trail(code):
+    return floor.picker_trail(code)
+
