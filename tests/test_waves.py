@@ -213,7 +213,7 @@ def test_release_makes_tasks_in_route_order_with_correct_totals(floor, heard):
     assert wave.planned_metres == pytest.approx(sum(t.metres for t in tasks), abs=0.05)
     # announced after the commit: every task to pickers, the totals to the wall screen
     assert [e[0] for e in heard if e[0] == "task.changed"] == ["task.changed"] * len(tasks)
-    assert all(rooms == ("role:picker",) for event, _, rooms, _ in heard if event == "task.changed")
+    assert all(rooms == ("role:picker", "wallboard") for event, _, rooms, _ in heard if event == "task.changed")
     (progress,) = [e for e in heard if e[0] == "wave.progress"]
     assert progress[2] == ("wallboard",) and progress[1]["tasks"] == len(tasks)
     assert progress[1]["units_total"] == wave.units_count and progress[1]["status"] == "released"

@@ -317,8 +317,8 @@ def task_payload(task: PickTask) -> dict:
 
 
 def publish_task(task: PickTask, event: str) -> None:
-    if task.picker_id is not None:
-        events.publish(event, task_payload(task), rooms=[f"user:{task.picker_id}"])
+    if task.picker_id is not None:  # the picker's device, and the wall screens' picker rows
+        events.publish(event, task_payload(task), rooms=[f"user:{task.picker_id}", "wallboard"])
 
 
 def task_assigned(task: PickTask, user: User) -> None:

@@ -416,7 +416,7 @@ def _task_changed(task: PickTask) -> None:
     events.publish("task.changed", {"task": task.id, "code": task.code, "wave": task.wave_id,
                                     "status": task.status, "zone": task.zone_id, "seq": task.seq,
                                     "metres": task.metres, "lines_total": task.lines_total,
-                                    "units_total": task.units_total}, rooms=["role:picker"])
+                                    "units_total": task.units_total}, rooms=["role:picker", "wallboard"])
 
 
 def progress(wave: Wave) -> dict:
