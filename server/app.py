@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from apiflask import APIFlask
-from flask import g, jsonify, request
+from flask import g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from server.config import load_settings
@@ -47,6 +47,8 @@ def create_app(config: dict | None = None) -> APIFlask:
 
     import server.services.allocation  # noqa: F401  (retries backorders when stock arrives)
     import server.services.lookup  # noqa: F401  (registers the stock scenario)
+    import server.services.picking  # noqa: F401  (registers the picking scenario)
+    import server.services.packing  # noqa: F401  (registers the packing scenario)
     from server.realtime import init_realtime
     init_realtime(app, settings)
     return app
@@ -74,6 +76,10 @@ def _errors(app: APIFlask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        if not wants_json():
+            # a page (a picker following a link to /orders): a page answer, not JSON
+            from server.web import select_locale
+            return render_template("message.html", message=text(exc.code, select_locale())), exc.http_status
         body = {"code": exc.code, "message": text(exc.code, _lang()), "detail": exc.text}
         if exc.params:
             body["params"] = {k: v for k, v in exc.params.items()

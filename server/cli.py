@@ -471,6 +471,37 @@ def waves_show(wave):
     click.echo(json.dumps(_wave_or_fail(waves.preview, wave), ensure_ascii=False, default=str, indent=1))
 
 
+@cli.group("ship")
+def ship_():
+    """Shipments back to the sales channels."""
+
+
+@ship_.command("export")
+@click.option("--shop", "shop_code", required=True, help="The shop whose shipments to export.")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the file here (default: standard output).")
+@click.option("--all", "include_exported", is_flag=True, help="Also the shipments exported before.")
+def ship_export(shop_code, out, include_exported):
+    """The channel's bulk-shipping upload file (Tmall CSV: 订单编号,物流公司,运单号; JSON for
+    others) of shipped orders not yet exported; they are then recorded as exported."""
+    _db()
+    from server.services import inventory, shipping
+    from server.services.errors import DomainError
+    try:
+        name, _media, content, count = shipping.export(shop_code, inventory.system_actor(),
+                                                       include_exported=include_exported)
+    except DomainError as error:
+        raise click.ClickException(error.text) from None
+    if out:
+        with open(out, "wb") as fh:
+            fh.write(content)
+        click.echo(f"{count} shipment(s) -> {out}", err=True)
+    else:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+        click.echo(f"{count} shipment(s) ({name})", err=True)
+
+
 def _register_tools() -> None:
     from printers.cli import labels, printer_emulator
     cli.add_command(printer_emulator, "printer-emulator")

@@ -8,9 +8,9 @@ from server.services.auth import PERMISSIONS
 
 # Public on purpose: the login endpoints, the OpenAPI document, the login page, the language
 # switch, the front page (it only redirects), order webhooks (they carry an HMAC signature) and
-# the handheld app's static files (the app logs in by PIN before it asks for any data).
+# the handheld app and the pack-station page (shells that log in by PIN before they ask for any data).
 PUBLIC = {"api.login", "api.login_pin", "api.channel_orders", "openapi.spec", "web.index", "web.login",
-          "web.set_language", "web.handheld_root", "web.handheld_index", "web.handheld_file"}
+          "web.set_language", "web.handheld_root", "web.handheld_index", "web.handheld_file", "web.pack"}
 SAMPLE = {"int": "1", "string": "X1", "default": "X1", "path": "x"}
 
 

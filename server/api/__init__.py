@@ -4,4 +4,4 @@ from apiflask import APIBlueprint
 
 api = APIBlueprint("api", __name__, url_prefix="/api/v1")
 
-from server.api import auth, orders, stock, users, printing, waves  # noqa: E402,F401  (routes register on import)
+from server.api import auth, orders, stock, users, printing, waves, shipping, floor  # noqa: E402,F401  (routes register on import)

@@ -51,11 +51,13 @@ PERMISSIONS: dict[str, set[str]] = {
     "floor.packing": {"packer", "supervisor", "admin"},
     "floor.receiving": {"receiver", "supervisor", "admin"},
     "wallboard.view": {"supervisor", "admin"},
+    "floor.control": {"supervisor", "admin"},
     "waves.read": {"admin", "supervisor", "office"},
     "waves.manage": {"admin", "supervisor"},
     "printers.read": _ALL,
     "printers.manage": {"admin", "supervisor"},
     "printjobs.write": {"admin", "supervisor", "packer", "office"},
+    "shipping.export": {"admin", "supervisor", "office"},
 }
 
 
@@ -176,13 +178,17 @@ def _login(settings: dict, user_code: str, secret: str, kind: str, device_code: 
     user = User.get_or_none((User.code == user_code) & User.active)
     hash_ = "" if user is None else (user.password_hash if kind == "password" else user.pin_hash)
     ok = _verify(hash_, secret or "")
-    with write_transaction():
-        LoginAttempt.create(user_code=user_code[:32], device_code=device_code, remote_addr=remote_addr,
-                            ok=ok, at=now)
-        if not ok:
+    if not ok:
+        # the failure must be committed before it is reported: the count is what locks
+        with write_transaction():
+            LoginAttempt.create(user_code=user_code[:32], device_code=device_code,
+                                remote_addr=remote_addr, ok=False, at=now)
             AuditLog.create(user=user.id if user else None, action="login.failed",
                             target=user_code[:200], detail=f"{kind} device={device_code}")
-            raise AuthError("wrong user or " + ("password" if kind == "password" else "PIN"))
+        raise AuthError("wrong user or " + ("password" if kind == "password" else "PIN"))
+    with write_transaction():
+        LoginAttempt.create(user_code=user_code[:32], device_code=device_code, remote_addr=remote_addr,
+                            ok=True, at=now)
         device = None
         if device_code:
             device, _ = Device.get_or_create(code=device_code, defaults={"kind": device_kind})

@@ -72,6 +72,13 @@ def hold_names() -> dict:
     return {rule.code: (rule.name_en if english else rule.name_zh) for rule in book().review.rules}
 
 
+def _local_target(target: str) -> str:
+    """``target`` if it is a path on this server, else "" (browsers read ``/\\host`` as ``//host``)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return ""
+
+
 @web.get("/")
 @public
 def index():
@@ -88,11 +95,14 @@ def login():
         except DomainError as exc:
             message = (_("Too many failed logins. Try again in a few minutes.")
                        if exc.code == "locked_out" else _("Wrong user or password."))
-            return render_template("login.html", error=message, user=request.form.get("user", "")), 401
+            return (render_template("login.html", error=message, user=request.form.get("user", "")),
+                    exc.http_status)
+        chosen_language = session.get("lang")
         session.clear()
         session["token"] = result["token"]
-        target = request.args.get("next", "")
-        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.stock"))
+        if chosen_language:
+            session["lang"] = chosen_language
+        return redirect(_local_target(request.args.get("next", "")) or url_for("web.stock"))
     return render_template("login.html", error=None, user="")
 
 
@@ -109,8 +119,7 @@ def logout():
 def set_language(code):
     if code in LANGUAGES:
         session["lang"] = code
-    target = request.args.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.index"))
+    return redirect(_local_target(request.args.get("next", "")) or url_for("web.index"))
 
 
 @web.get("/stock")
@@ -134,3 +143,6 @@ def stock():
 
 
 from server.web import orders as _orders  # noqa: E402,F401  (office pages register on the blueprint)
+from server.web import handheld as _handheld  # noqa: E402,F401  (the picker's app at /handheld/)
+from server.web import pack as _pack  # noqa: E402,F401  (the packing station's page)
+from server.web import wall as _wall  # noqa: E402,F401  (the wall screen and the control room)
