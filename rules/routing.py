@@ -47,14 +47,15 @@ class RoutingDecision:
 class RoutingRules(RuleSet):
     kind = "routing"
     required = ("routes", "default", "policy")
-    optional = ("separate",)
+    optional = ("separate", "merge")
 
-    def __init__(self, file, version, params, routes, default, policy, separate):
+    def __init__(self, file, version, params, routes, default, policy, separate, merge=None):
         super().__init__(file, version, params)
         self.routes = tuple(routes)
         self.default = tuple(default)
         self.policy = policy
         self.separate = tuple(separate)
+        self.merge = merge  # condition an order must meet to be merged automatically (合单), or None
 
     @classmethod
     def read(cls, source, items, params, version):
@@ -73,7 +74,12 @@ class RoutingRules(RuleSet):
         default = source.strings(items.get("default"), "default")
         policy = source.choice(items.get("policy"), "policy", POLICIES)
         separate = cls._read_separate(source, items.get("separate"), params)
-        return cls(source.file, version, params, routes, default or (), policy, separate)
+        merge = None
+        if items.get("merge") is not None:
+            fields = source.mapping(items["merge"], "merge", required=("when",))
+            if fields is not None:
+                merge = compile_condition(source, fields.get("when"), "merge.when", scope)
+        return cls(source.file, version, params, routes, default or (), policy, separate, merge)
 
     @staticmethod
     def _read_separate(source, node, params):
@@ -93,6 +99,15 @@ class RoutingRules(RuleSet):
             if condition is not None and group is not None:
                 rules.append(SeparateRule(condition, group))
         return rules
+
+    def may_merge(self, order) -> bool:
+        """Whether this order may be merged with others of its buyer without a person (合单)."""
+        if self.merge is None:
+            return False
+        try:
+            return bool(self.merge.evaluate(as_order_context(order).bind(self.params)))
+        except EvaluationError:
+            return False
 
     def candidates(self, order_context, errors):
         context = order_context.bind(self.params)

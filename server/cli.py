@@ -135,9 +135,8 @@ def import_orders(files, channel, shop, mapping, as_json):
     options = {"mapping": mapping} if mapping else {}
     report = order_import.import_files(channel, list(files), shop, ship_by_hours=settings["SHIP_BY_HOURS"],
                                        **options)
-    if settings["AUTO_MERGE"]:
-        from server.services import inventory, merge
-        report.merged = merge.merge_all(inventory.system_actor())
+    from server.services import inventory, merge
+    report.merged = merge.merge_all(inventory.system_actor())  # as the routing rules' `merge` allows
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
@@ -175,7 +174,7 @@ def orders_merge(dry_run):
     for group in groups:
         click.echo(" + ".join(o.external_id for o in group))
     if not dry_run:
-        click.echo(f"merged {merge.merge_all(inventory.system_actor())} order(s) into others")
+        click.echo(f"merged {merge.merge_all(inventory.system_actor(), by_rule=False)} order(s) into others")
 
 
 @orders.command("allocate")

@@ -39,7 +39,6 @@ SETTINGS = (
     Setting("RULES_DIR", "", "Folder of the site's rule files (review, routing, carriers, waves); empty means "
             "the shipped defaults. Files are reloaded when they change."),
     Setting("SHIP_BY_HOURS", 48, "Promised ship-by time after payment when the channel gives none."),
-    Setting("AUTO_MERGE", False, "Merge orders of one buyer to one receiver (合单) as they are imported."),
     Setting("PRINT_WORKER", True, "Send queued labels to the printers from this server process."),
     Setting("DEMO_PRINTER_PORT", 9100, "TCP port of the demo's printer emulator (the demo printer points there)."),
     Setting("COMMAND_KEY_TTL_H", 72, "How long stored command results (idempotency keys) are kept."),

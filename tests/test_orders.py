@@ -221,3 +221,17 @@ def test_bulky_goods_ship_apart(db, two_warehouses, small_products):
     (child,) = Order.select().where(Order.split_from == parent.id)
     assert child.external_id == "G1-bulky" and {parent.status, child.status} == {"allocated"}
     assert [l.sku_code for l in child.lines] == ["MG-01"] and [l.sku_code for l in parent.lines] == ["TS-01"]
+
+
+def test_the_routing_rules_decide_which_orders_merge_by_themselves(db, two_warehouses, small_products):
+    from server.services import merge
+    stock("TS-01", "WH-HZ-A1", 10)
+    order_import.import_parsed(ParseResult([
+        parsed("Q1", [("TS-01", 1, "none")]), parsed("Q2", [("TS-01", 1, "none")]),
+        parsed("Q3", [("TS-01", 1, "none")], buyer_nick="other", seller_memo="送赠品"),
+        parsed("Q4", [("TS-01", 1, "none")], buyer_nick="other")]))
+    orders.approve(Order.get(Order.external_id == "Q3").id, inventory.system_actor())  # memo read, approved
+    assert len(merge.candidates()) == 2
+    assert merge.merge_all(inventory.system_actor()) == 1  # Q3 carries a memo: the rule leaves it to a person
+    assert Order.get(Order.external_id == "Q2").merged_into_id == Order.get(Order.external_id == "Q1").id
+    assert Order.get(Order.external_id == "Q4").merged_into_id is None

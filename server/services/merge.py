@@ -53,10 +53,15 @@ def merge(order_ids: list[int], actor) -> Order:
     return Order.get_by_id(target.id)
 
 
-def merge_all(actor) -> int:
-    """Merge every candidate group; return how many orders were absorbed."""
+def merge_all(actor, *, by_rule: bool = True) -> int:
+    """Merge candidate groups; with ``by_rule`` only those whose every order the routing rules'
+    ``merge`` condition allows. Return how many orders were absorbed."""
+    from server.services.review import context
+    from server.services.rulebook import book
     absorbed = 0
     for group in candidates():
+        if by_rule and not all(book().routing.may_merge(context(o)) for o in group):
+            continue
         merge([o.id for o in group], actor)
         absorbed += len(group) - 1
     return absorbed

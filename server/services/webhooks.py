@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 
-from server.services import channel_stock, order_import
+from server.services import channel_stock, inventory, merge, order_import
 from server.services.errors import AuthError, DomainError
 
 JSON_CHANNELS = {"top": "top_json", "jd": "jd_json", "douyin": "douyin_json"}
@@ -28,4 +28,6 @@ def receive_orders(shop_code: str, body: bytes, signature: str, ship_by_hours: i
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DomainError(f"the body is not JSON: {exc}") from None
     result = get_adapter(JSON_CHANNELS[shop.channel]).parse(payload, shop=shop.code)
-    return order_import.import_parsed(result, ship_by_hours=ship_by_hours)
+    report = order_import.import_parsed(result, ship_by_hours=ship_by_hours)
+    report.merged = merge.merge_all(inventory.system_actor())  # as the routing rules' `merge` allows
+    return report
