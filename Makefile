@@ -10,7 +10,7 @@ PORT   ?= 5000
 PRINTER_PORT ?= 9100
 DEBIAN_TEST_PACKAGES := chromium xvfb libzbar0 fonts-wqy-zenhei cups-bsd \
   gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev pkg-config \
-  matchbox-window-manager xdotool x11-utils x11-apps imagemagick
+  matchbox-window-manager xdotool x11-utils x11-apps imagemagick nginx-light shellcheck
 KIOSK_STAMP := $(VENV)/.kiosk-installed
 
 .PHONY: run test bench install kiosk vendor system-deps clean

@@ -38,6 +38,8 @@ def create_app(config: dict | None = None) -> APIFlask:
             database.close()
 
     app.register_blueprint(api)
+    from server.health import health
+    app.register_blueprint(health)
     init_web(app)
     _errors(app)
 
@@ -88,6 +90,13 @@ def _errors(app: APIFlask) -> None:
         response.status_code = exc.http_status
         if exc.code == "locked_out":
             response.headers["Retry-After"] = str(exc.params.get("retry_after_s", 300))
+        return response
+
+    @app.errorhandler(OverflowError)
+    def id_out_of_range(exc: OverflowError):
+        # a number in the URL larger than any row id: nothing can be there
+        response = jsonify({"code": "not_found", "message": text("not_found", _lang()), "detail": {}})
+        response.status_code = 404
         return response
 
     @app.errorhandler(Exception)

@@ -32,7 +32,7 @@ def make(n: int) -> ParsedOrder:
 
 
 def main(url, first, count, greenlets, start_at):
-    init_database(url, pool_size=20)
+    init_database(url, pool_size=12)
     totals = {"allocated": 0, "backorder": 0, "held": 0, "created": 0, "errors": []}
     numbers = list(range(first, first + count))
 

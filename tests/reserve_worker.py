@@ -21,7 +21,7 @@ from server.services.errors import InsufficientStock  # noqa: E402
 
 
 def main(url, sku, greenlets, attempts, qty, start_at):
-    init_database(url, pool_size=20)
+    init_database(url, pool_size=12)
     with database.connection_context():
         product = Product.get(Product.sku == sku)
         actor = inventory.Actor(User.get(User.code == "u-picker").id)

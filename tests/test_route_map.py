@@ -23,6 +23,8 @@ PUBLIC = {
     # the handheld app's static files; it logs in itself (PIN) and holds no data
     "web.handheld_root", "web.handheld_index", "web.handheld_file",
     "web.pack",  # the packing station's page shell; the packer logs in on the page
+    # load balancers and Prometheus: up/down per part, no data (/metrics may ask for its own token)
+    "health.healthz", "health.metrics",
 }
 
 # plausible values for URL parameters, by parameter name

@@ -12,6 +12,13 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+def as_utc(value):
+    """A stored (naive UTC) time as an aware one, for answers that promise a time zone."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.timezone.utc) if value is not None and value.tzinfo is None else value
+
+
 class BaseModel(Model):
     class Meta:
         database = database

@@ -18,6 +18,7 @@ from typing import Callable
 
 from peewee import IntegrityError
 
+from server import metrics
 from server.db import database, write_transaction
 from server.messages import text
 from server.models import CommandResult
@@ -66,6 +67,7 @@ def refusal(code: str, lang: str | None, next_state: str = "error", data: dict |
     return envelope(False, next_state, data, code=code, lang=lang)
 
 
+@metrics.metered
 def execute(principal: Principal, command) -> dict:
     """Run one command for ``principal``; never raises for bad input."""
     lang = principal.user.language or None

@@ -4,6 +4,7 @@ from __future__ import annotations
 from peewee import JOIN
 
 from server.models import AuditLog, Device, User
+from server.models.base import as_utc
 from server.services.auth import Principal, personal, roles_of
 
 
@@ -20,4 +21,4 @@ def audit_list(action=None, limit=100) -> list[dict]:
              .order_by(AuditLog.id.desc()).limit(limit))
     if action:
         query = query.where(AuditLog.action == action)
-    return list(query.dicts())
+    return [dict(row, at=as_utc(row["at"])) for row in query.dicts()]

@@ -6,6 +6,7 @@ from peewee import JOIN
 
 from server.models import Device, Location, Product, StockMove, User, Warehouse
 from server.services import inventory
+from server.models.base import as_utc
 from server.services.errors import DomainError, NotFound
 
 
@@ -67,7 +68,7 @@ def ledger(sku=None, location=None, ref=None, limit=100) -> list[dict]:
         query = query.where((StockMove.from_location == loc) | (StockMove.to_location == loc))
     if ref:
         query = query.where(StockMove.ref == ref)
-    return list(query.dicts())
+    return [dict(row, at=as_utc(row["at"])) for row in query.dicts()]
 
 
 def receive(*, actor, sku, location, qty, state="available", lot="", ref=""):

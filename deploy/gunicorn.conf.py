@@ -1,0 +1,29 @@
+"""gunicorn settings for one Wavefloor server process (systemd runs one per port).
+
+One gevent worker per process: Socket.IO keeps each device's session in the process that
+accepted it, so more workers behind one port would split sessions; run more processes on more
+ports instead, behind nginx with sticky sessions. WebSockets go through simple-websocket;
+gevent-websocket must not be installed (with it, ``-k gevent`` refuses WebSockets).
+"""
+import gc
+
+worker_class = "gevent"
+workers = 1
+worker_connections = 2000
+timeout = 60            # a stuck worker is restarted; Socket.IO pings every 10 s
+graceful_timeout = 15
+keepalive = 75
+accesslog = None        # a scan is a WebSocket frame, not a request; keep the journal for errors
+errorlog = "-"
+loglevel = "info"
+forwarded_allow_ips = "127.0.0.1"
+proxy_allow_ips = "127.0.0.1"
+
+
+# gunicorn sets TCP_NODELAY on its TCP listener and accepted sockets inherit it (DESIGN 12:
+# p90 25 ms -> 7 ms for small scan frames).
+
+
+def post_worker_init(worker):
+    # the application is loaded: keep its objects out of the collector's way (p99 ~40 -> ~15 ms)
+    gc.freeze()

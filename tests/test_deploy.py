@@ -1,0 +1,214 @@
+"""deploy/: the backup and restore scripts give back equal data (SQLite and PostgreSQL), the
+shell scripts parse and pass shellcheck, the systemd units verify, the nginx site passes
+``nginx -t``, and the gunicorn settings serve Socket.IO over WebSockets."""
+from __future__ import annotations
+
+import configparser
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+import socketio
+
+from tests.conftest import PG_ADMIN_URL, ROOT, _pg_url, free_port
+from tests.test_faults import hang_up
+
+DEPLOY = ROOT / "deploy"
+SCRIPTS = sorted(DEPLOY.glob("*.sh"))
+UNITS = sorted((DEPLOY / "systemd").iterdir())
+VENV_BIN = Path(sys.executable).parent
+
+
+def run(*args, env=None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(list(map(str, args)), capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, **(env or {})), **kwargs)
+
+
+def table_contents(url: str) -> dict[str, list[tuple]]:
+    """Every row of every Wavefloor table, sorted, through a fresh connection."""
+    from server.db import make_database
+    from server.models import ALL_MODELS
+    database = make_database(url)
+    contents = {}
+    with database.connection_context():
+        for model in ALL_MODELS:
+            columns = ", ".join(f'"{f.column_name}"' for f in model._meta.sorted_fields)
+            rows = database.execute_sql(f'SELECT {columns} FROM "{model._meta.table_name}"').fetchall()
+            contents[model._meta.table_name] = sorted(tuple(map(str, row)) for row in rows)
+    database.close_all()
+    return contents
+
+
+@pytest.fixture
+def floor_data(db, small_warehouse, people):
+    """Some of everything the backup has to carry: stock and its ledger, users, a command key."""
+    from server.services import inventory
+    actor = inventory.Actor(people["receiver"].id)
+    inventory.receive(small_warehouse["tee"], small_warehouse["locations"]["A-01"], 40, actor=actor)
+    inventory.move(small_warehouse["tee"], small_warehouse["locations"]["A-01"], small_warehouse["locations"]["R-01"],
+                   7, actor=actor)
+    inventory.reserve(small_warehouse["tee"], small_warehouse["locations"]["A-01"], 3, actor=actor, ref="TM1")
+    return small_warehouse
+
+
+@pytest.fixture
+def second_database(engine, tmp_path):
+    """An empty database of the same engine to restore into."""
+    if engine == "sqlite":
+        yield f"sqlite:///{tmp_path}/restored/wavefloor.db"
+        return
+    name = f"wf_restore_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _pg_url(name)
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_backup_and_restore_give_back_equal_data(db_url, floor_data, second_database, tmp_path):
+    before = table_contents(db_url)
+    assert len(before["stock_move"]) == 3 and before["user"]
+    env = {"WAVEFLOOR_ENV_FILE": str(tmp_path / "none.env"), "KEEP": "2"}
+    made = run(DEPLOY / "backup.sh", tmp_path / "backups", env={**env, "WAVEFLOOR_DATABASE_URL": db_url})
+    assert made.returncode == 0, made.stderr
+    backup = Path(made.stdout.strip().splitlines()[-1])
+    assert backup.is_file() and backup.parent == tmp_path / "backups"
+
+    refused = run(DEPLOY / "restore.sh", backup, env={**env, "WAVEFLOOR_DATABASE_URL": second_database})
+    assert refused.returncode != 0 and "--yes" in refused.stderr  # never replaces a database by accident
+    restored = run(DEPLOY / "restore.sh", backup, "--yes", env={**env, "WAVEFLOOR_DATABASE_URL": second_database})
+    assert restored.returncode == 0, restored.stderr
+    assert table_contents(second_database) == before
+
+    # the restored database is a working one: the ledger still explains every quant
+    audit = run(VENV_BIN / "wavefloor", "stock", "audit", cwd=ROOT,
+                env={"WAVEFLOOR_DATABASE_URL": second_database, "WAVEFLOOR_INSTANCE_DIR": str(tmp_path / "i")})
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_backups_are_rotated(db_url, floor_data, tmp_path):
+    env = {"WAVEFLOOR_ENV_FILE": str(tmp_path / "none.env"), "WAVEFLOOR_DATABASE_URL": db_url, "KEEP": "2"}
+    out = tmp_path / "backups"
+    for stamp in ("20200101T000000Z", "20200102T000000Z", "20200103T000000Z"):
+        (out / f"wavefloor-{stamp}.sqlite").parent.mkdir(exist_ok=True)
+        (out / f"wavefloor-{stamp}.sqlite").write_bytes(b"old")
+    newest = run(DEPLOY / "backup.sh", out, env=env).stdout.strip()
+    assert sorted(p.name for p in out.iterdir()) == ["wavefloor-20200103T000000Z.sqlite", Path(newest).name]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_shell_scripts_parse_and_pass_shellcheck(script):
+    assert os.access(script, os.X_OK), f"{script.name} is not executable"
+    parsed = run("bash", "-n", script)
+    assert parsed.returncode == 0, parsed.stderr
+    if shutil.which("shellcheck") is None:
+        pytest.skip("shellcheck is not installed")
+    checked = run("shellcheck", script)
+    assert checked.returncode == 0, checked.stdout
+
+
+def unit_sections(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str
+    parser.read(path)
+    return parser
+
+
+def test_systemd_units_name_what_they_need():
+    server = unit_sections(DEPLOY / "systemd" / "wavefloor@.service")
+    assert "%i" in server["Service"]["ExecStart"] and "gunicorn.conf.py" in server["Service"]["ExecStart"]
+    assert server["Service"]["User"] == "wavefloor" and server["Service"]["Restart"] == "always"
+    assert "WAVEFLOOR_PRINT_WORKER=false" in server["Service"]["Environment"]
+    worker = unit_sections(DEPLOY / "systemd" / "wavefloor-printworker.service")
+    assert worker["Service"]["ExecStart"].endswith("wavefloor printers work")
+    for unit in (server, worker):
+        assert unit["Service"]["EnvironmentFile"] == "/etc/wavefloor/wavefloor.env"
+        assert unit["Install"]["WantedBy"] == "wavefloor.target"
+    assert unit_sections(DEPLOY / "systemd" / "wavefloor.target")["Install"]["WantedBy"] == "multi-user.target"
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_systemd_units_verify(tmp_path):
+    """The units as installed, with this checkout standing in for /opt/wavefloor."""
+    env_file = tmp_path / "wavefloor.env"
+    env_file.write_text("WAVEFLOOR_DATABASE_URL=sqlite:////tmp/x.db\n")
+    names = []
+    for unit in UNITS:
+        text = (unit.read_text().replace("/opt/wavefloor/venv/bin", str(VENV_BIN))
+                .replace("/opt/wavefloor/app", str(ROOT)).replace("/etc/wavefloor/wavefloor.env", str(env_file)))
+        name = unit.name.replace("@.service", "@5001.service")
+        (tmp_path / name).write_text(text)
+        names.append(f"./{name}")
+    verified = run("systemd-analyze", "verify", "--man=no", *names, cwd=tmp_path)
+    assert verified.returncode == 0 and verified.stderr.strip() == "", verified.stderr
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (apt-get install nginx-light)")
+def test_nginx_site_passes_nginx_t(tmp_path):
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    made = run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=wavefloor",
+               "-keyout", tls / "wavefloor.key", "-out", tls / "wavefloor.crt")
+    assert made.returncode == 0, made.stderr
+    site = (DEPLOY / "nginx" / "wavefloor.conf").read_text().replace("/etc/wavefloor/tls", str(tls))
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{free_port()};").replace("listen 443", f"listen 127.0.0.1:{free_port()}")
+    site = "\n".join(line for line in site.splitlines() if "[::]" not in line)  # the test box may lack IPv6
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/logs/error.log;\n"
+        + ("user root;\n" if os.geteuid() == 0 else "")
+        + "events {}\nhttp {\n"
+        f"  access_log off;\n  client_body_temp_path {tmp_path}/body;\n  proxy_temp_path {tmp_path}/proxy;\n"
+        f"  include {tmp_path}/site.conf;\n}}\n")
+    checked = run("nginx", "-t", "-p", tmp_path, "-c", tmp_path / "nginx.conf")
+    assert checked.returncode == 0, checked.stderr
+    assert "syntax is ok" in checked.stderr and "ip_hash" in site and "Upgrade $http_upgrade" in site
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_gunicorn_settings_serve_websockets(db, db_url, people, tmp_path):
+    """The unit's command line: gunicorn with deploy/gunicorn.conf.py, one gevent worker,
+    Socket.IO over a real WebSocket."""
+    port = free_port()
+    env = dict(os.environ, WAVEFLOOR_DATABASE_URL=db_url, WAVEFLOOR_INSTANCE_DIR=str(tmp_path / "instance"),
+               WAVEFLOOR_SECRET_KEY="test-secret", WAVEFLOOR_PRINT_WORKER="false")
+    log = (tmp_path / "gunicorn.log").open("wb")
+    server = subprocess.Popen([VENV_BIN / "gunicorn", "--config", DEPLOY / "gunicorn.conf.py",
+                               "--bind", f"127.0.0.1:{port}", "server.app:create_app()"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        from tests.test_faults import wait_until
+
+        def healthy():
+            try:
+                return requests.get(f"{url}/healthz", timeout=2).status_code == 200
+            except requests.ConnectionError:
+                return False
+        assert wait_until(healthy, timeout=30), (tmp_path / "gunicorn.log").read_text()[-2000:]
+        token = requests.post(f"{url}/api/v1/auth/pin", timeout=10,
+                              json={"user": "u-picker", "pin": "2468", "device": "HH-G"}).json()["token"]
+        device = socketio.Client(reconnection=False)
+        snapshots = []
+        device.on("snapshot", snapshots.append, namespace="/floor")
+        device.connect(url, namespaces=["/floor"], auth={"token": token}, transports=["websocket"], wait_timeout=10)
+        try:
+            assert device.transport() == "websocket"
+            answer = device.call("cmd", {"key": uuid.uuid4().hex, "scenario": "stock", "action": "lookup",
+                                         "code": "nothing-here"}, namespace="/floor", timeout=10)
+            assert answer["message"]["code"] == "unknown_barcode"
+            assert snapshots and snapshots[0]["device"] == "HH-G"
+        finally:
+            hang_up(device)
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
