@@ -15,9 +15,14 @@ def active_lines(order: Order) -> list[OrderLine]:
             if line.refund_status != "refunded" and line.qty > 0]
 
 
-def context(order: Order, lines: list[OrderLine] | None = None, warehouses_with_stock=()) -> dict:
+def context(order: Order, lines: list[OrderLine] | None = None, warehouses_with_stock=(),
+            products: dict | None = None) -> dict:
+    """The order as the rules see it; pass ``products`` (id -> Product) to spare the query when
+    many orders are read at once (wave planning)."""
     lines = active_lines(order) if lines is None else lines
-    products = {p.id: p for p in Product.select().where(Product.id.in_([l.product_id for l in lines if l.product_id]))}
+    if products is None:
+        products = {p.id: p for p in
+                    Product.select().where(Product.id.in_([l.product_id for l in lines if l.product_id]))}
     weight = sum(products[l.product_id].weight_g * l.qty for l in lines if l.product_id in products)
     return {
         "channel": order.channel, "shop": order.shop, "external_id": order.external_id,

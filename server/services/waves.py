@@ -25,10 +25,9 @@ from server.models import (Allocation, Location, Order, OrderLine, PickLine, Pic
                            WaveOrder, Warehouse, Zone)
 from server.models.base import utcnow
 from server.models.waves import TASK_TRANSITIONS, WAVE_STRATEGIES, WAVE_TRANSITIONS
-from server.services import batching, orders
+from server.services import batching, orders, review
 from server.services.errors import InvalidTransition, NotFound
 from server.services.layout import layout_of
-from server.services.review import BLOCKING_CHANNEL_STATES
 from server.services.rulebook import book
 
 #: how the orders of a wave are told apart (the rules' ``sort_at``) for each kind of wave
@@ -127,32 +126,9 @@ def _volume_cm3(product: Product) -> int:
 
 
 def _context(order: Order, lines: list[OrderLine], products: dict[int, Product]) -> dict:
-    """The order as the rules see it: ``review.context`` with the products already loaded (one
-    query for a whole wave instead of one per order); a test keeps the two equal."""
-    def product(line):
-        return products.get(line.product_id) if line.product_id else None
-
-    return {
-        "channel": order.channel, "shop": order.shop, "external_id": order.external_id,
-        "status": order.channel_status, "buyer_nick": order.buyer_nick, "buyer_message": order.buyer_message,
-        "seller_memo": order.seller_memo, "seller_flag": order.seller_flag,
-        "receiver": {"name": order.receiver_name, "phone": order.receiver_phone,
-                     "province": order.receiver_province, "city": order.receiver_city,
-                     "district": order.receiver_district, "address": order.receiver_address,
-                     "zip": order.receiver_zip},
-        "goods_fen": order.goods_fen, "freight_fen": order.freight_fen, "discount_fen": order.discount_fen,
-        "paid_fen": order.paid_fen, "units": sum(l.qty for l in lines),
-        "sku_count": len({l.sku_code for l in lines}),
-        "presale": order.presale, "presale_final_paid": order.presale_final_paid,
-        "refund_pending": any(l.refund_status == "pending" for l in lines),
-        "forbid_consign": order.channel_status in BLOCKING_CHANNEL_STATES,
-        "unknown_skus": sorted({l.sku_code for l in lines if l.product_id is None}),
-        "weight_g": sum(product(l).weight_g * l.qty for l in lines if product(l)), "tags": [], "blacklisted": False,
-        "lines": [{"sku": l.sku_code, "qty": l.qty, "paid_fen": l.paid_fen, "refund_status": l.refund_status,
-                   "bulky": bool(product(l) and product(l).bulky),
-                   "cold_chain": bool(product(l) and product(l).cold_chain)} for l in lines],
-        "warehouses_with_stock": [],
-    }
+    """The order as the rules see it, with the wave's products already loaded (one query for a
+    whole wave instead of one per order)."""
+    return review.context(order, lines, products=products)
 
 
 def _warehouse(warehouse) -> Warehouse:
