@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> APIFlask:
     import server.services.lookup  # noqa: F401  (registers the stock scenario)
     import server.services.picking  # noqa: F401  (registers the picking scenario)
     import server.services.packing  # noqa: F401  (registers the packing scenario)
+    import server.services.putwall  # noqa: F401  (registers the put wall scenario)
     from server.realtime import init_realtime
     init_realtime(app, settings)
     return app

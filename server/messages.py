@@ -68,6 +68,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "order_shipped": ("Shipped.", "已发货。"),
     "pack_closed": ("Order put aside.", "订单已挂起。"),
     "units_not_at_packing": ("Some items of this parcel are not at packing.", "此包裹的部分商品不在打包区。"),
+    # put wall (播种墙)
+    "no_wall_station": ("Log in at a put wall station.", "请在播种墙工位登录。"),
+    "no_open_tote": ("Scan a batch tote first.", "请先扫描汇总拣货周转箱。"),
+    "nothing_to_sort": ("Nothing in this tote is waiting to be sorted.", "此周转箱没有待分拣的商品。"),
+    "tote_not_ready": ("This tote is still being picked.", "此周转箱仍在拣货中。"),
+    "tote_open_elsewhere": ("This tote is being sorted at another station.", "此周转箱正在其他工位分拣。"),
+    "slot_missing": ("A slot of this wave has no label on this put wall.", "本波次的某个格口在此播种墙上没有格口标签。"),
+    "tote_opened": ("Tote opened. Scan an item.", "周转箱已打开，请扫描商品。"),
+    "put_to_slot": ("Put it into the slot shown, then scan the slot's label.", "请放入所示格口，然后扫描格口标签。"),
+    "not_in_tote": ("This item is not in the tote.", "此商品不在该周转箱中。"),
+    "not_needed": ("No order on this wall needs more of this item. Put it aside.",
+                   "播种墙上没有订单还需要此商品，请放到一边。"),
+    "split_case": ("No order needs a whole case. Scan the units one by one.", "没有订单需要整箱，请逐件扫描。"),
+    "scan_item_first": ("Scan an item first.", "请先扫描商品。"),
+    "wrong_slot": ("Wrong slot. Put it into the slot shown.", "格口错误，请放入屏幕上的格口。"),
+    "put_again": ("This slot needs no more of this item now. Scan the item again.", "此格口已不需要该商品，请重新扫描商品。"),
+    "unit_put": ("Put.", "已播种。"),
+    "slot_complete": ("Slot complete: the order is ready for packing.", "格口已齐，订单可以打包。"),
+    "tote_done": ("The tote is empty. Scan the next tote.", "周转箱已分完，请扫描下一个周转箱。"),
+    "wave_sorted": ("Every order is sorted; units are left in the tote. Take it to the supervisor.",
+                    "所有订单已分拣完毕，周转箱内仍有剩余商品，请交给主管。"),
+    "tote_put_aside": ("Tote put aside.", "周转箱已挂起。"),
 }
 
 

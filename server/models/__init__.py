@@ -7,6 +7,7 @@ from server.models.people import ApiToken, AuditLog, Device, LoginAttempt, Role,
 from server.models.stock import Quant, StockMove
 from server.models.waves import PickLine, PickTask, Wave, WaveOrder
 from server.models.printing import Printer, PrintJob
+from server.models.putwall import ToteSort
 
 ALL_MODELS = [
     Role, User, UserRole, Device, ApiToken, LoginAttempt, AuditLog,
@@ -17,6 +18,7 @@ ALL_MODELS = [
     Shop, Order, OrderLine, Allocation, OrderEvent,
     Wave, WaveOrder, PickTask, PickLine,
     Printer, PrintJob,
+    ToteSort,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -49,6 +49,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "floor.connect": _ALL,
     "floor.picking": {"picker", "supervisor", "admin"},
     "floor.packing": {"packer", "supervisor", "admin"},
+    "floor.putwall": {"packer", "picker", "supervisor", "admin"},
     "floor.receiving": {"receiver", "supervisor", "admin"},
     "wallboard.view": {"supervisor", "admin"},
     "floor.control": {"supervisor", "admin"},

@@ -511,12 +511,16 @@ def resolve_item(code: str) -> tuple[int, int] | None:
 
 
 def orders_for_code(code: str) -> list[Order]:
-    """The orders a tote, an order number (external id) or a tracking number names; picked
-    orders first. A merged order's number names the order it was merged into."""
+    """The orders a tote, a put wall slot, an order number (external id) or a tracking number
+    names; picked orders first. A merged order's number names the order it was merged into."""
     if not code:
         return []
-    if Location.select().where((Location.code == code) & (Location.kind == "tote")).exists():
+    kind = Location.select(Location.kind).where(Location.code == code).scalar()
+    if kind == "tote":
         return tote_orders(code)
+    if kind == "pack":  # a put wall slot's label names the order sorted into it
+        from server.services.putwall import slot_orders
+        return slot_orders(code)
     named = list(Order.select().where(Order.external_id == code).order_by(Order.id))
     if named:
         targets = [o.merged_into_id for o in named if o.merged_into_id]

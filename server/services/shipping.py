@@ -14,7 +14,8 @@ import io
 import json
 from dataclasses import dataclass
 
-from server.models import Location, Order, OrderEvent, OrderLine, PickLine, PickTask, Quant, Shop, WaveOrder
+from server.models import (Location, Order, OrderEvent, OrderLine, PickLine, PickTask, Quant, Shop, StockMove,
+                           WaveOrder)
 from server.services import inventory, orders
 from server.services.errors import DomainError, NotFound
 
@@ -105,7 +106,8 @@ def expected_units(order: Order) -> dict[int, int]:
 
 
 def packing_locations(order: Order) -> list[int]:
-    """Where the order's units may be, most specific first: the totes its own pick lines filled,
+    """Where the order's units may be, most specific first: the put wall slot it was sorted into,
+    the totes its own pick lines filled,
     the totes of its wave's batch lines, then the warehouse's pack benches."""
     found: list[int] = []
 
@@ -115,9 +117,13 @@ def packing_locations(order: Order) -> list[int]:
                                .order_by(Location.code).tuples()):
             if location_id not in found:
                 found.append(location_id)
+    sorted_into = {code for (code,) in Location.select(Location.code).join(
+        StockMove, on=(StockMove.to_location == Location.id))
+        .where((StockMove.ref == f"putwall:{order.id}") & (StockMove.reason == "put")).tuples()}
+    add(sorted_into)  # its own put wall slot, before the batch tote and the other slots
     own = {code for (code,) in PickLine.select(PickLine.tote)
            .where((PickLine.order == order.id) & (PickLine.tote != "")).tuples()}
-    add(own)
+    add(own - sorted_into)
     wave = WaveOrder.select(WaveOrder.wave).where(WaveOrder.order == order.id).scalar()
     if wave is not None:
         batch = {code for (code,) in PickLine.select(PickLine.tote).join(PickTask)

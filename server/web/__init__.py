@@ -145,4 +145,5 @@ def stock():
 from server.web import orders as _orders  # noqa: E402,F401  (office pages register on the blueprint)
 from server.web import handheld as _handheld  # noqa: E402,F401  (the picker's app at /handheld/)
 from server.web import pack as _pack  # noqa: E402,F401  (the packing station's page)
+from server.web import putwall as _putwall  # noqa: E402,F401  (the put wall station's page)
 from server.web import wall as _wall  # noqa: E402,F401  (the wall screen and the control room)
