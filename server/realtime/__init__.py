@@ -34,8 +34,8 @@ def init_realtime(app, settings: dict) -> None:
         async_mode = "gevent" if monkey.is_module_patched("socket") else "threading"
     except ImportError:  # pragma: no cover
         async_mode = "threading"
-    socketio.init_app(app, async_mode=async_mode, message_queue=settings["REDIS_URL"] or None, channel=settings["REDIS_CHANNEL"],
-                      cors_allowed_origins=[], json=None, ping_interval=10, ping_timeout=20)
+    socketio.init_app(app, async_mode=async_mode, message_queue=settings["REDIS_URL"] or None,
+                      channel=settings["REDIS_CHANNEL"], cors_allowed_origins=[], json=None, ping_interval=10, ping_timeout=20)
     events.subscribe(_deliver)
 
     @socketio.on("connect", namespace=NAMESPACE)

@@ -67,6 +67,33 @@ def refusal(code: str, lang: str | None, next_state: str = "error", data: dict |
     return envelope(False, next_state, data, code=code, lang=lang)
 
 
+class Refused(DomainError):
+    """A scan or step a scenario does not take. Raised only before anything is written, so the
+    answer can carry the device's unchanged state and the device stays on its step."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code, **params)
+        self.code = code
+
+
+def at_station(principal: Principal, action: str, params: dict, actions: dict, view, *, no_station: str) -> dict:
+    """Run a station scenario's action (packing, put wall): the device the kiosk logged in with
+    is the station, and a refused step answers with the station's unchanged state."""
+    lang = principal.user.language or None
+    handler = actions.get(action)
+    if handler is None:
+        return refusal("unknown_action", lang)
+    if principal.device is None:
+        return refusal(no_station, lang)
+    station = principal.device.code
+    try:
+        return handler(principal, params, lang, station)
+    except Refused as exc:
+        state, data = view(station)
+        refused = {k: v for k, v in exc.params.items() if isinstance(v, (str, int, type(None)))}
+        return envelope(False, state, dict(data, refused=refused), code=exc.code, lang=lang)
+
+
 @metrics.metered
 def execute(principal: Principal, command) -> dict:
     """Run one command for ``principal``; never raises for bad input."""

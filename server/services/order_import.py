@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from server.channels.base import ParsedLine, ParsedOrder
 from server.db import write_transaction
-from server.models import Order, OrderLine, Product
+from server.models import Order, OrderLine
 from server.models.base import utcnow
 from server import events
 from server.services import allocation, inventory, order_batch, orders  # noqa: F401  (allocation subscribes to stock events)

@@ -46,8 +46,8 @@ from server.models import (Location, Order, OrderEvent, OrderLine, PickLine, Pic
 from server.models.base import utcnow
 from server.services import inventory, orders, printing, shipping, snapshot
 from server.services.auth import Principal, mask_name
-from server.services.commands import envelope, refusal, scenario
-from server.services.errors import DomainError, NotFound
+from server.services.commands import Refused, at_station, envelope, scenario
+from server.services.errors import NotFound
 from server.services.stockdesk import actor_of
 
 # The expected weight is the units' catalogue weight plus this allowance for box, filler and
@@ -62,15 +62,6 @@ WEIGHT_REQUIRED = True
 AT_PACKING = ("picked", "packed")
 PACK_EVENTS = ("pack_open", "pack_close", "pack_unit", shipping.LABEL_EVENT, "label_reprint", "label_confirmed",
                "weighed")
-
-
-class Refused(DomainError):
-    """A scan or step the station does not take; raised before anything is written, so the
-    answer can carry the station's unchanged state."""
-
-    def __init__(self, code: str, **params):
-        super().__init__(code, **params)
-        self.code = code
 
 
 # --- a parcel, read from its order's events --------------------------------------------------------
@@ -202,19 +193,7 @@ def packing_snapshot(principal: Principal) -> dict:
 
 @scenario("packing", permission="floor.packing", reads_only=("current",))
 def packing(principal: Principal, action: str, params: dict) -> dict:
-    lang = principal.user.language or None
-    handler = ACTIONS.get(action)
-    if handler is None:
-        return refusal("unknown_action", lang)
-    if principal.device is None:
-        return refusal("no_station", lang)
-    station = principal.device.code
-    try:
-        return handler(principal, params, lang, station)
-    except Refused as exc:
-        state, data = view(station)
-        refused = {k: v for k, v in exc.params.items() if isinstance(v, (str, int, type(None)))}
-        return envelope(False, state, dict(data, refused=refused), code=exc.code, lang=lang)
+    return at_station(principal, action, params, ACTIONS, view, no_station="no_station")
 
 
 def answer(station: str, code: str, lang, level: str = "info", **extra) -> dict:

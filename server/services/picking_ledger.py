@@ -19,6 +19,7 @@ from server.models import (Allocation, Location, Order, OrderLine, PickLine, Pic
 from server.models.base import utcnow
 from server.models.waves import TASK_TRANSITIONS, WAVE_TRANSITIONS
 from server.services import inventory, orders
+from server.services.commands import Refused  # noqa: F401  (the scenario answers it)
 from server.services.errors import DomainError, InvalidTransition
 
 OPEN_LINE = ("open", "skipped", "located")
@@ -26,15 +27,6 @@ SORTED_LATER = ("batch_putwall",)  # the put wall, not the pick, finishes these 
 PICKABLE_KINDS = ("pick", "reserve")
 
 log = logging.getLogger(__name__)
-
-
-class Refused(DomainError):
-    """A scan or step the state machine does not take. Raised only before anything is written,
-    so the scenario can answer it in the envelope and the device stays on its step."""
-
-    def __init__(self, code: str, **params):
-        super().__init__(code, **params)
-        self.code = code
 
 
 # --- a line's counts ---------------------------------------------------------------------------

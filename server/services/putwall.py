@@ -47,8 +47,7 @@ from server.models import (Location, Order, OrderLine, PickLine, PickTask, Produ
 from server.models.base import utcnow
 from server.services import inventory, orders, snapshot
 from server.services.auth import Principal
-from server.services.commands import envelope, refusal, scenario
-from server.services.errors import DomainError
+from server.services.commands import Refused, at_station, envelope, scenario
 from server.services.picking import resolve_item
 from server.services.picking_ledger import SORTED_LATER
 from server.services.stockdesk import actor_of
@@ -60,14 +59,6 @@ PUT_REASON = "put"
 WALL_OF_STATION = re.compile(r"(?:^|-)PW(\d+)$", re.IGNORECASE)
 DEFAULT_WALL = 1
 NO_PUT = {"put_order": None, "put_product": None, "put_lot": "", "put_qty": 0, "put_slot": 0}
-
-
-class Refused(DomainError):
-    """A scan the station does not take; raised before anything is written."""
-
-    def __init__(self, code: str, **params):
-        super().__init__(code, **params)
-        self.code = code
 
 
 def put_ref(order_id: int) -> str:
@@ -248,19 +239,7 @@ def putwall_snapshot(principal: Principal) -> dict:
 
 @scenario("putwall", permission="floor.putwall", reads_only=("current",))
 def putwall(principal: Principal, action: str, params: dict) -> dict:
-    lang = principal.user.language or None
-    handler = ACTIONS.get(action)
-    if handler is None:
-        return refusal("unknown_action", lang)
-    if principal.device is None:
-        return refusal("no_wall_station", lang)
-    station = principal.device.code
-    try:
-        return handler(principal, params, lang, station)
-    except Refused as exc:
-        state, data = view(station)
-        refused = {k: v for k, v in exc.params.items() if isinstance(v, (str, int, type(None)))}
-        return envelope(False, state, dict(data, refused=refused), code=exc.code, lang=lang)
+    return at_station(principal, action, params, ACTIONS, view, no_station="no_wall_station")
 
 
 def answer(station: str, code: str, lang, level: str = "info") -> dict:

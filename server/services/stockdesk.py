@@ -5,8 +5,8 @@ from __future__ import annotations
 from peewee import JOIN
 
 from server.models import Device, Location, Product, StockMove, User, Warehouse
-from server.services import inventory
 from server.models.base import as_utc
+from server.services import inventory
 from server.services.errors import DomainError, NotFound
 
 

@@ -142,6 +142,29 @@ def stock():
 
 
 
+def opens_with_token(endpoint: str, permission: str, address=lambda principal: {}) -> None:
+    """``<page>?token=...``: a device that logged in by PIN opens the page with its token; the
+    token moves into the page's session and off the address bar (``address`` gives the
+    arguments the clean address keeps)."""
+    @web.before_app_request
+    def open_with_token():
+        token = request.args.get("token")
+        if request.endpoint != endpoint or not token:
+            return None
+        principal = auth.authenticate(token)
+        if principal is None or not principal.can(permission):
+            return None  # the guard sends it to the login page (or refuses the role)
+        session.clear()
+        session["token"] = token
+        return redirect(url_for(endpoint, **address(principal)))
+
+
+def request_token() -> str | None:
+    """The token a page's script asked with: its bearer header, else the page session's."""
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else session.get("token")
+
+
 from server.web import orders as _orders  # noqa: E402,F401  (office pages register on the blueprint)
 from server.web import handheld as _handheld  # noqa: E402,F401  (the picker's app at /handheld/)
 from server.web import pack as _pack  # noqa: E402,F401  (the packing station's page)

@@ -10,31 +10,19 @@ The page needs a token whose device is the station. Three ways to one:
 """
 from __future__ import annotations
 
-from flask import redirect, render_template, request, session, url_for
+from flask import render_template, request
 from flask_babel import force_locale, gettext as _
 
 from server.guard import current_principal, requires
-from server.services import auth
-from server.web import web
+from server.web import opens_with_token, request_token, web
 
 
 def _station(value: str) -> str:
     return "".join(ch for ch in value if ch.isalnum() or ch in "-_.")[:32]
 
 
-@web.before_app_request
-def putwall_device_login():
-    """``/putwall?token=...``: a station that logged in by PIN opens its page with the token."""
-    token = request.args.get("token")
-    if request.endpoint != "web.putwall" or not token:
-        return None
-    principal = auth.authenticate(token)
-    if principal is None or not principal.can("floor.putwall"):
-        return None  # the guard sends it to the login page (or refuses the role)
-    session.clear()
-    session["token"] = token
-    station = principal.device.code if principal.device else _station(request.args.get("station", ""))
-    return redirect(url_for("web.putwall", station=station))
+opens_with_token("web.putwall", "floor.putwall", lambda principal: {
+    "station": principal.device.code if principal.device else _station(request.args.get("station", ""))})
 
 
 def _texts() -> dict:
@@ -72,9 +60,7 @@ def putwall():
 def putwall_socket_token():
     """The token the page's socket connects with when the page's session has the station's."""
     principal = current_principal()
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else session.get("token")
-    response = {"token": token, "station": principal.device.code if principal.device else None,
+    response = {"token": request_token(), "station": principal.device.code if principal.device else None,
                 "user": {"code": principal.user.code, "name": principal.user.name,
                          "language": principal.user.language}}
     return response, 200, {"Cache-Control": "no-store"}

@@ -6,29 +6,17 @@ they come. A wall device logs in like a handheld (PIN, with its own device code)
 """
 from __future__ import annotations
 
-from flask import redirect, render_template, request, session, url_for
+from flask import render_template, request, session
 from flask_babel import force_locale, gettext as _
 
 from server.guard import current_principal, requires
 from server.messages import LANGUAGES
-from server.services import auth
-from server.web import web
+from server.web import opens_with_token, request_token, web
 
 WALL_DEFAULT_LANGUAGE = "zh_Hans_CN"  # the floor reads Chinese first, whatever the browser says
 
 
-@web.before_app_request
-def wall_device_login():
-    """``/wall?token=...``: a wall device that logged in by PIN opens its page with the token."""
-    token = request.args.get("token")
-    if request.endpoint != "web.wall" or not token:
-        return None
-    principal = auth.authenticate(token)
-    if principal is None or not principal.can("wallboard.view"):
-        return None  # the guard sends it to the login page (or refuses the role)
-    session.clear()
-    session["token"] = token
-    return redirect(url_for("web.wall"))
+opens_with_token("web.wall", "wallboard.view")
 
 
 def _wall_language() -> str:
@@ -66,9 +54,7 @@ def wall():
 @requires("wallboard.view")
 def wall_socket_token():
     """The token the page's socket connects with: the one this page's session already holds."""
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else session.get("token")
-    response = {"token": token, "user": current_principal().user.code}
+    response = {"token": request_token(), "user": current_principal().user.code}
     return response, 200, {"Cache-Control": "no-store"}
 
 

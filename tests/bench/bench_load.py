@@ -31,7 +31,6 @@ import os
 import platform
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,30 +43,13 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
+from tests.bench.ports import free_port, wait_port  # noqa: E402
+
 PG_ADMIN_URL = os.environ.get("WAVEFLOOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PAUSE_S = 0.4           # between one answer and the device's next scan (a person scanning fast)
 MOVE_EVERY = 5          # one command in five moves stock
 CLIENT_PROCESSES = 2
 LOCATIONS = 50
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process on port {port} exited")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 # --- the floor -------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
+from tests.bench.ports import free_port  # noqa: E402
+
 PACED_SCANS = 45       # per device (15 lines)
 SATURATED_SCANS = 60   # per device (20 lines)
 LINES_PER_TASK = 40
@@ -48,7 +50,7 @@ def setup(url: str, devices: int) -> tuple[list[dict], str]:
     """Locations with stock, one released wave with a task per device, a tote and a token per
     picker; returns each picker's walk and a supervisor token."""
     from server.db import init_database
-    from server.models import (ApiToken, Barcode, Device, Location, PickLine, PickTask, Product, User, Wave,
+    from server.models import (ApiToken, Barcode, Device, Location, PickLine, PickTask, Product, Wave,
                                Warehouse)
     from server.models.base import utcnow
     from server.schema import create_all
@@ -92,12 +94,6 @@ def setup(url: str, devices: int) -> tuple[list[dict], str]:
 
 
 # --- servers ---------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def start(args: list[str], env: dict, port: int) -> subprocess.Popen:
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -2,7 +2,10 @@
 // command over Socket.IO. The server answers with the station's whole state; this page only
 // draws it. Scans come from a keyboard-wedge scanner typing into the focused scan field, or
 // from the kiosk calling window.wavefloorScan(code) (camera, scan pipe).
-import { io } from "/static/vendor/socket.io.esm.min.js";
+import {
+  $, announce, banner, connect, endSession, field, focusScan, newKey, pinLogin, sendCommand, showLogin as showLoginForm,
+  sounds, translateFixed, wireScanField,
+} from "/static/station.js";
 
 const TEXT = {
   zh: {
@@ -31,7 +34,6 @@ const TEXT = {
   },
 };
 const WEIGHT = /^(\d+(?:\.\d+)?)\s*(g|kg)$/i;  // a scale on the scan pipe sends "812g" or "0.812kg"
-const $ = (id) => document.getElementById(id);
 
 const page = {
   station: document.body.dataset.station || "",
@@ -45,54 +47,16 @@ const page = {
 
 function t(key) { return (TEXT[page.lang] || TEXT.zh)[key] ?? key; }
 
-// --- sounds (WebAudio, no files) -------------------------------------------------------------
-let audio = null;
-function tone(frequency, start, length, type = "square") {
-  const Ctx = window.AudioContext || window.webkitAudioContext;
-  if (!Ctx) return;
-  audio = audio || new Ctx();
-  if (audio.state === "suspended") audio.resume();
-  const osc = audio.createOscillator();
-  const gain = audio.createGain();
-  osc.type = type;
-  osc.frequency.value = frequency;
-  gain.gain.setValueAtTime(0.25, audio.currentTime + start);
-  gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + start + length);
-  osc.connect(gain).connect(audio.destination);
-  osc.start(audio.currentTime + start);
-  osc.stop(audio.currentTime + start + length);
-}
-const sounds = {
-  ok: () => tone(1760, 0, 0.08),
-  done: () => { tone(1320, 0, 0.1); tone(1760, 0.12, 0.18); },
-  warning: () => { tone(880, 0, 0.1); tone(880, 0.15, 0.1); },
-  error: () => { tone(220, 0, 0.5, "sawtooth"); tone(180, 0.55, 0.35, "sawtooth"); },
-};
-
-// --- the banner -------------------------------------------------------------------------------
-function banner(type, text, code = "") {
-  const box = $("banner");
-  box.hidden = !text;
-  box.className = `banner ${type}`;
-  box.dataset.code = code;
-  box.textContent = text || "";
-}
-
 // --- translation of the fixed text --------------------------------------------------------------
 function translate() {
-  document.documentElement.lang = page.lang === "en" ? "en" : "zh-CN";
-  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  translateFixed(t, page.lang);
   $("lang").textContent = t("lang");
   if (page.state) render(page.state.name, page.state.data);
 }
 
 // --- log in -------------------------------------------------------------------------------------
 function showLogin() {
-  $("login").hidden = false;
-  $("work").hidden = true;
-  $("logout").hidden = true;
-  $("station-field").hidden = Boolean(page.station);
+  showLoginForm(page.station);
   $("user").focus();
 }
 
@@ -100,14 +64,8 @@ async function login(event) {
   event.preventDefault();
   if (!page.station) page.station = $("station-code").value.trim();
   if (!page.station) { banner("error", t("no_station"), "no_station"); sounds.error(); return; }
-  const body = { user: $("user").value.trim(), pin: $("pin").value, device: page.station };
-  const response = await fetch("/api/v1/auth/pin", {
-    method: "POST", headers: { "Content-Type": "application/json", "Accept-Language": page.lang },
-    body: JSON.stringify(body),
-  });
-  const answer = await response.json().catch(() => ({}));
-  $("pin").value = "";
-  if (!response.ok) { banner("error", answer.message || response.statusText, answer.code); sounds.error(); return; }
+  const answer = await pinLogin(page.station, page.lang);
+  if (!answer) return;
   page.token = answer.token;
   sessionStorage.setItem(`wf.pack.${page.station}`, answer.token);
   if (answer.user?.language && !localStorage.getItem("wf.pack.lang")) {
@@ -120,9 +78,7 @@ async function login(event) {
 }
 
 function logout() {
-  if (page.token) {
-    fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${page.token}` } }).catch(() => {});
-  }
+  endSession(page.token);
   sessionStorage.removeItem(`wf.pack.${page.station}`);
   page.token = null;
   page.socket?.disconnect();
@@ -132,11 +88,7 @@ function logout() {
 
 // --- the connection -------------------------------------------------------------------------------
 function start() {
-  $("login").hidden = true;
-  $("work").hidden = false;
-  $("logout").hidden = false;
-  $("station").textContent = page.station;
-  const socket = io("/floor", { auth: { token: page.token }, transports: ["websocket"] });
+  const socket = connect(page.station, page.token);
   page.socket = socket;
   socket.on("connect", () => { $("link").textContent = t("online"); $("link").className = "link on"; });
   socket.on("disconnect", () => { $("link").textContent = t("offline"); $("link").className = "link off"; });
@@ -159,29 +111,13 @@ function start() {
   focusScan();
 }
 
-function newKey() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));  // randomUUID needs https; a LAN page may not have it
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 function command(action, params = {}) {
-  if (!page.socket) return Promise.resolve(null);
-  const body = { key: newKey(), scenario: "packing", action, ...params };
-  return new Promise((resolve) => {
-    page.socket.timeout(15000).emit("cmd", body, (error, result) => {
-      if (error) { banner("error", t("timeout"), "timeout"); sounds.error(); resolve(null); return; }
-      answer(result);
-      resolve(result);
-    });
-  });
+  const request = { key: newKey(), scenario: "packing", action, ...params };
+  return sendCommand(page.socket, request, { onAnswer: answer, timeoutText: t("timeout") });
 }
 
 function answer(result) {
-  const message = result.message || {};
-  banner(result.ok ? (message.type === "warning" ? "warning" : "info") : "error", message.text, message.code);
-  if (!result.ok) sounds.error();
-  else if (["label_queued", "order_shipped", "weight_ok"].includes(message.code)) sounds.done();
-  else sounds.ok();
+  announce(result, ["label_queued", "order_shipped", "weight_ok"]);
   render(result.next_state, result.data[result.next_state] || {});
 }
 
@@ -204,15 +140,6 @@ window.wavefloorCamera = (status) => {
   el.textContent = status ? `${t("camera")}: ${status.status}` : "";
   el.className = `camera ${status?.status === "running" ? "on" : "off"}`;
 };
-
-function typingElsewhere() {
-  const active = document.activeElement;
-  return Boolean(active && active !== $("scan") && active.matches("input, textarea, select"));
-}
-
-function focusScan() {
-  if (!$("work").hidden && !typingElsewhere()) $("scan").focus({ preventScroll: true });
-}
 
 // --- drawing the state ----------------------------------------------------------------------------
 function render(name, data) {
@@ -253,17 +180,6 @@ function render(name, data) {
   $("close").hidden = !order;
   showLabel(data.label);
   focusScan();
-}
-
-function field(label, value, kind = "") {
-  const box = document.createElement("div");
-  box.className = `field ${kind}`;
-  const name = document.createElement("span");
-  name.textContent = label;
-  const text = document.createElement("strong");
-  text.textContent = value ?? "";
-  box.append(name, text);
-  return box;
 }
 
 function cell(text, kind = "") {
@@ -316,12 +232,7 @@ function wire() {
     localStorage.setItem("wf.pack.lang", page.lang);
     translate();
   });
-  $("scan-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const code = $("scan").value;
-    $("scan").value = "";
-    handle(code);
-  });
+  wireScanField(handle);
   $("weigh").addEventListener("submit", (event) => {
     event.preventDefault();
     const grams = parseInt($("grams").value, 10);
@@ -333,12 +244,6 @@ function wire() {
   $("ship").addEventListener("click", () => command("ship"));
   $("reprint").addEventListener("click", () => command("reprint"));
   $("close").addEventListener("click", () => command("close"));
-  // The scan field keeps the focus unless the packer is typing a weight or logging in.
-  $("scan").addEventListener("blur", () => setTimeout(focusScan, 0));
-  document.addEventListener("click", () => setTimeout(focusScan, 0));
-  document.addEventListener("keydown", (event) => {
-    if (!typingElsewhere() && document.activeElement !== $("scan") && event.key.length === 1) focusScan();
-  }, true);
 }
 
 async function kioskBridge() {

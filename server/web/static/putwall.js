@@ -3,10 +3,12 @@
 // tote, the slot to put the scanned item into (very large) and the wall's slots.
 // Scans come from a keyboard-wedge scanner typing into the focused scan field (a burst of keys
 // and Enter), or from a kiosk calling window.wavefloorScan(code).
-import { io } from "/static/vendor/socket.io.esm.min.js";
+import {
+  $, announce, banner, connect, endSession, field, focusScan, newKey, pinLogin, sendCommand, showLogin as showLoginForm,
+  sounds, translateFixed, wireScanField,
+} from "/static/station.js";
 
 const TEXTS = JSON.parse(document.getElementById("texts").textContent);
-const $ = (id) => document.getElementById(id);
 const body = document.body.dataset;
 
 const page = {
@@ -23,29 +25,6 @@ const page = {
 function t(key) { return (TEXTS[page.lang] || TEXTS.zh)[key] ?? key; }
 function tokenKey() { return `wf.putwall.${page.station}`; }
 
-// --- sounds (WebAudio, no files) -------------------------------------------------------------
-let audio = null;
-function tone(frequency, start, length, type = "square") {
-  const Ctx = window.AudioContext || window.webkitAudioContext;
-  if (!Ctx) return;
-  audio = audio || new Ctx();
-  if (audio.state === "suspended") audio.resume();
-  const osc = audio.createOscillator();
-  const gain = audio.createGain();
-  osc.type = type;
-  osc.frequency.value = frequency;
-  gain.gain.setValueAtTime(0.25, audio.currentTime + start);
-  gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + start + length);
-  osc.connect(gain).connect(audio.destination);
-  osc.start(audio.currentTime + start);
-  osc.stop(audio.currentTime + start + length);
-}
-const sounds = {
-  ok: () => tone(1760, 0, 0.08),
-  done: () => { tone(1320, 0, 0.1); tone(1760, 0.12, 0.18); },
-  warning: () => { tone(880, 0, 0.1); tone(880, 0.15, 0.1); },
-  error: () => { tone(220, 0, 0.5, "sawtooth"); tone(180, 0.55, 0.35, "sawtooth"); },
-};
 const DONE_CODES = ["slot_complete", "tote_done"];
 
 function drawLink() {
@@ -54,18 +33,8 @@ function drawLink() {
   $("link").className = `link ${on ? "on" : "off"}`;
 }
 
-function banner(type, text, code = "") {
-  const box = $("banner");
-  box.hidden = !text;
-  box.className = `banner ${type}`;
-  box.dataset.code = code;
-  box.textContent = text || "";
-}
-
 function translate() {
-  document.documentElement.lang = page.lang === "en" ? "en" : "zh-CN";
-  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  translateFixed(t, page.lang);
   $("lang").textContent = page.lang === "en" ? "中文" : "EN";
   drawLink();
   if (page.state) render(page.state.name, page.state.data);
@@ -73,10 +42,7 @@ function translate() {
 
 // --- log in ----------------------------------------------------------------------------------
 function showLogin() {
-  $("login").hidden = false;
-  $("work").hidden = true;
-  $("logout").hidden = true;
-  $("station-field").hidden = Boolean(page.station);
+  showLoginForm(page.station);
   if (!$("user").value) $("user").value = body.user || "";
   ($("user").value ? $("pin") : $("user")).focus();
 }
@@ -85,14 +51,8 @@ async function login(event) {
   event.preventDefault();
   if (!page.station) page.station = $("station-code").value.trim();
   if (!page.station) { banner("error", t("no_station"), "no_station"); sounds.error(); return; }
-  const request = { user: $("user").value.trim(), pin: $("pin").value, device: page.station };
-  const response = await fetch("/api/v1/auth/pin", {
-    method: "POST", headers: { "Content-Type": "application/json", "Accept-Language": page.lang },
-    body: JSON.stringify(request),
-  });
-  const answer = await response.json().catch(() => ({}));
-  $("pin").value = "";
-  if (!response.ok) { banner("error", answer.message || response.statusText, answer.code); sounds.error(); return; }
+  const answer = await pinLogin(page.station, page.lang);
+  if (!answer) return;
   page.token = answer.token;
   page.sessionToken = false;
   sessionStorage.setItem(tokenKey(), answer.token);
@@ -102,9 +62,7 @@ async function login(event) {
 }
 
 function logout() {
-  if (page.token) {
-    fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${page.token}` } }).catch(() => {});
-  }
+  endSession(page.token);
   sessionStorage.removeItem(tokenKey());
   page.socket?.disconnect();
   page.socket = null;
@@ -129,11 +87,7 @@ async function findToken() {
 
 // --- the connection ------------------------------------------------------------------------------
 function start() {
-  $("login").hidden = true;
-  $("work").hidden = false;
-  $("logout").hidden = false;
-  $("station").textContent = page.station;
-  const socket = io("/floor", { auth: { token: page.token }, transports: ["websocket"] });
+  const socket = connect(page.station, page.token);
   page.socket = socket;
   socket.on("connect", drawLink);
   socket.on("disconnect", drawLink);
@@ -148,31 +102,13 @@ function start() {
   focusScan();
 }
 
-function newKey() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));  // randomUUID needs https; a LAN page may not have it
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 function command(action, params = {}) {
-  if (!page.socket) return Promise.resolve(null);
   const request = { key: newKey(), scenario: "putwall", action, ...params };
-  return new Promise((resolve) => {
-    page.socket.timeout(15000).emit("cmd", request, (error, result) => {
-      if (error) { banner("error", t("timeout"), "timeout"); sounds.error(); resolve(null); return; }
-      answer(result);
-      resolve(result);
-    });
-  });
+  return sendCommand(page.socket, request, { onAnswer: answer, timeoutText: t("timeout") });
 }
 
 function answer(result) {
-  const message = result.message || {};
-  const type = result.ok ? (message.type === "warning" ? "warning" : "info") : "error";
-  banner(type, message.text, message.code);
-  if (!result.ok) sounds.error();
-  else if (type === "warning") sounds.warning();
-  else if (DONE_CODES.includes(message.code)) sounds.done();
-  else sounds.ok();
+  announce(result, DONE_CODES);
   render(result.next_state, result.data[result.next_state] || {});
 }
 
@@ -192,15 +128,6 @@ function handle(raw) {
   command("scan", { code });
 }
 window.wavefloorScan = (code) => handle(code);
-
-function typingElsewhere() {
-  const active = document.activeElement;
-  return Boolean(active && active !== $("scan") && active.matches("input, textarea, select"));
-}
-
-function focusScan() {
-  if (!$("work").hidden && !typingElsewhere()) $("scan").focus({ preventScroll: true });
-}
 
 // --- drawing the state ----------------------------------------------------------------------------
 function render(name, data) {
@@ -256,17 +183,6 @@ function drawSlots(slots, put) {
   }));
 }
 
-function field(label, value, kind = "") {
-  const box = document.createElement("div");
-  box.className = `field ${kind}`;
-  const name = document.createElement("span");
-  name.textContent = label;
-  const text = document.createElement("strong");
-  text.textContent = value ?? "";
-  box.append(name, text);
-  return box;
-}
-
 // --- wiring -------------------------------------------------------------------------------------
 function wire() {
   $("login").addEventListener("submit", login);
@@ -276,19 +192,8 @@ function wire() {
     localStorage.setItem("wf.putwall.lang", page.lang);
     translate();
   });
-  $("scan-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const code = $("scan").value;
-    $("scan").value = "";
-    handle(code);
-  });
+  wireScanField(handle);
   $("close").addEventListener("click", () => command("close"));
-  // The scan field keeps the focus unless someone is logging in.
-  $("scan").addEventListener("blur", () => setTimeout(focusScan, 0));
-  document.addEventListener("click", () => setTimeout(focusScan, 0));
-  document.addEventListener("keydown", (event) => {
-    if (!typingElsewhere() && document.activeElement !== $("scan") && event.key.length === 1) focusScan();
-  }, true);
 }
 
 async function boot() {

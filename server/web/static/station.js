@@ -1,0 +1,148 @@
+// What every station page (packing, put wall) shares: sounds, the answer banner, command keys
+// and round trips, the PIN login for the station and the always-focused scan field. A page
+// keeps its own state and draws its own panel.
+import { io } from "/static/vendor/socket.io.esm.min.js";
+
+export const $ = (id) => document.getElementById(id);
+
+// --- sounds (WebAudio, no files) -------------------------------------------------------------
+let audio = null;
+function tone(frequency, start, length, type = "square") {
+  const Ctx = window.AudioContext || window.webkitAudioContext;
+  if (!Ctx) return;
+  audio = audio || new Ctx();
+  if (audio.state === "suspended") audio.resume();
+  const osc = audio.createOscillator();
+  const gain = audio.createGain();
+  osc.type = type;
+  osc.frequency.value = frequency;
+  gain.gain.setValueAtTime(0.25, audio.currentTime + start);
+  gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + start + length);
+  osc.connect(gain).connect(audio.destination);
+  osc.start(audio.currentTime + start);
+  osc.stop(audio.currentTime + start + length);
+}
+export const sounds = {
+  ok: () => tone(1760, 0, 0.08),
+  done: () => { tone(1320, 0, 0.1); tone(1760, 0.12, 0.18); },
+  warning: () => { tone(880, 0, 0.1); tone(880, 0.15, 0.1); },
+  error: () => { tone(220, 0, 0.5, "sawtooth"); tone(180, 0.55, 0.35, "sawtooth"); },
+};
+
+// --- the banner and the fixed text -------------------------------------------------------------
+export function banner(type, text, code = "") {
+  const box = $("banner");
+  box.hidden = !text;
+  box.className = `banner ${type}`;
+  box.dataset.code = code;
+  box.textContent = text || "";
+}
+
+export function translateFixed(t, lang) {
+  document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+}
+
+export function field(label, value, kind = "") {
+  const box = document.createElement("div");
+  box.className = `field ${kind}`;
+  const name = document.createElement("span");
+  name.textContent = label;
+  const text = document.createElement("strong");
+  text.textContent = value ?? "";
+  box.append(name, text);
+  return box;
+}
+
+// --- commands ------------------------------------------------------------------------------------
+export function newKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));  // randomUUID needs https; a LAN page may not have it
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// One command over the station's socket: its answer goes to onAnswer; no answer in 15 s is an
+// error on the banner. Resolves with the answer, or null.
+export function sendCommand(socket, request, { onAnswer, timeoutText }) {
+  if (!socket) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    socket.timeout(15000).emit("cmd", request, (error, result) => {
+      if (error) { banner("error", timeoutText, "timeout"); sounds.error(); resolve(null); return; }
+      onAnswer(result);
+      resolve(result);
+    });
+  });
+}
+
+// The banner and the sound of an answer; the codes in doneCodes ring as a finished step.
+export function announce(result, doneCodes) {
+  const message = result.message || {};
+  const type = result.ok ? (message.type === "warning" ? "warning" : "info") : "error";
+  banner(type, message.text, message.code);
+  if (!result.ok) sounds.error();
+  else if (type === "warning") sounds.warning();
+  else if (doneCodes.includes(message.code)) sounds.done();
+  else sounds.ok();
+}
+
+// --- log in and connect --------------------------------------------------------------------------
+export function showLogin(station) {
+  $("login").hidden = false;
+  $("work").hidden = true;
+  $("logout").hidden = true;
+  $("station-field").hidden = Boolean(station);
+}
+
+// PIN login for the station: the answer of /api/v1/auth/pin, or null once the refusal is shown.
+export async function pinLogin(station, lang) {
+  const request = { user: $("user").value.trim(), pin: $("pin").value, device: station };
+  const response = await fetch("/api/v1/auth/pin", {
+    method: "POST", headers: { "Content-Type": "application/json", "Accept-Language": lang },
+    body: JSON.stringify(request),
+  });
+  const answer = await response.json().catch(() => ({}));
+  $("pin").value = "";
+  if (!response.ok) { banner("error", answer.message || response.statusText, answer.code); sounds.error(); return null; }
+  return answer;
+}
+
+export function endSession(token) {
+  if (token) {
+    fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
+  }
+}
+
+// The work panel for the station, and its socket on /floor.
+export function connect(station, token) {
+  $("login").hidden = true;
+  $("work").hidden = false;
+  $("logout").hidden = false;
+  $("station").textContent = station;
+  return io("/floor", { auth: { token }, transports: ["websocket"] });
+}
+
+// --- the scan field ------------------------------------------------------------------------------
+export function typingElsewhere() {
+  const active = document.activeElement;
+  return Boolean(active && active !== $("scan") && active.matches("input, textarea, select"));
+}
+
+export function focusScan() {
+  if (!$("work").hidden && !typingElsewhere()) $("scan").focus({ preventScroll: true });
+}
+
+// A wedge scanner's burst of keys and Enter is one scan; the field keeps the focus unless
+// someone is typing into another field (a weight, a login).
+export function wireScanField(handle) {
+  $("scan-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const code = $("scan").value;
+    $("scan").value = "";
+    handle(code);
+  });
+  $("scan").addEventListener("blur", () => setTimeout(focusScan, 0));
+  document.addEventListener("click", () => setTimeout(focusScan, 0));
+  document.addEventListener("keydown", (event) => {
+    if (!typingElsewhere() && document.activeElement !== $("scan") && event.key.length === 1) focusScan();
+  }, true);
+}
