@@ -331,7 +331,7 @@ def rules_explain(order, as_json):
     from server.services.review import context
     from server.services.rulebook import book
     found = Order.get_or_none(Order.external_id == order)
-    if found is None and order.isdigit():
+    if found is None and order.isdecimal():
         found = Order.get_or_none(Order.id == int(order))
     if found is None:
         raise click.ClickException(f"no order {order}")

@@ -340,3 +340,13 @@ def test_command_line_plans_shows_and_releases(floor, db_url, tmp_path):
     assert Wave.get(Wave.code == planned["code"]).status == "released"
     refused = wavefloor(db_url, "waves", "release", planned["code"], tmp_path=tmp_path, check=False)
     assert refused.returncode != 0 and "released" in refused.stderr
+
+
+def test_a_wave_named_by_digits_int_cannot_read_is_not_found(client, token_for, floor):
+    # "²" and "¹²" pass str.isdigit() but int() refuses them: they name no wave, not a server error
+    supervisor = auth(token_for("supervisor"))
+    for name in ("²", "¹²"):
+        assert client.get(f"/api/v1/waves/{name}", headers=supervisor).status_code == 404
+        assert client.post(f"/api/v1/waves/{name}/cancel", headers=supervisor).status_code == 404
+        assert client.post(f"/api/v1/floor/tasks/{name}/reassign", json={"picker": "u-picker"},
+                           headers=supervisor).status_code == 404

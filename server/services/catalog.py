@@ -24,7 +24,7 @@ PRODUCT_COLUMNS = {
 
 def ean_check_digit_ok(code: str) -> bool:
     """GTIN-8/12/13/14 check digit (mod 10, weights 3 and 1 from the right)."""
-    if not code.isdigit() or len(code) not in (8, 12, 13, 14):
+    if not (code.isascii() and code.isdigit()) or len(code) not in (8, 12, 13, 14):
         return False
     digits = [int(c) for c in code]
     total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits[:-1])))
@@ -121,7 +121,7 @@ def import_products(path) -> ImportReport:
                 code = row.get(column, "")
                 if not code:
                     continue
-                if code.isdigit() and not ean_check_digit_ok(code):
+                if code.isascii() and code.isdigit() and not ean_check_digit_ok(code):
                     raise ValueError(f"{column}: {code} has a wrong check digit")
                 if multiplier is None:
                     multiplier = whole_number(row.get("case_qty", ""), "case_qty", minimum=1)

@@ -89,7 +89,7 @@ def _rate_window(now: dt.datetime) -> list[tuple[int, str, int]]:
 
 
 def _line_ids(refs) -> set[int]:
-    return {int(ref[5:]) for ref in refs if ref.startswith("pick:") and ref[5:].isdigit()}
+    return {int(ref[5:]) for ref in refs if ref.startswith("pick:") and ref[5:].isdecimal()}
 
 
 def _waves(now: dt.datetime, window) -> list[dict]:
@@ -336,7 +336,7 @@ def reassign_task(task_id, picker_code: str, actor) -> PickTask:
 
 
 def _task(task_id) -> PickTask:
-    by_id = isinstance(task_id, int) or str(task_id).isdigit()
+    by_id = isinstance(task_id, int) or str(task_id).isdecimal()
     task = PickTask.get_or_none((PickTask.id == int(task_id)) if by_id else (PickTask.code == str(task_id)))
     if task is None:
         raise NotFound(f"no task {task_id}", task=str(task_id))

@@ -244,7 +244,7 @@ def do_weight(principal, params, lang, station) -> dict:
     if order.status == "picked":
         raise Refused("verify_first")
     grams = params.get("grams")
-    if isinstance(grams, str) and grams.strip().isdigit():
+    if isinstance(grams, str) and grams.strip().isdecimal():
         grams = int(grams.strip())
     if not isinstance(grams, int) or isinstance(grams, bool) or not 0 < grams <= MAX_WEIGHT_G:
         raise Refused("invalid_weight", grams=str(grams)[:16])

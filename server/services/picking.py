@@ -223,7 +223,7 @@ def do_qty(principal, params, lang, task) -> dict:
     if step_of(line, pending) == "scan_location":
         raise Refused("invalid_transition")
     qty = params.get("qty")
-    if isinstance(qty, str) and qty.strip().isdigit():
+    if isinstance(qty, str) and qty.strip().isdecimal():
         qty = int(qty.strip())
     if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
         raise Refused("invalid_quantity", qty=str(qty))
@@ -303,7 +303,7 @@ def resolve_item(code: str) -> tuple[int, int, str] | None:
 def parse_gs1(code: str) -> tuple[str, str] | None:
     """(GTIN, lot) from a GS1 element string (raw with FNC1/GS, with a symbology identifier, or
     in human-readable form with parentheses); None when the code is not one."""
-    raw_ai = code[:2] == "01" and len(code) >= 16 and code[:16].isdigit()
+    raw_ai = code[:2] == "01" and len(code) >= 16 and code[:16].isascii() and code[:16].isdigit()
     if not (code.startswith(("(", "]")) or "\x1d" in code or raw_ai):
         return None
     from biip import ParseError, parse

@@ -262,7 +262,7 @@ def _save_wave(warehouse, kind, members, batches, actor, now) -> Wave | None:
 # --- release and the other verbs ----------------------------------------------------------------
 
 def get(wave_id) -> Wave:
-    by_id = isinstance(wave_id, int) or str(wave_id).isdigit()
+    by_id = isinstance(wave_id, int) or str(wave_id).isdecimal()
     wave = Wave.get_or_none((Wave.id == int(wave_id)) if by_id else (Wave.code == str(wave_id)))
     if wave is None:
         raise NotFound(f"no wave {wave_id}", wave=str(wave_id))

@@ -27,7 +27,7 @@ def order_list():
     if filters["status"] not in ORDER_STATES:
         filters["status"] = None
     filters.update(since=_date("since"), until=_date("until"))
-    page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 0
+    page = int(request.args["page"]) if request.args.get("page", "").isdecimal() else 0
     result = order_views.order_list(current_principal(), limit=50, offset=page * 50, **filters)
     next_url = None
     if result["total"] > (page + 1) * 50:
