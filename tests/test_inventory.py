@@ -50,6 +50,20 @@ def test_reserve_guards_free_units_and_a_pick_consumes_the_reservation(small_war
     assert inventory.audit() == []
 
 
+def test_units_taken_cannot_use_up_more_reservation_than_they_are(small_warehouse, actor):
+    # shipping 1 unit that claims 4 reserved ones would lose the other 3 units' promise
+    tee, locs = small_warehouse["tee"], small_warehouse["locations"]
+    inventory.receive(tee, locs["A-01"], 4, actor=actor)
+    inventory.reserve(tee, locs["A-01"], 4, actor=actor, ref="order-1")
+    moves = StockMove.select().count()
+    with pytest.raises(InvalidQuantity):
+        inventory.issue(tee, locs["A-01"], 1, actor=actor, reserved=4)
+    with pytest.raises(InvalidQuantity):
+        inventory.move(tee, locs["A-01"], locs["T-001"], 1, actor=actor, reserved=4)
+    assert (quant(tee, locs["A-01"]).qty, quant(tee, locs["A-01"]).reserved) == (4, 4)
+    assert StockMove.select().count() == moves and inventory.audit() == []
+
+
 def test_reserve_any_takes_pick_faces_first_and_is_all_or_nothing(small_warehouse, actor):
     tee, locs = small_warehouse["tee"], small_warehouse["locations"]
     inventory.receive(tee, locs["R-01"], 24, actor=actor)

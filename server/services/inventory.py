@@ -53,6 +53,8 @@ def _add(product_id, location_id, lot, state, qty):
 
 def _take(product_id, location_id, lot, state, qty, reserved=0):
     """Remove ``qty`` units, ``reserved`` of them out of the reservation; refuse if not there."""
+    if reserved < 0 or reserved > qty:
+        raise InvalidQuantity("reserved units must be between 0 and the quantity taken")
     rows = (Quant.update(qty=Quant.qty - qty, reserved=Quant.reserved - reserved)
             .where((Quant.product == product_id) & (Quant.location == location_id)
                    & (Quant.lot == lot) & (Quant.state == state)
@@ -92,8 +94,6 @@ def move(product, src, dst, qty: int, *, actor: Actor, state="available", to_sta
     at the source, and the promise is consumed with them (a pick)."""
     to_state = to_state or state
     _check(qty, state, to_state)
-    if reserved < 0 or reserved > qty:
-        raise InvalidQuantity("reserved units must be between 0 and the quantity moved")
     with write_transaction():
         _take(_id(product), _id(src), lot, state, qty, reserved)
         _add(_id(product), _id(dst), lot, to_state, qty)
