@@ -85,7 +85,8 @@ class PickLine(BaseModel):
     location = ForeignKeyField(Location, on_delete="RESTRICT")
     lot = CharField(max_length=64, default="")
     qty = IntegerField()
-    picked_qty = IntegerField(default=0)
+    picked_qty = IntegerField(default=0)  # units scanned; those not yet in a tote are in hand
+    moved_qty = IntegerField(default=0)  # units put into totes: the sum of the line's pick moves
     short_qty = IntegerField(default=0)
     slot = IntegerField(default=0)  # cart slot for cluster picking
     tote = CharField(max_length=64, default="")  # the tote or slot code the units went into

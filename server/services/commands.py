@@ -19,9 +19,10 @@ from typing import Callable
 from peewee import IntegrityError
 
 from server import metrics
-from server.db import database, write_transaction
+from server.db import database, sql, sql_row, write_transaction
 from server.messages import text
 from server.models import CommandResult
+from server.models.base import utcnow
 from server.services.auth import Principal
 from server.services.errors import DomainError
 
@@ -120,8 +121,7 @@ def execute(principal: Principal, command) -> dict:
     try:
         with write_transaction():
             result = _run(found, principal, action, params, lang, reraise=True)
-            CommandResult.create(key=key, user=principal.user.id, scenario=name, action=action,
-                                 result=json.dumps(result, ensure_ascii=False))
+            _store(key, principal, name, action, result)
         return result
     except IntegrityError:
         stored = _stored(key, principal)  # the same key ran at the same moment elsewhere
@@ -131,8 +131,7 @@ def execute(principal: Principal, command) -> dict:
     except DomainError as exc:
         result = refusal(exc.code, lang)
         with write_transaction():
-            CommandResult.create(key=key, user=principal.user.id, scenario=name, action=action,
-                                 result=json.dumps(result, ensure_ascii=False))
+            _store(key, principal, name, action, result)
         return result
 
 
@@ -145,11 +144,20 @@ def _run(found: Scenario, principal, action, params, lang, reraise=False) -> dic
         return refusal(exc.code, lang)
 
 
+# Every scan passes through these two statements, so they are written out (see server.db.sql).
+
+def _store(key: str, principal: Principal, name: str, action: str, result: dict) -> None:
+    sql('INSERT INTO command_result ("key", user_id, scenario, action, result, at) VALUES (?, ?, ?, ?, ?, ?)',
+        key, principal.user.id, name, action, json.dumps(result, ensure_ascii=False),
+        CommandResult.at.db_value(utcnow()))
+
+
 def _stored(key: str, principal: Principal) -> dict | None:
     with database.connection_context():
-        row = CommandResult.get_or_none(CommandResult.key == key)
+        row = sql_row('SELECT user_id, result FROM command_result WHERE "key" = ?', key)
     if row is None:
         return None
-    if row.user_id != principal.user.id:
+    user_id, result = row
+    if user_id != principal.user.id:
         return refusal("bad_command", principal.user.language or None)
-    return json.loads(row.result)
+    return json.loads(result)

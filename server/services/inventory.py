@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peewee import EXCLUDED, JOIN, fn
+from peewee import JOIN, fn
 
 from server import events
-from server.db import write_transaction
+from server.db import sql, sql_row, write_transaction
 from server.models import AuditLog, Location, Product, Quant, StockMove, User
+from server.models.base import utcnow
 from server.models.stock import STOCK_STATES
 from server.services.errors import InsufficientStock, InvalidQuantity, InvalidState, NotFound
 
@@ -44,22 +45,22 @@ def _check(qty: int, *states: str) -> None:
                                state=state)
 
 
+# The three statements below are every stock change's (and every pick scan's), so they are
+# written out (see server.db.sql).
+
 def _add(product_id, location_id, lot, state, qty):
-    (Quant.insert(product=product_id, location=location_id, lot=lot, state=state, qty=qty, reserved=0)
-     .on_conflict(conflict_target=[Quant.product, Quant.location, Quant.lot, Quant.state],
-                  update={Quant.qty: Quant.qty + EXCLUDED.qty})
-     .execute())
+    sql("INSERT INTO quant (product_id, location_id, lot, state, qty, reserved) VALUES (?, ?, ?, ?, ?, 0)"
+        " ON CONFLICT (product_id, location_id, lot, state) DO UPDATE SET qty = quant.qty + excluded.qty",
+        product_id, location_id, lot, state, qty)
 
 
 def _take(product_id, location_id, lot, state, qty, reserved=0):
     """Remove ``qty`` units, ``reserved`` of them out of the reservation; refuse if not there."""
     if reserved < 0 or reserved > qty:
         raise InvalidQuantity("reserved units must be between 0 and the quantity taken")
-    rows = (Quant.update(qty=Quant.qty - qty, reserved=Quant.reserved - reserved)
-            .where((Quant.product == product_id) & (Quant.location == location_id)
-                   & (Quant.lot == lot) & (Quant.state == state)
-                   & (Quant.qty - Quant.reserved >= qty - reserved) & (Quant.reserved >= reserved))
-            .execute())
+    rows = sql("UPDATE quant SET qty = qty - ?, reserved = reserved - ? WHERE product_id = ? AND location_id = ?"
+               " AND lot = ? AND state = ? AND qty - reserved >= ? AND reserved >= ?",
+               qty, reserved, product_id, location_id, lot, state, qty - reserved, reserved).rowcount
     if rows != 1:
         raise InsufficientStock("not enough free stock at the location", product_id=product_id,
                                 location_id=location_id, state=state, qty=qty)
@@ -67,9 +68,10 @@ def _take(product_id, location_id, lot, state, qty, reserved=0):
 
 def _ledger(actor: Actor, product_id, lot, qty, reason, ref, *, reserved=0,
             src=None, src_state=None, dst=None, dst_state=None):
-    StockMove.insert(product=product_id, lot=lot, qty=qty, reserved=reserved,
-                     from_location=src, from_state=src_state, to_location=dst, to_state=dst_state,
-                     reason=reason, ref=ref, user=actor.user_id, device=actor.device_id).execute()
+    sql("INSERT INTO stock_move (product_id, lot, qty, reserved, from_location_id, from_state, to_location_id,"
+        " to_state, reason, ref, user_id, device_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        product_id, lot, qty, reserved, src, src_state, dst, dst_state, reason, ref, actor.user_id,
+        actor.device_id, StockMove.at.db_value(utcnow()))
 
 
 def receive(product, location, qty: int, *, actor: Actor, state="available", lot="",
@@ -239,6 +241,15 @@ def find_product(code: str) -> tuple[Product, int]:
     if product is None:
         raise NotFound(f"no product with SKU or barcode {code!r}", code=code)
     return product, 1
+
+
+def scanned_product(code: str) -> tuple[int, int] | None:
+    """What :func:`find_product` answers, as (product id, units per scan), in one written-out
+    statement: every scan on the floor asks it (see server.db.sql)."""
+    row = sql_row("SELECT b.product_id, b.multiplier, 0 FROM barcode b WHERE b.code = ?"
+                  " UNION ALL SELECT p.id, 1, 1 FROM product p WHERE p.sku = ? ORDER BY 3 LIMIT 1",
+                  code, code)
+    return (row[0], row[1]) if row is not None else None
 
 
 def quants(*, product=None, location=None, warehouse=None, include_empty=False):

@@ -37,13 +37,14 @@ printed from that list); a code that is not one is refused with ``wrong_tote``.
 """
 from __future__ import annotations
 
+from server.db import sql_row
 from server.models import Location, PickLine, PickTask, Product, Wave
 from server.models.base import utcnow
 from server.models.waves import TASK_TRANSITIONS
 from server.services import picking_ledger as ledger
 from server.services.auth import Principal
 from server.services.commands import envelope, refusal, scenario
-from server.services.errors import InvalidTransition, NotFound
+from server.services.errors import InvalidTransition
 from server.services import inventory, snapshot
 from server.services.stockdesk import actor_of
 
@@ -57,17 +58,50 @@ Refused = ledger.Refused
 
 
 # --- reading the state ----------------------------------------------------------------------------
+# Every scan reads the picker's task and line; both reads are written out (see server.db.sql).
+
+TASK_COLUMNS = ("t.id, t.code, t.status, t.picker_id, t.device_id, t.seq, t.metres, t.lines_total,"
+                " t.lines_done, t.units_total, t.units_done, w.id, w.code, w.strategy, w.status, w.warehouse_id"
+                " FROM pick_task t JOIN wave w ON w.id = t.wave_id")
+
+
+def _task_of(row) -> PickTask:
+    (task_id, code, status, picker, device, seq, metres, lines_total, lines_done, units_total, units_done,
+     wave_id, wave_code, strategy, wave_status, warehouse_id) = row
+    wave = Wave(id=wave_id, code=wave_code, strategy=strategy, status=wave_status, warehouse=warehouse_id)
+    return PickTask(id=task_id, wave=wave, code=code, status=status, picker=picker, device=device, seq=seq,
+                    metres=metres, lines_total=lines_total, lines_done=lines_done, units_total=units_total,
+                    units_done=units_done)
+
 
 def current_task(user_id: int) -> PickTask | None:
-    return (PickTask.select(PickTask, Wave).join(Wave)
-            .where((PickTask.picker == user_id) & PickTask.status.in_(ACTIVE_TASK))
-            .order_by(PickTask.assigned_at, PickTask.id).first())
+    row = sql_row(f"SELECT {TASK_COLUMNS} WHERE t.picker_id = ? AND t.status IN ('assigned', 'in_progress')"
+                  " ORDER BY t.assigned_at, t.id LIMIT 1", user_id)
+    return _task_of(row) if row is not None else None
 
 
 def current_line(task: PickTask) -> PickLine | None:
-    return (PickLine.select(PickLine, Product, Location).join(Product).switch(PickLine).join(Location)
-            .where((PickLine.task == task.id) & PickLine.status.in_(OPEN_LINE))
-            .order_by(PickLine.seq, PickLine.id).first())
+    """The line the picker is on, with its SKU, its location and the tote its cart slot fills."""
+    row = sql_row(
+        "SELECT l.id, l.seq, l.order_id, l.order_line_id, l.allocation_id, l.lot, l.qty, l.picked_qty,"
+        " l.moved_qty, l.short_qty, l.slot, l.tote, l.status, p.id, p.sku, p.name, p.spec, p.unit,"
+        " loc.id, loc.code, loc.warehouse_id,"
+        " (SELECT b.tote FROM pick_line b WHERE b.task_id = l.task_id AND b.slot = l.slot AND b.tote <> ''"
+        " LIMIT 1)"
+        " FROM pick_line l JOIN product p ON p.id = l.product_id JOIN location loc ON loc.id = l.location_id"
+        " WHERE l.task_id = ? AND l.status IN ('open', 'skipped', 'located') ORDER BY l.seq, l.id LIMIT 1",
+        task.id)
+    if row is None:
+        return None
+    (line_id, seq, order_id, order_line_id, allocation_id, lot, qty, picked_qty, moved_qty, short_qty, slot,
+     tote, status, product_id, sku, name, spec, unit, location_id, location_code, warehouse_id, slot_tote) = row
+    line = PickLine(id=line_id, task=task.id, seq=seq, order=order_id, order_line=order_line_id,
+                    allocation=allocation_id, lot=lot, qty=qty, picked_qty=picked_qty, moved_qty=moved_qty,
+                    short_qty=short_qty, slot=slot, tote=tote, status=status,
+                    product=Product(id=product_id, sku=sku, name=name, spec=spec, unit=unit),
+                    location=Location(id=location_id, code=location_code, warehouse=warehouse_id))
+    line.slot_tote = slot_tote
+    return line
 
 
 def step_of(line: PickLine | None, pending: int) -> str:
@@ -96,11 +130,16 @@ def line_view(line: PickLine, pending: int) -> dict:
             "tote": ledger.bound_tote(line) or "", "order": line.order_id}
 
 
-def view(task: PickTask | None) -> tuple[str, dict]:
-    """The state a picker's device should show, and its data."""
+_READ = object()
+
+
+def view(task: PickTask | None, line=_READ) -> tuple[str, dict]:
+    """The state a picker's device should show, and its data; ``line`` is the task's current
+    line when the caller holds it already."""
     if task is None:
         return "start", {}
-    line = current_line(task)
+    if line is _READ:
+        line = current_line(task)
     pending = ledger.pending(line) if line is not None else 0
     state = step_of(line, pending)
     data = {"task": task_view(task)}
@@ -138,11 +177,12 @@ def picking(principal: Principal, action: str, params: dict) -> dict:
         return envelope(False, state, dict(data, refused=exc.params), code=exc.code, lang=lang)
 
 
-def answer(task: PickTask, code: str, lang, level: str = "info") -> dict:
-    task = PickTask.select(PickTask, Wave).join(Wave).where(PickTask.id == task.id).get()
-    state, data = view(task if task.status in ACTIVE_TASK else None)
+def answer(task: PickTask, code: str, lang, level: str = "info", line=_READ) -> dict:
+    """The device's next screen: ``task`` as the handler left it (the ledger keeps its status and
+    counts current) and its current line (``line``, when the handler holds it)."""
     if task.status == "done":
-        state, data = "task_done", {"task": task_view(task)}
+        return envelope(True, "task_done", {"task": task_view(task)}, code=code, lang=lang, level=level)
+    state, data = view(task if task.status in ACTIVE_TASK else None, line)
     return envelope(True, state, data, code=code, lang=lang, level=level)
 
 
@@ -193,10 +233,10 @@ def do_scan(principal, params, lang, task) -> dict:
             raise Refused("wrong_location", scanned=code, expected=line.location.code)
         _started(task, line)
         ledger.set_line(line, status="located")
-        return answer(task, "location_ok", lang)
+        return answer(task, "location_ok", lang, line=line)
     item = resolve_item(code)
     if item is None and code == line.location.code:
-        return answer(task, "location_ok", lang)  # the location scanned twice: no harm
+        return answer(task, "location_ok", lang, line=line)  # the location scanned twice: no harm
     if item is not None:
         product_id, per_scan, lot = item
         if product_id != line.product_id:
@@ -206,12 +246,12 @@ def do_scan(principal, params, lang, task) -> dict:
         if pending + per_scan > ledger.remaining(line):
             raise Refused("over_pick", counted=pending, adding=per_scan, remaining=ledger.remaining(line))
         ledger.count(line, line.picked_qty + per_scan)
-        return answer(task, "item_counted", lang)
+        return answer(task, "item_counted", lang, line=line)
     if state == "scan_item":
         raise Refused("wrong_item" if _is_known(code) else "unknown_barcode", scanned=code)
     tote = ledger.check_tote(line, code)
     ledger.confirm(task, line, tote, pending, actor_of(principal))
-    return answer(task, "task_done" if ledger.task_finished(task) else "line_picked", lang)
+    return answer(task, "task_done" if task.status == "done" else "line_picked", lang)
 
 
 def do_qty(principal, params, lang, task) -> dict:
@@ -230,7 +270,7 @@ def do_qty(principal, params, lang, task) -> dict:
     if qty > ledger.remaining(line):
         raise Refused("over_pick", counted=qty, remaining=ledger.remaining(line))
     ledger.count(line, line.picked_qty - pending + qty)
-    return answer(task, "item_counted", lang)
+    return answer(task, "item_counted", lang, line=line)
 
 
 def do_short(principal, params, lang, task) -> dict:
@@ -245,7 +285,7 @@ def do_short(principal, params, lang, task) -> dict:
     pending = ledger.pending(line)
     _started(task, line)
     ledger.short(task, line, ledger.remaining(line) - pending, reason, actor_of(principal))
-    code = "task_done" if ledger.task_finished(task) else "short_recorded"
+    code = "task_done" if task.status == "done" else "short_recorded"
     return answer(task, code, lang, level="warning")
 
 
@@ -282,21 +322,17 @@ def _started(task: PickTask, line: PickLine) -> None:
 def resolve_item(code: str) -> tuple[int, int, str] | None:
     """A scanned code -> (product id, units per scan, lot) for any of a SKU's barcodes (a case
     code counts its pack) or a GS1 element string with a GTIN (01) and maybe a lot (10)."""
-    try:
-        product, multiplier = inventory.find_product(code)
-        return product.id, multiplier, ""
-    except NotFound:
-        pass
+    found = inventory.scanned_product(code)
+    if found is not None:
+        return found[0], found[1], ""
     gs1 = parse_gs1(code)
     if gs1 is None:
         return None
     gtin, lot = gs1
     for candidate in _gtin_forms(gtin):
-        try:
-            product, multiplier = inventory.find_product(candidate)
-            return product.id, multiplier, lot
-        except NotFound:
-            continue
+        found = inventory.scanned_product(candidate)
+        if found is not None:
+            return found[0], found[1], lot
     return None
 
 

@@ -13,8 +13,8 @@ import threading
 from peewee import JOIN, fn
 
 from server import events
-from server.db import after_commit, database
-from server.models import (Allocation, Location, Order, OrderLine, PickLine, PickTask, Quant, StockMove,
+from server.db import after_commit, database, sql, sql_row
+from server.models import (Allocation, Location, Order, OrderLine, PickLine, PickTask, Quant,
                            User, Wave, WaveOrder)
 from server.models.base import utcnow
 from server.models.waves import TASK_TRANSITIONS, WAVE_TRANSITIONS
@@ -32,12 +32,9 @@ log = logging.getLogger(__name__)
 # --- a line's counts ---------------------------------------------------------------------------
 
 def moved(line: PickLine) -> int:
-    """Units of the line already confirmed into a tote (its ledger lines)."""
-    if not line.tote:
-        return 0
-    total = (StockMove.select(fn.SUM(StockMove.qty))
-             .where((StockMove.ref == f"pick:{line.id}") & (StockMove.reason == "pick")).scalar())
-    return int(total or 0)
+    """Units of the line already confirmed into a tote: the sum of its ledger lines
+    (``ref = pick:<line>``), kept on the line as each is written."""
+    return line.moved_qty
 
 
 def pending(line: PickLine) -> int:
@@ -50,8 +47,17 @@ def remaining(line: PickLine) -> int:
     return line.qty - line.short_qty - moved(line)
 
 
+# The updates below run on every scan, so they are written out (see server.db.sql).
+LINE_COLUMNS = frozenset({"seq", "picked_qty", "moved_qty", "short_qty", "tote", "status"})
+
+
 def set_line(line: PickLine, **values) -> None:
-    PickLine.update(**values).where(PickLine.id == line.id).execute()
+    unknown = set(values) - LINE_COLUMNS
+    if unknown:
+        raise ValueError(f"not a pick line column: {sorted(unknown)}")
+    names = sorted(values)
+    sql(f"UPDATE pick_line SET {', '.join(f'{name} = ?' for name in names)} WHERE id = ?",
+        *[values[name] for name in names], line.id)
     for name, value in values.items():
         setattr(line, name, value)
 
@@ -59,8 +65,8 @@ def set_line(line: PickLine, **values) -> None:
 def count(line: PickLine, picked_qty: int) -> None:
     """Record the units scanned so far; a guarded update, so two devices of one picker cannot
     both count the same moment's units."""
-    rows = (PickLine.update(picked_qty=picked_qty)
-            .where((PickLine.id == line.id) & (PickLine.picked_qty == line.picked_qty)).execute())
+    rows = sql("UPDATE pick_line SET picked_qty = ? WHERE id = ? AND picked_qty = ?",
+               picked_qty, line.id, line.picked_qty).rowcount
     if rows != 1:
         raise Refused("invalid_transition")
     line.picked_qty = picked_qty
@@ -73,6 +79,8 @@ def bound_tote(line: PickLine) -> str | None:
     a task without slots fills one tote)."""
     if line.tote:
         return line.tote
+    if hasattr(line, "slot_tote"):  # read with the line (picking.current_line)
+        return line.slot_tote
     return (PickLine.select(PickLine.tote)
             .where((PickLine.task == line.task_id) & (PickLine.slot == line.slot) & (PickLine.tote != ""))
             .limit(1).scalar())
@@ -80,9 +88,10 @@ def bound_tote(line: PickLine) -> str | None:
 
 def check_tote(line: PickLine, code: str) -> Location:
     """The tote a scanned code names, if this line's units may go into it."""
-    tote = Location.get_or_none((Location.code == code) & (Location.kind == "tote"))
-    if tote is None or not tote.active or tote.warehouse_id != line.location.warehouse_id:
+    row = sql_row("SELECT id, warehouse_id, active FROM location WHERE code = ? AND kind = 'tote'", code)
+    if row is None or not row[2] or row[1] != line.location.warehouse_id:
         raise Refused("wrong_tote", scanned=code)
+    tote = Location(id=row[0], code=code, kind="tote", warehouse=row[1], active=True)
     bound = bound_tote(line)
     if bound is not None:
         if bound != code:
@@ -102,16 +111,16 @@ def _allocations(line: PickLine) -> list[Allocation]:
     """The reservations a line draws on: its own, or for a batch line (many orders, one
     line) those of the wave's orders at the same location, most recently made first."""
     if line.allocation_id is not None:
-        found = Allocation.get_or_none(Allocation.id == line.allocation_id)
-        return [found] if found is not None else []
-    if line.order_line_id is not None:
+        rows = sql("SELECT id, line_id, qty FROM allocation WHERE id = ?", line.allocation_id).fetchall()
+    elif line.order_line_id is not None:
         return []
-    wave_id = PickTask.select(PickTask.wave).where(PickTask.id == line.task_id).scalar()
-    return list(Allocation.select(Allocation, OrderLine).join(OrderLine)
-                .join(WaveOrder, on=(WaveOrder.order == OrderLine.order))
-                .where((WaveOrder.wave == wave_id) & (OrderLine.product == line.product_id)
-                       & (Allocation.location == line.location_id) & (Allocation.lot == line.lot))
-                .order_by(Allocation.id.desc()))
+    else:
+        rows = sql("SELECT a.id, a.line_id, a.qty FROM allocation a JOIN order_line ol ON ol.id = a.line_id"
+                   " JOIN wave_order wo ON wo.order_id = ol.order_id JOIN pick_task t ON t.wave_id = wo.wave_id"
+                   " WHERE t.id = ? AND ol.product_id = ? AND a.location_id = ? AND a.lot = ?"
+                   " ORDER BY a.id DESC", line.task_id, line.product_id, line.location_id, line.lot).fetchall()
+    return [Allocation(id=allocation_id, line=line_id, qty=qty, location=line.location_id, lot=line.lot)
+            for allocation_id, line_id, qty in rows]
 
 
 def _draw(line: PickLine, qty: int) -> list[tuple[Allocation, int]]:
@@ -124,11 +133,10 @@ def _draw(line: PickLine, qty: int) -> list[tuple[Allocation, int]]:
         if take <= 0:
             continue
         if take == allocation.qty:
-            allocation.delete_instance()
+            sql("DELETE FROM allocation WHERE id = ?", allocation.id)
         else:
-            Allocation.update(qty=Allocation.qty - take).where(Allocation.id == allocation.id).execute()
-        OrderLine.update(reserved_qty=OrderLine.reserved_qty - take).where(
-            OrderLine.id == allocation.line_id).execute()
+            sql("UPDATE allocation SET qty = qty - ? WHERE id = ?", take, allocation.id)
+        sql("UPDATE order_line SET reserved_qty = reserved_qty - ? WHERE id = ?", take, allocation.line_id)
         taken.append((allocation, take))
         qty -= take
     return taken
@@ -139,31 +147,28 @@ def _draw(line: PickLine, qty: int) -> list[tuple[Allocation, int]]:
 def confirm(task: PickTask, line: PickLine, tote: Location, qty: int, actor: inventory.Actor) -> None:
     """The units in hand go into the tote: one ledger line from the location to the tote that
     uses up their reservation; the order lines count them as picked."""
-    before = moved(line)
     drawn = _draw(line, qty)
     reserved = sum(take for _, take in drawn)
     inventory.move(line.product_id, line.location_id, tote.id, qty, actor=actor, lot=line.lot,
                    reserved=reserved, reason="pick", ref=f"pick:{line.id}")
     if line.order_line_id is not None:
-        OrderLine.update(picked_qty=OrderLine.picked_qty + qty).where(OrderLine.id == line.order_line_id).execute()
+        sql("UPDATE order_line SET picked_qty = picked_qty + ? WHERE id = ?", qty, line.order_line_id)
         _order_picking(line.order_id, actor)
     else:
         for allocation, take in drawn:
-            OrderLine.update(picked_qty=OrderLine.picked_qty + take).where(
-                OrderLine.id == allocation.line_id).execute()
-    set_line(line, tote=tote.code)
-    finished = before + qty + line.short_qty >= line.qty
-    if finished:
-        set_line(line, status="short" if line.short_qty else "done")
-    PickTask.update(units_done=PickTask.units_done + qty,
-                    lines_done=PickTask.lines_done + (1 if finished else 0)).where(PickTask.id == task.id).execute()
+            sql("UPDATE order_line SET picked_qty = picked_qty + ? WHERE id = ?", take, allocation.line_id)
+    finished = line.moved_qty + qty + line.short_qty >= line.qty
+    status = ("short" if line.short_qty else "done") if finished else line.status
+    set_line(line, tote=tote.code, moved_qty=line.moved_qty + qty, status=status)
+    sql("UPDATE pick_task SET units_done = units_done + ?, lines_done = lines_done + ? WHERE id = ?",
+        qty, 1 if finished else 0, task.id)
     _after_change(task, actor)
 
 
 def _order_picking(order_id, actor) -> None:
-    order = Order.get_or_none(Order.id == order_id)
-    if order is not None and order.status == "waved":
-        orders.transition(order, "picking", actor, "first unit picked")
+    status = sql_row('SELECT status FROM "order" WHERE id = ?', order_id)
+    if status is not None and status[0] == "waved":
+        orders.transition(Order.get_by_id(order_id), "picking", actor, "first unit picked")
 
 
 # --- short picks (缺货) -------------------------------------------------------------------------
@@ -293,11 +298,15 @@ def wave_started(task: PickTask) -> None:
 
 
 def _after_change(task: PickTask, actor: inventory.Actor) -> None:
-    if not PickLine.select().where((PickLine.task == task.id) & PickLine.status.in_(OPEN_LINE)).exists():
+    """After a confirm or a short: finish the task when no line is left, bring the in-hand task's
+    status and counts up to date (the answer shows them) and tell the floor."""
+    if sql_row("SELECT 1 FROM pick_line WHERE task_id = ? AND status IN ('open', 'skipped', 'located') LIMIT 1",
+               task.id) is None:
         _finish_task(task, actor)
-    task = PickTask.get_by_id(task.id)
+    (task.status, task.lines_total, task.lines_done, task.units_total, task.units_done) = sql_row(
+        "SELECT status, lines_total, lines_done, units_total, units_done FROM pick_task WHERE id = ?", task.id)
     publish_task(task, "task.changed")
-    publish_progress(Wave.get_by_id(task.wave_id))
+    publish_progress(task.wave_id)
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -345,10 +354,10 @@ _dirty: set[int] = set()
 _guard = threading.Lock()
 
 
-def publish_progress(wave: Wave) -> None:
+def publish_progress(wave_id: int) -> None:
     """Send the wave's progress to the wall screens after commit, coalesced: computing it reads
     every task of the wave, which must not happen once per scan at a thousand scans a second."""
-    after_commit(lambda: _mark_dirty(wave.id))
+    after_commit(lambda: _mark_dirty(wave_id))
 
 
 def _mark_dirty(wave_id: int) -> None:
