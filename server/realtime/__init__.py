@@ -55,13 +55,20 @@ def init_realtime(app, settings: dict) -> None:
     def disconnect(*_):
         _principals.pop(request.sid, None)
 
-    @socketio.on("cmd", namespace=NAMESPACE)
-    def cmd(command=None):
-        principal = _principals.get(request.sid)
+    def cmd(sid, command=None):
+        """Every scan arrives here, so it is a plain python-socketio handler: Flask-SocketIO's
+        per-event request context and session would cost a scan more than its SQL does."""
+        principal = _principals.get(sid)
         if principal is None:
             return commands.refusal("unauthorized", None)
-        with database.connection_context():
-            return commands.execute(principal, command)
+        try:
+            with app.app_context(), database.connection_context():
+                return commands.execute(principal, command)
+        except Exception as exc:  # the device shows a sentence, never a trace
+            app.logger.exception("command failed: %s", exc)
+            return commands.refusal("error", principal.user.language or None)
+
+    socketio.server.on("cmd", cmd, namespace=NAMESPACE)
 
     @socketio.on("snapshot", namespace=NAMESPACE)
     def resync(*_):

@@ -48,6 +48,8 @@ from server.services.errors import InvalidTransition
 from server.services import inventory, snapshot
 from server.services.stockdesk import actor_of
 
+_READ = object()  # "not read yet"
+
 ACTIVE_TASK = ("assigned", "in_progress")
 PICKABLE_WAVES = ("released", "picking")
 OPEN_LINE = ("open", "skipped", "located")
@@ -58,11 +60,18 @@ Refused = ledger.Refused
 
 
 # --- reading the state ----------------------------------------------------------------------------
-# Every scan reads the picker's task and line; both reads are written out (see server.db.sql).
+# Every scan reads the picker's task and line, in one statement written out (see server.db.sql).
 
 TASK_COLUMNS = ("t.id, t.code, t.status, t.picker_id, t.device_id, t.seq, t.metres, t.lines_total,"
-                " t.lines_done, t.units_total, t.units_done, w.id, w.code, w.strategy, w.status, w.warehouse_id"
-                " FROM pick_task t JOIN wave w ON w.id = t.wave_id")
+                " t.lines_done, t.units_total, t.units_done, w.id, w.code, w.strategy, w.status, w.warehouse_id")
+LINE_COLUMNS = ("l.id, l.seq, l.order_id, l.order_line_id, l.allocation_id, l.lot, l.qty, l.picked_qty,"
+                " l.moved_qty, l.short_qty, l.slot, l.tote, l.status, p.id, p.sku, p.name, p.spec, p.unit,"
+                " loc.id, loc.code, loc.warehouse_id,"
+                " (SELECT b.tote FROM pick_line b WHERE b.task_id = l.task_id AND b.slot = l.slot"
+                " AND b.tote <> '' LIMIT 1)")
+LINE_JOINS = " JOIN product p ON p.id = l.product_id JOIN location loc ON loc.id = l.location_id"
+NEXT_LINE = ("SELECT c.id FROM pick_line c WHERE c.task_id = {task} AND c.status IN ('open', 'skipped', 'located')"
+             " ORDER BY c.seq, c.id LIMIT 1")
 
 
 def _task_of(row) -> PickTask:
@@ -74,34 +83,43 @@ def _task_of(row) -> PickTask:
                     units_done=units_done)
 
 
-def current_task(user_id: int) -> PickTask | None:
-    row = sql_row(f"SELECT {TASK_COLUMNS} WHERE t.picker_id = ? AND t.status IN ('assigned', 'in_progress')"
-                  " ORDER BY t.assigned_at, t.id LIMIT 1", user_id)
-    return _task_of(row) if row is not None else None
-
-
-def current_line(task: PickTask) -> PickLine | None:
-    """The line the picker is on, with its SKU, its location and the tote its cart slot fills."""
-    row = sql_row(
-        "SELECT l.id, l.seq, l.order_id, l.order_line_id, l.allocation_id, l.lot, l.qty, l.picked_qty,"
-        " l.moved_qty, l.short_qty, l.slot, l.tote, l.status, p.id, p.sku, p.name, p.spec, p.unit,"
-        " loc.id, loc.code, loc.warehouse_id,"
-        " (SELECT b.tote FROM pick_line b WHERE b.task_id = l.task_id AND b.slot = l.slot AND b.tote <> ''"
-        " LIMIT 1)"
-        " FROM pick_line l JOIN product p ON p.id = l.product_id JOIN location loc ON loc.id = l.location_id"
-        " WHERE l.task_id = ? AND l.status IN ('open', 'skipped', 'located') ORDER BY l.seq, l.id LIMIT 1",
-        task.id)
-    if row is None:
-        return None
+def _line_of(row, task_id: int) -> PickLine | None:
     (line_id, seq, order_id, order_line_id, allocation_id, lot, qty, picked_qty, moved_qty, short_qty, slot,
      tote, status, product_id, sku, name, spec, unit, location_id, location_code, warehouse_id, slot_tote) = row
-    line = PickLine(id=line_id, task=task.id, seq=seq, order=order_id, order_line=order_line_id,
+    if line_id is None:
+        return None
+    line = PickLine(id=line_id, task=task_id, seq=seq, order=order_id, order_line=order_line_id,
                     allocation=allocation_id, lot=lot, qty=qty, picked_qty=picked_qty, moved_qty=moved_qty,
                     short_qty=short_qty, slot=slot, tote=tote, status=status,
                     product=Product(id=product_id, sku=sku, name=name, spec=spec, unit=unit),
                     location=Location(id=location_id, code=location_code, warehouse=warehouse_id))
-    line.slot_tote = slot_tote
+    line.slot_tote = slot_tote  # the tote the line's cart slot already fills (ledger.bound_tote)
     return line
+
+
+def current_task(user_id: int) -> PickTask | None:
+    """The picker's task, holding its current line until the first :func:`current_line` asks
+    for it (a handler asks before it writes anything)."""
+    row = sql_row(f"SELECT {TASK_COLUMNS}, {LINE_COLUMNS} FROM pick_task t JOIN wave w ON w.id = t.wave_id"
+                  f" LEFT JOIN pick_line l ON l.id = ({NEXT_LINE.format(task='t.id')})"
+                  " LEFT JOIN product p ON p.id = l.product_id LEFT JOIN location loc ON loc.id = l.location_id"
+                  " WHERE t.picker_id = ? AND t.status IN ('assigned', 'in_progress')"
+                  " ORDER BY t.assigned_at, t.id LIMIT 1", user_id)
+    if row is None:
+        return None
+    task = _task_of(row[:16])
+    task.line_in_hand = _line_of(row[16:], task.id)
+    return task
+
+
+def current_line(task: PickTask) -> PickLine | None:
+    """The line the picker is on, with its SKU, its location and the tote its cart slot fills."""
+    line = task.__dict__.pop("line_in_hand", _READ)
+    if line is not _READ:
+        return line
+    row = sql_row(f"SELECT {LINE_COLUMNS} FROM pick_line l{LINE_JOINS} WHERE l.id = ({NEXT_LINE.format(task='?')})",
+                  task.id)
+    return _line_of(row, task.id) if row is not None else None
 
 
 def step_of(line: PickLine | None, pending: int) -> str:
@@ -128,9 +146,6 @@ def line_view(line: PickLine, pending: int) -> dict:
             "qty": line.qty, "picked": line.picked_qty - pending, "counted": pending,
             "short": line.short_qty, "remaining": ledger.remaining(line), "slot": line.slot,
             "tote": ledger.bound_tote(line) or "", "order": line.order_id}
-
-
-_READ = object()
 
 
 def view(task: PickTask | None, line=_READ) -> tuple[str, dict]:

@@ -300,11 +300,12 @@ def wave_started(task: PickTask) -> None:
 def _after_change(task: PickTask, actor: inventory.Actor) -> None:
     """After a confirm or a short: finish the task when no line is left, bring the in-hand task's
     status and counts up to date (the answer shows them) and tell the floor."""
-    if sql_row("SELECT 1 FROM pick_line WHERE task_id = ? AND status IN ('open', 'skipped', 'located') LIMIT 1",
-               task.id) is None:
-        _finish_task(task, actor)
-    (task.status, task.lines_total, task.lines_done, task.units_total, task.units_done) = sql_row(
-        "SELECT status, lines_total, lines_done, units_total, units_done FROM pick_task WHERE id = ?", task.id)
+    (task.status, task.lines_total, task.lines_done, task.units_total, task.units_done, lines_open) = sql_row(
+        "SELECT status, lines_total, lines_done, units_total, units_done, EXISTS (SELECT 1 FROM pick_line"
+        " WHERE task_id = pick_task.id AND status IN ('open', 'skipped', 'located')) FROM pick_task WHERE id = ?",
+        task.id)
+    if not lines_open:
+        _finish_task(task, actor)  # sets task.status
     publish_task(task, "task.changed")
     publish_progress(task.wave_id)
 
