@@ -368,3 +368,65 @@ def test_events_follow_confirmations_and_a_reconnect_resumes(live_server, cluste
     finally:
         wall.close()
     assert inventory.audit() == []
+
+
+# --- the scan path's cost ------------------------------------------------------------------------
+
+class Statements:
+    """Counts the statements sent to the database (savepoints included; BEGIN and COMMIT go
+    through the driver and are not counted)."""
+
+    def __init__(self):
+        from server.db import database
+        self.db, self.sent = database.obj, []
+
+    def __enter__(self):
+        original = self.db.execute_sql
+        self.db.execute_sql = lambda sql, params=None: (self.sent.append(sql), original(sql, params))[1]
+        return self
+
+    def __exit__(self, *exc):
+        del self.db.execute_sql
+
+
+def test_each_scan_sends_a_fixed_small_number_of_statements(cluster, picker):
+    """A scan is one key check, one read of task and line, its writes and the stored answer;
+    the counts pin the hot path so a change that adds a query to every scan shows here."""
+    step(picker, "get_work")
+    counts = {}
+    for name, code in [("location", "A-01"), ("item", "6900000000014"), ("item again", "6900000000014"),
+                       ("tote", "T-001"), ("next location", "A-01")]:
+        with Statements() as statements:
+            step(picker, "scan", code=code)
+        counts[name] = len(statements.sent)
+    # a location: key, task+line, line update, stored answer (the task's first scan also starts
+    # the task and the wave); an item: the barcode and the count besides. The first units into a
+    # tote check the tote is free and start the order; then the reservation, the ledger move,
+    # the order line, the line and the task are written and the next line read.
+    assert counts == {"location": 7, "item": 5, "item again": 5, "tote": 24, "next location": 4}, counts
+
+
+def test_a_lines_moved_units_equal_its_ledger_lines(cluster, picker):
+    from peewee import fn
+    step(picker, "get_work")
+    for code in ["A-01", "6900000000014", "T-001", "6900000000014", "T-001",  # two confirms of one line
+                 "A-01", "16900000000011", "T-002", "A-02"]:
+        step(picker, "scan", code=code)
+    step(picker, "short", reason="damaged")
+    for line in PickLine.select():
+        ledger = (StockMove.select(fn.SUM(StockMove.qty))
+                  .where((StockMove.reason == "pick") & (StockMove.ref == f"pick:{line.id}")).scalar() or 0)
+        assert line.moved_qty == ledger, (line.id, line.moved_qty, ledger)
+    assert sum(line.moved_qty for line in PickLine.select()) == 14
+
+    # lines picked before the column existed get their units from the ledger (migration 0006)
+    import importlib.util
+    from server.db import database
+    from server.schema import MIGRATIONS
+    spec = importlib.util.spec_from_file_location("m0006", MIGRATIONS / "0006_pick_line_moved.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    before = {line.id: line.moved_qty for line in PickLine.select()}
+    PickLine.update(moved_qty=0).execute()
+    database.execute_sql(migration.FROM_LEDGER)
+    assert {line.id: line.moved_qty for line in PickLine.select()} == before
