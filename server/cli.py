@@ -82,7 +82,26 @@ def serve(host, port):
         PrintWorker().start()  # claims jobs through the database, so several processes may run one
     click.echo(f"Wavefloor listening on http://{host}:{port}/", err=True)
     gc.freeze()
-    socketio.run(app, host=host, port=port, log_output=False)
+    socketio.run(app, host=host, port=port, log_output=False, handler_class=_no_delay_handler())
+
+
+def _no_delay_handler():
+    """gevent's WSGI handler with Nagle's algorithm off on each connection: a scan's answer
+    often follows an event on the same socket (task.changed, then the ack), and Nagle held the
+    second small write until the device's delayed ACK came back, 40 ms later (DESIGN 12)."""
+    import socket
+
+    from gevent.pywsgi import WSGIHandler
+
+    class NoDelayHandler(WSGIHandler):
+        def __init__(self, sock, address, server, rfile=None):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:  # not TCP (a Unix socket behind the proxy)
+                pass
+            super().__init__(sock, address, server, rfile)
+
+    return NoDelayHandler
 
 
 @cli.group("import")

@@ -367,9 +367,7 @@ def _mark_dirty(wave_id: int) -> None:
         _dirty.add(wave_id)
     if scheduled:
         return
-    timer = threading.Timer(PROGRESS_EVERY_S, flush_progress)
-    timer.daemon = True
-    timer.start()
+    events.call_later(PROGRESS_EVERY_S, flush_progress)
 
 
 def flush_progress() -> None:

@@ -42,6 +42,8 @@ SATURATED_SCANS = 60   # per device (20 lines)
 LINES_PER_TASK = 40
 LOCATIONS = 20
 PHASE_LIMIT_S = 20.0   # a phase stops sending when this is up, so the run stays short
+LOG_DIR = os.path.join(ROOT, "tests", "artifacts")  # the servers' output, for a run that went wrong
+os.makedirs(LOG_DIR, exist_ok=True)
 
 
 # --- the floor to pick from ------------------------------------------------------------------
@@ -95,12 +97,16 @@ def setup(url: str, devices: int) -> tuple[list[dict], str]:
 
 # --- servers ---------------------------------------------------------------------------------
 
-def start(args: list[str], env: dict, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def start(args: list[str], env: dict, port: int, log_path: str) -> subprocess.Popen:
+    """Start a server whose output goes to ``log_path`` (a pipe nobody reads would fill and
+    freeze it)."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 30
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode()[-2000:])
+            with open(log_path, errors="replace") as log:
+                raise RuntimeError(log.read()[-2000:])
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return proc
@@ -249,7 +255,8 @@ def main() -> None:
         port = free_port()
         env = dict(os.environ, WAVEFLOOR_DATABASE_URL=url, WAVEFLOOR_INSTANCE_DIR=f"{tmp}/instance",
                    WAVEFLOOR_SECRET_KEY="bench")
-        server = start([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env, port)
+        server = start([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env, port,
+                       os.path.join(LOG_DIR, "bench-scans-server.log"))
         try:
             wavefloor = (floor(f"http://127.0.0.1:{port}", walks, boss, args.rate))
         finally:
@@ -264,7 +271,8 @@ def main() -> None:
 
     note("starting the echo baseline")
     port = free_port()
-    echo = start([sys.executable, os.path.abspath(__file__), "--echo-server", str(port)], dict(os.environ), port)
+    echo = start([sys.executable, os.path.abspath(__file__), "--echo-server", str(port)], dict(os.environ), port,
+                 os.path.join(LOG_DIR, "bench-scans-echo.log"))
     try:
         baseline = (floor(f"http://127.0.0.1:{port}", walks, None, args.rate))
     finally:
