@@ -62,3 +62,20 @@ def test_stock_page_fits_a_phone(live_server, small_warehouse, tmp_path):
         artifacts.mkdir(exist_ok=True)
         page.screenshot(path=str(artifacts / "stock_phone.png"), full_page=True)
         browser.close()
+
+
+def test_the_demo_banner_lists_every_floor_page_and_each_one_answers(app, client, people, tmp_path, capsys):
+    import json
+
+    from server import demo_banner
+    summary = tmp_path / "demo.json"
+    summary.write_text(json.dumps({"warehouses": ["WH-HZ"], "locations": 10, "products": 3, "logins": [
+        {"user": "P001", "roles": ["picker"], "password": "", "pin": "1234"}]}), encoding="utf-8")
+    demo_banner.main(str(summary), "http://127.0.0.1:5000", "9100")
+    printed = capsys.readouterr().out
+    assert client.post("/login", data={"user": "u-supervisor", "password": "secret-pass"}).status_code == 302
+    for label, path in demo_banner.PAGES:
+        assert f"http://127.0.0.1:5000{path}" in printed
+        response = client.get(path)
+        assert response.status_code in (200, 302), (path, response.status_code)  # a kiosk page may ask for its login
+    assert "P001" in printed and "PIN 1234" in printed
