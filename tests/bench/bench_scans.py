@@ -1,4 +1,4 @@
-"""Picking scans from 200 handhelds against a live ``wavefloor serve`` on SQLite.
+"""Picking scans from 200 handhelds against a live ``wavefloor serve`` on SQLite (or PostgreSQL).
 
 Each simulated handheld (a python-socketio client in a thread over WebSocket) takes a pick task and
 works its lines: scan the location, scan the item, scan the tote (the tote scan moves the
@@ -10,11 +10,13 @@ unit in the ledger and sends wave.progress to the wall screen). Two phases:
 
 Baseline, same run, same machine, same client code: a bare python-socketio server under
 gevent that acknowledges every ``cmd`` with its payload (no database).
-Prints one JSON object.  usage: python tests/bench/bench_scans.py [--devices 200] [--rate 1000]
+Prints one JSON object.
+usage: python tests/bench/bench_scans.py [--devices 200] [--rate 1000] [--database sqlite|postgres]
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -235,6 +237,27 @@ def floor(url: str, walks: list[dict], boss_token: str | None, rate: float) -> d
     return result
 
 
+@contextlib.contextmanager
+def bench_database(engine: str, folder: str):
+    """A SQLite file in ``folder``, or a PostgreSQL database made for the run and dropped after."""
+    if engine == "sqlite":
+        yield f"sqlite:///{folder}/bench.db"
+        return
+    import psycopg
+    admin = os.environ.get("WAVEFLOOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+    name = f"wf_bench_scans_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        from server.db import database
+        if database.obj is not None:
+            database.obj.close_all()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def note(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
@@ -243,13 +266,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--devices", type=int, default=200)
     parser.add_argument("--rate", type=float, default=1000.0, help="paced phase: scans/s from all devices")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
+                        help="postgres: a database of its own on the server of WAVEFLOOR_TEST_PG")
     parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.echo_server:
         return echo_server(args.echo_server)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.db"
+    with tempfile.TemporaryDirectory() as tmp, bench_database(args.database, tmp) as url:
         walks, boss = setup(url, args.devices)
         note("floor set up; starting wavefloor serve")
         port = free_port()
@@ -282,7 +306,7 @@ def main() -> None:
         "benchmark": "picking scans, 200 handhelds",
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
-        "devices": args.devices, "database": "sqlite",
+        "devices": args.devices, "database": args.database,
         "wavefloor": wavefloor,
         "baseline_echo_gevent": baseline,
         "ratio_saturated_throughput": round(wavefloor["saturated"]["scans_per_s"]
