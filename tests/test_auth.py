@@ -275,6 +275,8 @@ def test_weak_secrets_are_refused(db):
         auth.add_user("u-weak", "Weak", ["picker"], password="short")
     with pytest.raises(auth.DomainError):
         auth.add_user("u-weak", "Weak", ["picker"], pin="12ab")
+    with pytest.raises(auth.DomainError):  # digits a handheld's keypad cannot type
+        auth.add_user("u-weak", "Weak", ["picker"], pin="１２３４")
     assert User.get_or_none(User.code == "u-weak") is None
 
 

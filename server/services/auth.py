@@ -124,7 +124,7 @@ def add_user(code: str, name: str, roles: list[str], *, password: str | None = N
         raise DomainError(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
     if password is not None and len(password) < min_password:
         raise DomainError(f"password must have at least {min_password} characters")
-    if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
+    if pin is not None and not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
         raise DomainError("PIN must be 4 to 8 digits")
     with write_transaction():
         ensure_roles()
