@@ -136,6 +136,19 @@ def test_stock_by_sku_unit_barcode_and_case_barcode_agree(stocked):
         assert picker.get("/api/v1/stock", query_string={"barcode": code}).get_json() == by_sku
 
 
+def test_only_available_units_are_free(stocked):
+    receiver = stocked("receiver")
+    assert receiver.post("/api/v1/stock/receive", {"sku": "TS-01", "location": "A-01", "qty": 4,
+                                                   "state": "qc_pending"}).status_code == 201
+    assert receiver.post("/api/v1/stock/state", {"sku": "TS-01", "location": "R-01", "qty": 2,
+                                                 "from_state": "available", "to_state": "frozen"}).status_code == 201
+    body = stocked("picker").get("/api/v1/stock", query_string={"sku": "TS-01"}).get_json()
+    assert sorted((i["location"], i["state"], i["qty"], i["free"]) for i in body["items"]) == [
+        ("A-01", "available", 10, 10), ("A-01", "qc_pending", 4, 0), ("R-01", "available", 3, 3),
+        ("R-01", "frozen", 2, 0)]
+    assert (body["total_qty"], body["total_free"]) == (19, 13)
+
+
 def test_stock_by_location(stocked):
     body = stocked("picker").get("/api/v1/stock", query_string={"location": "A-01"}).get_json()
     assert [(i["sku"], i["qty"], i["state"]) for i in body["items"]] == [("MG-01", 3, "available"),

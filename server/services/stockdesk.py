@@ -26,9 +26,11 @@ def product_by_code(code: str) -> Product:
 
 
 def quant_rows(quants) -> list[dict]:
+    """Each quant; ``free`` is what may still be promised to an order: available units not
+    reserved (units waiting for QC, frozen or damaged are never free)."""
     return [{"sku": q.product.sku, "name": q.product.name, "location": q.location.code,
              "state": q.state, "lot": q.lot, "qty": q.qty, "reserved": q.reserved,
-             "free": q.qty - q.reserved} for q in quants]
+             "free": q.qty - q.reserved if q.state == "available" else 0} for q in quants]
 
 
 def stock_view(sku=None, barcode=None, location=None, warehouse=None) -> dict:
