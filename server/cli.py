@@ -80,6 +80,8 @@ def serve(host, port):
     if settings["PRINT_WORKER"]:
         from server.services.printing import PrintWorker
         PrintWorker().start()  # claims jobs through the database, so several processes may run one
+    from server.services.commands import forget_forever
+    socketio.start_background_task(forget_forever, settings["COMMAND_KEY_TTL_H"])
     click.echo(f"Wavefloor listening on http://{host}:{port}/", err=True)
     gc.freeze()
     socketio.run(app, host=host, port=port, log_output=False, handler_class=_no_delay_handler())
@@ -202,6 +204,23 @@ def orders_allocate():
     _db()
     from server.services import allocation
     click.echo(f"allocated {allocation.retry_backorders(limit=100000)} backordered order(s)")
+
+
+@cli.group()
+def commands():
+    """Stored results of device commands (the idempotency keys)."""
+
+
+@commands.command("forget")
+@click.option("--older-than-h", type=float, default=None,
+              help="Age in hours (default: the COMMAND_KEY_TTL_H setting).")
+def commands_forget(older_than_h):
+    """Delete stored command results older than the key lifetime (the server does this every
+    ten minutes by itself)."""
+    settings = _db()
+    from server.services import commands as device_commands
+    hours = settings["COMMAND_KEY_TTL_H"] if older_than_h is None else older_than_h
+    click.echo(f"forgot {device_commands.forget(hours)} command results older than {hours:g} h")
 
 
 @cli.group()

@@ -130,3 +130,29 @@ def test_import_orders_export_and_explain(db_url, tmp_path):
     failed = wavefloor(db_url, "import", "orders", "--channel", "tmall", str(bad), str(tmall / "items.csv"),
                        tmp_path=tmp_path, check=False)
     assert failed.returncode == 2 and "orders.csv" in failed.stderr
+
+
+def test_commands_forget_deletes_only_results_older_than_the_key_lifetime(db_url, tmp_path):
+    import datetime as dt
+
+    from server.db import database, init_database
+    from server.models import CommandResult, User
+    from server.models.base import utcnow
+    from server.schema import create_all
+
+    init_database(db_url)
+    create_all()
+    user = User.create(code="u-old", name="Old")
+    now = utcnow()
+    rows = [{"key": f"key-{n:06d}", "user": user.id, "scenario": "picking", "action": "scan", "result": "{}",
+             "at": now - dt.timedelta(hours=hours)} for n, hours in enumerate([100] * 2500 + [71, 1, 0])]
+    CommandResult.insert_many(rows).execute()
+    database.obj.close_all()
+    out = wavefloor(db_url, "commands", "forget", tmp_path=tmp_path).stdout
+    assert out.strip() == "forgot 2500 command results older than 72 h"
+    init_database(db_url)
+    assert sorted(key for (key,) in CommandResult.select(CommandResult.key).tuples()) == [
+        "key-002500", "key-002501", "key-002502"]
+    database.obj.close_all()
+    assert "forgot 1 command" in wavefloor(db_url, "commands", "forget", "--older-than-h", "24",
+                                           tmp_path=tmp_path).stdout

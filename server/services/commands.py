@@ -11,8 +11,11 @@ Scenarios register the way an outside module would::
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -161,3 +164,39 @@ def _stored(key: str, principal: Principal) -> dict | None:
     if user_id != principal.user.id:
         return refusal("bad_command", principal.user.language or None)
     return json.loads(result)
+
+
+# --- forgetting old results ----------------------------------------------------------------------
+# A stored result only has to outlive the longest a device may hold a scan in its offline queue;
+# at a thousand scans a second the table would otherwise grow by tens of millions of rows a day.
+
+def forget(older_than_h: float, batch: int = 1000, pause_s: float = 0.02) -> int:
+    """Delete the results stored more than ``older_than_h`` hours ago, ``batch`` rows per
+    short transaction with a pause between, so scans keep flowing meanwhile; returns how many.
+    A key replayed after that runs again as a new command."""
+    cutoff = utcnow() - dt.timedelta(hours=older_than_h)
+    total = 0
+    while True:
+        with write_transaction():
+            keys = [key for (key,) in CommandResult.select(CommandResult.key)
+                    .where(CommandResult.at < cutoff).limit(batch).tuples()]
+            if keys:
+                CommandResult.delete().where(CommandResult.key.in_(keys)).execute()
+        total += len(keys)
+        if len(keys) < batch:
+            return total
+        time.sleep(pause_s)
+
+
+def forget_forever(ttl_h: float, every_s: float = 600.0) -> None:
+    """The serving process's housekeeping loop (a background task): forget old results."""
+    log = logging.getLogger(__name__)
+    while True:
+        try:
+            with database.connection_context():
+                forgotten = forget(ttl_h)
+            if forgotten:
+                log.info("forgot %d command results older than %s h", forgotten, ttl_h)
+        except Exception:  # the next round tries again; scans are not affected
+            log.exception("forgetting old command results failed")
+        time.sleep(every_s)
