@@ -216,7 +216,7 @@ def commands():
               help="Age in hours (default: the COMMAND_KEY_TTL_H setting).")
 def commands_forget(older_than_h):
     """Delete stored command results older than the key lifetime (the server does this every
-    ten minutes by itself)."""
+    minute by itself)."""
     settings = _db()
     from server.services import commands as device_commands
     hours = settings["COMMAND_KEY_TTL_H"] if older_than_h is None else older_than_h

@@ -42,7 +42,7 @@ SETTINGS = (
     Setting("PRINT_WORKER", True, "Send queued labels to the printers from this server process."),
     Setting("DEMO_PRINTER_PORT", 9100, "TCP port of the demo's printer emulator (the demo printer points there)."),
     Setting("COMMAND_KEY_TTL_H", 72, "How long stored command results (idempotency keys) are kept; the server "
-            "forgets older ones every ten minutes (`wavefloor commands forget` does it at once)."),
+            "forgets older ones every minute (`wavefloor commands forget` does it at once)."),
     Setting("REDIS_CHANNEL", "wavefloor", "Redis channel of this site's Socket.IO events; server processes of one "
             "site share it, another site on the same Redis needs its own."),
     Setting("METRICS_TOKEN", "", "Bearer token Prometheus must send for /metrics; empty leaves /metrics open "

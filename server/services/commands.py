@@ -188,7 +188,7 @@ def forget(older_than_h: float, batch: int = 1000, pause_s: float = 0.02) -> int
         time.sleep(pause_s)
 
 
-def forget_forever(ttl_h: float, every_s: float = 600.0) -> None:
+def forget_forever(ttl_h: float, every_s: float = 60.0) -> None:
     """The serving process's housekeeping loop (a background task): forget old results."""
     log = logging.getLogger(__name__)
     while True:
