@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import g, redirect, request, session, url_for
 
@@ -10,11 +11,38 @@ from server.services import auth
 from server.services.errors import Forbidden, Unauthorized
 
 
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def load_principal() -> None:
-    """Find the caller from ``Authorization: Bearer`` or the web session (before each request)."""
+    """Find the caller from ``Authorization: Bearer`` or the web session (before each request).
+    The session cookie does not count for a write sent by a page of another host (a forged
+    form or script on some other machine of the LAN): the browser sends the cookie anyway."""
     header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else session.get("token")
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    else:
+        token = session.get("token")
+        if token and request.method in WRITES and from_another_host():
+            token = None
     g.principal = auth.authenticate(token) if token else None
+
+
+def from_another_host() -> bool:
+    """The request's Origin (or, without one, its Referer) names another host than this
+    server's. A request with neither (a program, an old browser) is not judged here."""
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source:
+        return False
+    try:
+        origin, here = urlsplit(source), urlsplit(f"//{request.host}")
+        if origin.hostname is None or origin.hostname != here.hostname:
+            return True  # includes Origin: null (a sandboxed frame, a file)
+        # behind the proxy Host may come without its port; compare ports only when it has one
+        return here.port is not None and (origin.port or DEFAULT_PORTS.get(origin.scheme)) != here.port
+    except ValueError:  # a malformed header: not a page of this server
+        return True
 
 
 def current_principal():

@@ -229,6 +229,21 @@ def test_web_logout_ends_the_session(client, people):
     assert ApiToken.select().where(~ApiToken.revoked).count() == 0
 
 
+def test_the_session_cookie_does_not_count_for_a_write_sent_from_another_host(client, people, token_for):
+    client.post("/login", data={"user": "u-office", "password": "secret-pass"})
+    for forged in ({"Origin": "http://10.0.0.66"}, {"Origin": "null"}, {"Origin": "http://localhost.evil.example"},
+                   {"Referer": "http://10.0.0.66/form.html"}):
+        fail(client.post("/api/v1/auth/logout", headers=forged), 401, "unauthorized")
+    other_port = client.post("/api/v1/auth/logout", headers={"Origin": "http://localhost:8081"},
+                             base_url="http://localhost:5000")
+    fail(other_port, 401, "unauthorized")
+    assert ApiToken.select().where(~ApiToken.revoked).count() == 1
+    assert client.get("/api/v1/me", headers={"Origin": "http://10.0.0.66"}).status_code == 200  # reads are not writes
+    picker = token_for("picker", device="HH-01")  # a token is not sent by the browser on its own
+    assert client.post("/api/v1/auth/logout", headers={"Origin": "http://10.0.0.66", **bearer(picker)}).status_code == 204
+    assert client.post("/api/v1/auth/logout", headers={"Origin": "http://localhost"}).status_code == 204
+
+
 def test_admin_issues_a_program_token(client, token_for):
     response = client.post("/api/v1/tokens", json={"user": "u-office", "label": "ERP connector"},
                            headers=bearer(token_for("admin")))
