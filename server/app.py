@@ -1,6 +1,9 @@
 """``create_app(config)``: the Flask application with its API, pages and Socket.IO."""
 from __future__ import annotations
 
+import json
+import re
+
 from apiflask import APIFlask
 from flask import g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -46,6 +49,7 @@ def create_app(config: dict | None = None) -> APIFlask:
     spec_view = app.view_functions.get("openapi.spec")
     if spec_view is not None:
         guard.public(spec_view)
+    app.spec_processor(one_name_per_schema)
 
     import server.services.allocation  # noqa: F401  (retries backorders when stock arrives)
     import server.services.lookup  # noqa: F401  (registers the stock scenario)
@@ -55,6 +59,21 @@ def create_app(config: dict | None = None) -> APIFlask:
     from server.realtime import init_realtime
     init_realtime(app, settings)
     return app
+
+
+def one_name_per_schema(spec: dict) -> dict:
+    """A schema met nested in another one before it is a route's output is registered a second
+    time as ``Name1``: point every reference at the first name and drop the copy, so a client
+    generated from the document has one ``JobOut``, not three."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    copies = {name: re.sub(r"\d+$", "", name) for name in schemas}
+    copies = {name: base for name, base in copies.items() if base != name and schemas.get(base) == schemas[name]}
+    if not copies:
+        return spec
+    for name in copies:
+        del schemas[name]
+    ref = re.compile('"#/components/schemas/(%s)"' % "|".join(map(re.escape, copies)))
+    return json.loads(ref.sub(lambda m: f'"#/components/schemas/{copies[m.group(1)]}"', json.dumps(spec)))
 
 
 def _lang() -> str:

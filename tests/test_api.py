@@ -338,3 +338,10 @@ def test_every_reference_in_the_openapi_document_resolves(client, db):
     refs = set(re.findall(r'"\$ref":\s*"#/components/schemas/([^"]+)"', client.get("/api/v1/openapi.json")
                           .get_data(as_text=True)))
     assert refs and refs <= set(spec["components"]["schemas"])
+
+
+def test_each_schema_has_one_name_in_the_openapi_document(client, db):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    copies = [name for name in schemas if re.sub(r"\d+$", "", name) in schemas.keys() - {name}]
+    assert not copies
+    assert {"JobOut", "PrinterOut", "PrinterStatusOut", "ProductOut"} <= set(schemas)

@@ -97,7 +97,7 @@ class ReassignIn(Schema):
     picker = String(required=True, validate=Length(1, 32))
 
 
-class TaskOut(Schema):
+class ReassignedOut(Schema):
     id = Integer()
     code = String()
     status = String()
@@ -123,13 +123,13 @@ class CountOut(Schema):
     needs_count = Boolean()
 
 
-class JobOut(Schema):
+class ReprintOut(Schema):
     id = Integer()
     reprint_of = Integer(allow_none=True)
     state = String()
 
 
-class MoveIn(Schema):
+class MoveJobsToIn(Schema):
     to = String(required=True, validate=Length(1, 32))
 
 
@@ -176,7 +176,7 @@ def floor_wave_action(wave_id, verb):
 @api.post("/floor/tasks/<task_id>/reassign")
 @requires("floor.control")
 @api.input(ReassignIn)
-@api.output(TaskOut)
+@api.output(ReassignedOut)
 @api.doc(summary="Hand an unfinished pick task to another picker", security="BearerAuth")
 def floor_reassign(task_id, json_data):
     task = floor.reassign_task(task_id, json_data["picker"], _actor())
@@ -205,7 +205,7 @@ def floor_count(code, json_data):
 
 @api.post("/floor/print-jobs/<int:job_id>/reprint")
 @requires("floor.control")
-@api.output(JobOut, status_code=201)
+@api.output(ReprintOut, status_code=201)
 @api.doc(summary="Print a label again", security="BearerAuth")
 def floor_reprint(job_id):
     job = floor.reprint(job_id, _actor())
@@ -214,7 +214,7 @@ def floor_reprint(job_id):
 
 @api.post("/floor/printers/<code>/move-jobs")
 @requires("floor.control")
-@api.input(MoveIn)
+@api.input(MoveJobsToIn)
 @api.output(MovedOut)
 @api.doc(summary="Move queued and failed labels off a printer to another", security="BearerAuth")
 def floor_move_jobs(code, json_data):
