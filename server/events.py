@@ -27,6 +27,24 @@ def unsubscribe(callback) -> None:
         _subscribers.remove(callback)
 
 
+_timers: list[tuple[threading.Timer, "_Once"]] = []
+_timers_guard = threading.Lock()
+
+
+class _Once:
+    """A callback that runs at most once, whoever calls it first: its timer or :func:`settle`."""
+
+    def __init__(self, callback):
+        self.callback, self.ran, self.lock = callback, False, threading.Lock()
+
+    def __call__(self):
+        with self.lock:
+            if self.ran:
+                return
+            self.ran = True
+        self.callback()
+
+
 def call_later(delay_s: float, callback) -> None:
     """Run ``callback()`` in ``delay_s`` seconds without making the caller wait. Under gevent it
     is a greenlet: starting a patched ``threading.Timer`` waits for the new thread to start,
@@ -39,9 +57,24 @@ def call_later(delay_s: float, callback) -> None:
             return
     except ImportError:  # pragma: no cover - gevent is a dependency
         pass
-    timer = threading.Timer(delay_s, callback)
+    once = _Once(callback)
+    timer = threading.Timer(delay_s, once)
     timer.daemon = True
+    with _timers_guard:
+        _timers[:] = [(t, o) for t, o in _timers if t.is_alive()]
+        _timers.append((timer, once))
     timer.start()
+
+
+def settle(timeout_s: float = 5.0) -> None:
+    """Run at once what :func:`call_later` still holds and wait for what is running, so nothing
+    reads the database after its owner closed it (a test ending, a command-line tool exiting)."""
+    with _timers_guard:
+        pending, _timers[:] = list(_timers), []
+    for timer, once in pending:
+        timer.cancel()
+        once()
+        timer.join(timeout_s)
 
 
 def version() -> int:

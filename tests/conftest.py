@@ -65,9 +65,11 @@ def db(db_url):
     """The shared database proxy pointed at a fresh database with every table."""
     from server.db import database, init_database
     from server.schema import create_all
+    from server import events
     init_database(db_url)
     create_all()
     yield database
+    events.settle()  # a wall-screen update still on its timer must not read a closed database
     database.obj.close_all()
 
 
