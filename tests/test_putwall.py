@@ -11,12 +11,14 @@ import uuid
 import pytest
 
 from server import events
-from server.models import (Barcode, Device, Location, Order, PickTask, Product, Quant, StockMove, ToteSort, Wave,
-                           WaveOrder, Warehouse)
-from server.services import commands, inventory, packing, picking, putwall, shipping, snapshot, waves  # noqa: F401
+from server.models import (Barcode, Device, Location, Order, OrderEvent, PickTask, Product, Quant, StockMove,
+                           ToteSort, Wave, WaveOrder, Warehouse)
+from server.services import (commands, inventory, orders, packing, picking, picking_ledger, putwall,  # noqa: F401
+                             shipping, snapshot, waves)
 from server.services.auth import Principal
 from tests.test_cli import wavefloor
-from tests.test_waves import floor, place, sku  # noqa: F401  (fixture)
+from tests.test_orders import stock
+from tests.test_waves import floor, heard, place, sku, status  # noqa: F401  (fixtures)
 
 TOTE = "HZ-T001"
 ORDERS = {  # each order has a SKU of its own, so a test can start any slot first
@@ -38,8 +40,9 @@ def at(code: str, role: str, people) -> Principal:
     return Principal(people[role], [role], device)
 
 
-def pick_everything(picker: Principal, tote: str) -> None:
-    """Walk the picker's task: each location, one scan of the item, the rest typed, the tote."""
+def pick_everything(picker: Principal, tote: str, short: set[str] = frozenset()) -> None:
+    """Walk the picker's task: each location, one scan of the item, the rest typed, the tote;
+    the location of a SKU in ``short`` is found empty (缺货)."""
     result = run(picker, "picking", "get_work")
     while result["next_state"] != "task_done":
         assert result["ok"], result
@@ -47,6 +50,8 @@ def pick_everything(picker: Principal, tote: str) -> None:
         line = data["line"]
         if state == "scan_location":
             result = run(picker, "picking", "scan", code=line["location"])
+        elif state == "scan_item" and line["sku"] in short:
+            result = run(picker, "picking", "short", reason="empty")
         elif state == "scan_item":
             result = run(picker, "picking", "scan", code=line["sku"])
         elif state == "qty":
@@ -55,26 +60,36 @@ def pick_everything(picker: Principal, tote: str) -> None:
             result = run(picker, "picking", "scan", code=tote)
 
 
-@pytest.fixture
-def wall(floor, people):  # noqa: F811
-    """WH-HZ with a tote, put wall 1 of 6 slots and a batch wave of B1, B2, B3 picked into the tote."""
+def batch_wave(orders: dict) -> tuple[Wave, dict[int, Location]]:
+    """WH-HZ with two totes and put wall 1 of 6 slots; a batch wave of ``orders``, released.
+    Returns the wave and the slot labels by slot number."""
     wh = Warehouse.get(Warehouse.code == "WH-HZ")
     Location.create(warehouse=wh, code=TOTE, kind="tote")
     Location.create(warehouse=wh, code="HZ-T002", kind="tote")
     labels = {n: Location.create(warehouse=wh, code=f"HZ-PW1-{n:02d}", kind="pack") for n in range(1, 7)}
     Barcode.create(code="CASE-52", product=Product.get(Product.sku == sku(5, 2)), multiplier=4, kind="case")
-    place(*[(external_id, lines) for external_id, lines in ORDERS.items()])
+    place(*orders.items())
     (wave,) = waves.plan_waves("WH-HZ", actor=inventory.system_actor())
     assert wave.strategy == "batch_putwall"
     waves.release_wave(wave.id, inventory.system_actor())
+    return wave, labels
+
+
+def slots_of(wave: Wave) -> dict[str, int]:
+    return {o.external_id: wo.slot for wo in WaveOrder.select().where(WaveOrder.wave == wave.id) for o in [wo.order]}
+
+
+@pytest.fixture
+def wall(floor, people):  # noqa: F811
+    """WH-HZ with a tote, put wall 1 of 6 slots and a batch wave of B1, B2, B3 picked into the tote."""
+    wave, labels = batch_wave(ORDERS)
     assert PickTask.select().where(PickTask.wave == wave.id).count() == 1
     pick_everything(at("HH-01", "picker", people), TOTE)
-    slots = {o.external_id: wo.slot for wo in WaveOrder.select().where(WaveOrder.wave == wave.id)
-             for o in [wo.order]}
+    slots = slots_of(wave)
     assert sorted(slots.values()) == [1, 2, 3]
     assert {Order.get(Order.external_id == o).status for o in ORDERS} == {"waved"}  # sorted later
     return {"wave": Wave.get_by_id(wave.id), "tote": Location.get(Location.code == TOTE), "labels": labels,
-            "slots": slots, "warehouse": wh}
+            "slots": slots, "warehouse": Warehouse.get(Warehouse.code == "WH-HZ")}
 
 
 @pytest.fixture
@@ -304,6 +319,107 @@ def test_packing_opens_a_sorted_order_by_its_slot_label(wall, station, people):
     assert result["data"]["verify"]["order"]["number"] == "B2"
     assert result["data"]["verify"]["units"] == {"expected": 7, "verified": 0}
     assert run(packer, "packing", "scan", code=sku(3, 3))["message"]["code"] == "unit_verified"
+
+
+# --- short picks, and the end of the wave ----------------------------------------------------------
+
+NOTHING_LEFT = ("picked", "put wall: nothing left to put")
+
+
+def last_event(external_id: str) -> tuple[str, str]:
+    event = (OrderEvent.select().join(Order).where(Order.external_id == external_id)
+             .order_by(OrderEvent.id.desc()).first())
+    return event.action, event.detail
+
+
+def wave_status(wave: Wave) -> str:
+    return Wave.get_by_id(wave.id).status
+
+
+def test_an_order_shorted_to_nothing_is_picked_when_its_task_finishes(floor, people, station, heard):  # noqa: F811
+    wave, labels = batch_wave({**ORDERS, "B4": [(sku(4, 0), 4), (sku(4, 1), 3)]})  # no other face holds them
+    pick_everything(at("HH-01", "picker", people), TOTE, short={sku(4, 0), sku(4, 1)})
+    assert (status("B4"), last_event("B4")) == ("picked", NOTHING_LEFT)  # no put would ever complete it
+    assert {status(o) for o in ORDERS} == {"waved"} and wave_status(wave) == "picked"
+    slots = slots_of(wave)
+    told = [(payload["event"], payload["slot"], rooms, in_transaction)
+            for event, payload, rooms, in_transaction in heard if event == "putwall.progress"]
+    assert told == [("nothing_left_to_put", {"slot": slots["B4"], "order": "B4", "put": 0, "expected": 0,
+                                             "complete": True}, ("wallboard",), False)]
+
+    Location.update(active=False).where(Location.id == labels[slots["B4"]].id).execute()  # needs no label
+    _, data, _ = step(station, "scan", code=TOTE)
+    assert data["orders"] == {"total": 4, "complete": 1}
+    assert {"slot": slots["B4"], "order": "B4", "status": "picked", "expected": 0, "put": 0, "complete": True,
+            "label": ""} in data["slots"]
+    assert sort_rest(station)[-1] == "tote_done"  # the others complete at the wall as ever
+    assert {status(o) for o in ORDERS} == {"picked"} and wave_status(wave) == "done"
+    assert at_slot(labels[slots["B4"]]) == {} and in_tote() == 0 and inventory.audit() == []
+
+
+def test_an_order_whose_last_units_are_shorted_after_the_rest_were_put(floor, people, station):  # noqa: F811
+    wave, labels = batch_wave({**ORDERS, "B5": [(sku(4, 0), 5), (sku(7, 1), 2)]})  # SKU-71: zone B only
+    tasks = PickTask.select().where(PickTask.wave == wave.id).order_by(PickTask.seq)
+    assert [task.zone.code for task in tasks] == ["A", "B"]
+    picker = at("HH-01", "picker", people)
+    pick_everything(picker, TOTE)  # zone A
+    step(station, "scan", code=TOTE)
+    assert sort_rest(station)[-1] == "tote_done"
+    b5 = labels[slots_of(wave)["B5"]]
+    assert (at_slot(b5), status("B5"), wave_status(wave)) == ({sku(4, 0): 5}, "waved", "picking")
+
+    pick_everything(picker, "HZ-T002", short={sku(7, 1)})  # zone B: B5's two units are not there
+    assert (status("B5"), last_event("B5")) == ("picked", NOTHING_LEFT)
+    assert wave_status(wave) == "done"  # the task made the wave picked, and the wall had nothing left
+    assert refused(station, "scan", code="HZ-T002") == ("nothing_to_sort", "scan_tote")
+
+
+def test_an_order_with_a_line_of_its_own_still_to_pick_waits_for_it(floor, people, station):  # noqa: F811
+    wave, labels = batch_wave({**ORDERS, "B5": [(sku(4, 0), 5), (sku(7, 1), 2)]})
+    stock(sku(7, 1), "HZ-7-5", 10)  # after the orders were promised their units: free to re-allocate
+    first, second = at("HH-01", "picker", people), at("HH-02", "supervisor", people)
+    zone_a = run(first, "picking", "get_work")["data"]["scan_location"]["line"]
+    zone_b = run(second, "picking", "get_work")["data"]["scan_location"]["line"]
+    assert not zone_a["location"].startswith("HZ-7-") and (zone_b["location"], zone_b["sku"]) == ("HZ-7-1", sku(7, 1))
+    assert run(second, "picking", "scan", code="HZ-7-1")["next_state"] == "scan_item"
+    result = run(second, "picking", "short", reason="empty")  # re-allocated to HZ-7-5, for B5 alone
+    assert result["data"]["scan_location"]["line"]["location"] == "HZ-7-5"
+
+    pick_everything(first, TOTE)  # zone A
+    step(station, "scan", code=TOTE)
+    assert sort_rest(station)[-1] == "tote_done"
+    assert status("B5") == "waved"  # its slot has all the wall brings it, but two units are still on a shelf
+    assert {status(o) for o in ORDERS} == {"picked"} and wave_status(wave) == "picking"
+
+    pick_everything(second, "HZ-T002")  # into a tote of B5's own
+    assert (status("B5"), last_event("B5")) == ("picked", NOTHING_LEFT)
+    assert wave_status(wave) == "done"
+    assert at_slot(labels[slots_of(wave)["B5"]]) == {sku(4, 0): 5} and inventory.audit() == []
+
+
+def test_sorting_the_last_slot_makes_the_wave_done(wall, station, heard):  # noqa: F811
+    step(station, "scan", code=TOTE)
+    sort_rest_but(station, sku(6, 0))  # B1's only unit of it is the last
+    assert (status("B1"), wave_status(wall["wave"])) == ("waved", "picked")
+    _, data, _ = step(station, "scan", code=sku(6, 0))
+    assert step(station, "scan", code=data["put"]["label"])[2] == "tote_done"
+    assert (status("B1"), wave_status(wall["wave"])) == ("picked", "done")
+    picking_ledger.flush_progress()  # the wall screen hears of it a moment after the commit
+    assert [payload["status"] for event, payload, *_ in heard if event == "wave.progress"][-1] == "done"
+
+
+def test_a_wave_with_a_pick_task_still_open_is_not_done(floor, people, station):  # noqa: F811
+    wave, _ = batch_wave({**ORDERS, "B6": [(sku(7, 1), 4), (sku(7, 2), 3)]})  # B6 is picked in zone B only
+    picker = at("HH-01", "picker", people)
+    pick_everything(picker, TOTE)  # zone A
+    orders.cancel(Order.get(Order.external_id == "B6"), inventory.system_actor(), "channel: refunded")
+    step(station, "scan", code=TOTE)
+    assert sort_rest(station)[-1] == "tote_done"
+    assert {status(o) for o in ORDERS} == {"picked"}
+    assert wave_status(wave) == "picking"  # nothing left to sort, but zone B is not picked
+    pick_everything(picker, "HZ-T002")
+    assert wave_status(wave) == "done"
+    assert refused(station, "scan", code="HZ-T002") == ("nothing_to_sort", "scan_tote")
 
 
 # --- the page -------------------------------------------------------------------------------------

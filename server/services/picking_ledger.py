@@ -272,6 +272,11 @@ def _finish_task(task: PickTask, actor: inventory.Actor) -> None:
                                           & PickTask.status.not_in(("done", "cancelled"))).exists())
     if not unfinished:
         _move_wave(wave, "picked", finished_at=utcnow())
+    if wave.strategy in SORTED_LATER:
+        # an order whose last units were shorted has nothing left to put, so no put completes it;
+        # after the move above, so that a wave left with nothing to sort is done too
+        from server.services import putwall  # putwall imports this module
+        putwall.complete_filled(wave, actor)
 
 
 def _lines_left(order_id: int) -> bool:

@@ -1,6 +1,7 @@
 """The ``putwall`` floor scenario (播种墙分拣): the batch tote of a ``batch_putwall`` wave is sorted
 unit by unit into the slots of the wave's orders; a slot whose order has all its units makes
-that order picked, ready for packing.
+that order picked, ready for packing. A slot left needing nothing by short picks completes its
+order when the pick task finishes, and a picked wave is done once the wall has sorted it all.
 
 A station is the device code the kiosk logged in with. It sorts into one wall: the wall
 number at the end of its code (``HZ-PW2`` and ``PW2`` sort wall 2), wall 1 for any other
@@ -26,6 +27,17 @@ States (the put wall page shows one panel each)::
       |<--------------------------------------|  scan_item | scan_tote (tote_done)
       | cmd putwall/close                     |  the tote is put aside: any station may open it
       after each commit: putwall.progress -> station:<code>, wallboard
+      every order sorted and the wave picked: wave picked -> done; wave.progress -> wallboard
+
+    picker (handheld)                         server
+      | cmd picking/short ... task_done       |  a slot left needing nothing (its units shorted, the rest
+      |-------------------------------------->|  put already): order waved|picking -> picked
+      |                                       |  every order sorted and the wave picked: wave -> done
+      after commit: putwall.progress (event nothing_left_to_put) -> wallboard, station:<code> of each
+      station sorting a tote of the wave; wave.progress -> wallboard
+
+An order with a re-allocated line of its own still to pick (its units go to a tote of its own,
+past the wall) is not picked until that line is, at the wall and at the task's end alike.
 
 Keep these diagrams (and the one in docs/protocol.md) current with the code.
 
@@ -48,8 +60,9 @@ from server.models.base import utcnow
 from server.services import inventory, orders, snapshot
 from server.services.auth import Principal
 from server.services.commands import Refused, at_station, envelope, scenario
+from server.services.errors import InvalidTransition
 from server.services.picking import resolve_item
-from server.services.picking_ledger import SORTED_LATER
+from server.services.picking_ledger import OPEN_LINE, SORTED_LATER, _move_wave, publish_progress
 from server.services.stockdesk import actor_of
 
 SORTING = ("waved", "picking")            # orders whose units may still go into their slot
@@ -107,6 +120,11 @@ class Slot:
     @property
     def filled(self) -> bool:
         return all(self.remaining(p) <= 0 for p in self.needed)
+
+    @property
+    def wanting(self) -> bool:
+        """Still sorting and short of units: the wall has something left to put here."""
+        return self.open and not self.filled
 
     @property
     def complete(self) -> bool:
@@ -177,13 +195,13 @@ def tote_lot(tote_id: int, product_id: int, qty: int, lot: str = "") -> str | No
 
 
 def sortable_wave(tote: Location) -> Wave:
-    """The batch wave whose units this tote holds and whose orders are not all sorted."""
+    """The batch wave whose units this tote holds and whose slots still want units."""
     waves = (Wave.select().join(PickTask).join(PickLine)
              .where((PickLine.tote == tote.code) & PickLine.order.is_null() & Wave.strategy.in_(SORTED_LATER))
              .distinct().order_by(Wave.id.desc()))
     for wave in waves:
-        if not WaveOrder.select().join(Order).where((WaveOrder.wave == wave.id) & Order.status.in_(SORTING)).exists():
-            continue
+        if not any(slot.wanting for slot in wall_slots(wave.id)):
+            continue  # every order sorted, or left with nothing to put by short picks
         if tote_units(tote.id) == 0:
             break
         picking = (PickTask.select().join(PickLine)
@@ -295,7 +313,7 @@ def open_tote(principal, current: ToteSort | None, code: str, lang, station: str
         return answer(station, "tote_opened", lang)
     wave = sortable_wave(tote)
     labels = slot_labels(wave.warehouse_id, wall_of(station))
-    unlabelled = [slot.number for slot in wall_slots(wave.id) if slot.open and slot.number not in labels]
+    unlabelled = [slot.number for slot in wall_slots(wave.id) if slot.wanting and slot.number not in labels]
     if unlabelled:
         raise Refused("slot_missing", slot=unlabelled[0], wall=wall_of(station))
     ToteSort.insert(tote=tote.id).on_conflict_ignore().execute()
@@ -350,16 +368,29 @@ def confirm_put(principal, sort: ToteSort, label: Location, lang, station: str) 
                    reason=PUT_REASON, ref=put_ref(order.id))
     ToteSort.update(**NO_PUT).where(ToteSort.id == sort.id).execute()
     slot.put[sort.put_product_id] = slot.put.get(sort.put_product_id, 0) + sort.put_qty
-    if slot.filled:
+    if slot.filled and not picking_own_lines([order.id]):
         orders.transition(order, "picked", actor, f"put wall {label.code}")
+    wave_sorted = slot.filled and finish_if_sorted(sort.wave_id)  # a slot still wanting leaves it unsorted
     code = "slot_complete" if slot.filled else "unit_put"
     if tote_units(sort.tote_id) == 0:
         set_aside(sort, station)
         code = "tote_done"
-    elif all(s.complete for s in wall_slots(sort.wave_id)):
+    elif wave_sorted:
         set_aside(sort, station)
         code = "wave_sorted"
     return changed(station, sort, slot, code, lang, level="warning" if code == "wave_sorted" else "info")
+
+
+def picking_own_lines(order_ids: list[int]) -> set[int]:
+    """Orders with a line of their own still to pick: a batch line's shortage re-allocated to
+    another location is picked into a tote of the order's own, past the wall, and the order is
+    not complete without those units."""
+    if not order_ids:
+        return set()
+    return {order_id for (order_id,) in (PickLine.select(PickLine.order).join(PickTask)
+                                         .where(PickLine.order.in_(order_ids) & PickLine.status.in_(OPEN_LINE)
+                                                & (PickTask.status != "cancelled"))
+                                         .distinct().tuples())}
 
 
 def touch(order: Order) -> None:
@@ -378,20 +409,88 @@ def set_aside(sort: ToteSort, station: str) -> None:
     ToteSort.update(station=None, **NO_PUT).where((ToteSort.id == sort.id) & (ToteSort.station == station)).execute()
 
 
+# --- slots short picks left with nothing to put; the end of the wave ----------------------------------
+
+NOTHING_LEFT = "put wall: nothing left to put"
+
+
+def complete_filled(wave: Wave, actor: inventory.Actor) -> list[Slot]:
+    """When a pick task of a batch wave finishes: orders still sorting whose slot needs nothing
+    more become picked. Short picks took their missing units off what they need, so no put will
+    ever complete them. The wave is then done if the wall has nothing left to sort."""
+    slots = wall_slots(wave.id)
+    filled = [slot for slot in slots if slot.open and slot.filled]
+    waiting = picking_own_lines([slot.order.id for slot in filled])
+    completed = [slot for slot in filled if slot.order.id not in waiting and complete_order(slot, actor)]
+    if completed:
+        publish_completed(wave, slots, completed)
+    if all_sorted(slots):
+        finish_wave(wave)
+    return completed
+
+
+def complete_order(slot: Slot, actor: inventory.Actor) -> bool:
+    try:
+        orders.transition(slot.order, "picked", actor, NOTHING_LEFT)
+    except InvalidTransition:  # a station put its last unit meanwhile: it is picked already
+        return False
+    return True
+
+
+def all_sorted(slots: list[Slot]) -> bool:
+    """No order of the wave is still sorting (a cancelled order is not waiting for anything)."""
+    return not any(slot.open for slot in slots)
+
+
+def finish_if_sorted(wave_id: int) -> bool:
+    """Whether the wall has sorted every order of the wave; if so, a picked wave is done."""
+    if not all_sorted(wall_slots(wave_id)):
+        return False
+    finish_wave(Wave.get_by_id(wave_id))
+    return True
+
+
+def finish_wave(wave: Wave) -> None:
+    """picked -> done: the wall has sorted every order. A guarded move, and only from picked: a
+    wave with a pick task still open is not picked yet and stays as it is."""
+    if _move_wave(wave, "done"):
+        publish_progress(wave.id)
+
+
 # --- events ---------------------------------------------------------------------------------------------
 
 def changed(station: str, sort: ToteSort, slot: Slot | None, code: str, lang, level: str = "info") -> dict:
     """The answer to a change; after commit the station and the wall screens hear of it."""
     wave = Wave.get_by_id(sort.wave_id)
-    slots = wall_slots(wave.id)
-    payload = {"station": station, "wall": wall_of(station), "tote": sort.tote.code, "wave": wave.id,
-               "code": wave.code, "event": code, "orders": len(slots),
-               "complete": sum(1 for s in slots if s.complete), "units_left": tote_units(sort.tote_id)}
+    payload = dict(wall_progress(wave, wall_slots(wave.id), code, slot), **station_progress(station, sort))
+    events.publish("putwall.progress", payload, rooms=[f"station:{station}", "wallboard"])
+    return answer(station, code, lang, level)
+
+
+def publish_completed(wave: Wave, slots: list[Slot], completed: list[Slot]) -> None:
+    """Slots completed away from the wall: the wall screens hear of each, and so does every
+    station sorting a tote of the wave, to redraw the slot."""
+    sorting = list(ToteSort.select().where((ToteSort.wave == wave.id) & ToteSort.station.is_null(False)))
+    for slot in completed:
+        payload = wall_progress(wave, slots, "nothing_left_to_put", slot)
+        events.publish("putwall.progress", payload, rooms=["wallboard"])
+        for sort in sorting:
+            events.publish("putwall.progress", dict(payload, **station_progress(sort.station, sort)),
+                           rooms=[f"station:{sort.station}"])
+
+
+def wall_progress(wave: Wave, slots: list[Slot], code: str, slot: Slot | None) -> dict:
+    payload = {"wave": wave.id, "code": wave.code, "event": code, "orders": len(slots),
+               "complete": sum(1 for s in slots if s.complete)}
     if slot is not None:
         payload["slot"] = {"slot": slot.number, "order": slot.order.external_id, "put": slot.units_put,
                            "expected": sum(slot.needed.values()), "complete": slot.filled}
-    events.publish("putwall.progress", payload, rooms=[f"station:{station}", "wallboard"])
-    return answer(station, code, lang, level)
+    return payload
+
+
+def station_progress(station: str, sort: ToteSort) -> dict:
+    return {"station": station, "wall": wall_of(station), "tote": sort.tote.code,
+            "units_left": tote_units(sort.tote_id)}
 
 
 # --- packing: the orders a slot label names ------------------------------------------------------------
