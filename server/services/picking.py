@@ -19,8 +19,8 @@ States (the handheld mirrors them one screen each)::
       |<--------------------------------------|  qty (more to count) | scan_tote (all counted)
       | cmd picking/qty {qty}  (optional)     |
       | cmd picking/scan {code: tote}         |  wrong_tote | StockMove location -> tote, reservation used
-      |-------------------------------------->|  after commit: wave.progress -> wallboard,
-      |<--------------------------------------|  task.changed -> user:<id>; scan_location (next line)
+      |-------------------------------------->|  after commit, coalesced: wave.progress, task.changed
+      |<--------------------------------------|  -> wallboard; scan_location (next line)
       | cmd picking/short {reason}            |  line shortened, location needs_count, reservation
       |                                       |  released, order re-allocated elsewhere or marked short
       | cmd picking/skip                      |  the line goes to the end of the walk

@@ -311,8 +311,8 @@ def _after_change(task: PickTask, actor: inventory.Actor) -> None:
         task.id)
     if not lines_open:
         _finish_task(task, actor)  # sets task.status
-    publish_task(task, "task.changed")
-    publish_progress(task.wave_id)
+    # the picker's device has all this in its answer; the wall screens hear it coalesced
+    publish_progress(task.wave_id, task.id)
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -355,21 +355,25 @@ def progress(wave: Wave) -> dict:
     return dict(wave_plans.progress(wave), pickers=picker_rates(wave))
 
 
-PROGRESS_EVERY_S = 0.25  # a burst of scans becomes one wave.progress per wave per quarter second
-_dirty: set[int] = set()
+PROGRESS_EVERY_S = 0.25  # a burst of scans becomes one event per wave and per task each quarter second
+_dirty_waves: set[int] = set()
+_dirty_tasks: set[int] = set()
 _guard = threading.Lock()
 
 
-def publish_progress(wave_id: int) -> None:
-    """Send the wave's progress to the wall screens after commit, coalesced: computing it reads
-    every task of the wave, which must not happen once per scan at a thousand scans a second."""
-    after_commit(lambda: _mark_dirty(wave_id))
+def publish_progress(wave_id: int, task_id: int | None = None) -> None:
+    """Send the wave's progress (and the task's counts, for the picker rows) to the wall screens
+    after commit, coalesced: computing progress reads every task of the wave, which must not
+    happen once per scan at a thousand scans a second, nor must a wall screen redraw that often."""
+    after_commit(lambda: _mark_dirty(wave_id, task_id))
 
 
-def _mark_dirty(wave_id: int) -> None:
+def _mark_dirty(wave_id: int, task_id: int | None) -> None:
     with _guard:
-        scheduled = bool(_dirty)
-        _dirty.add(wave_id)
+        scheduled = bool(_dirty_waves)
+        _dirty_waves.add(wave_id)
+        if task_id is not None:
+            _dirty_tasks.add(task_id)
     if scheduled:
         return
     events.call_later(PROGRESS_EVERY_S, flush_progress)
@@ -377,12 +381,15 @@ def _mark_dirty(wave_id: int) -> None:
 
 def flush_progress() -> None:
     with _guard:
-        wave_ids = sorted(_dirty)
-        _dirty.clear()
+        wave_ids, task_ids = sorted(_dirty_waves), sorted(_dirty_tasks)
+        _dirty_waves.clear()
+        _dirty_tasks.clear()
     if not wave_ids:
         return
     try:
         with database.connection_context():
+            for task in PickTask.select().where(PickTask.id.in_(task_ids) & PickTask.picker.is_null(False)):
+                events.publish("task.changed", task_payload(task), rooms=["wallboard"])
             for wave in Wave.select().where(Wave.id.in_(wave_ids)):
                 events.publish("wave.progress", progress(wave), rooms=["wallboard"])
     except Exception:  # the wall screen catches up with the next scan or its next snapshot
