@@ -10,6 +10,10 @@ unit in the ledger and sends wave.progress to the wall screen). Two phases:
 
 Baseline, same run, same machine, same client code: a bare python-socketio server under
 gevent that acknowledges every ``cmd`` with its payload (no database).
+
+The 200 clients run on the same cores as the server and cost about as much CPU as it does, so
+each phase also reports the server process's own CPU time per scan (``server_cpu_ms_per_scan``,
+from /proc): what one core of the server spends on a scan, whatever the clients take.
 Prints one JSON object.
 usage: python tests/bench/bench_scans.py [--devices 200] [--rate 1000] [--database sqlite|postgres]
 """
@@ -165,7 +169,14 @@ def connect_all(url: str, tokens: list[str], on_event=None) -> list:
         return list(pool.map(one, tokens))
 
 
-def run_phase(clients, walks, count: int, interval: float | None) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process ``pid`` has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_phase(clients, walks, count: int, interval: float | None, server_pid: int) -> dict:
     """Each device (a thread) sends the next ``count`` scans of its walk; one every
     ``interval`` seconds when paced, back to back otherwise, for at most PHASE_LIMIT_S.
     Returns throughput and round trips."""
@@ -198,17 +209,18 @@ def run_phase(clients, walks, count: int, interval: float | None) -> dict:
         thread.start()
     stop_at = time.perf_counter() + PHASE_LIMIT_S  # set before the gate opens the threads
     gate.wait()
-    began = time.perf_counter()
+    began, cpu_before = time.perf_counter(), cpu_seconds(server_pid)
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed, cpu = time.perf_counter() - began, cpu_seconds(server_pid) - cpu_before
     times.sort()
     return {"scans": len(times), "seconds": round(elapsed, 2), "scans_per_s": round(len(times) / elapsed, 1),
             "p50_ms": round(1000 * statistics.median(times), 2),
-            "p99_ms": round(1000 * times[int(0.99 * (len(times) - 1))], 2), "refused": len(refused)}
+            "p99_ms": round(1000 * times[int(0.99 * (len(times) - 1))], 2), "refused": len(refused),
+            "server_cpu_ms_per_scan": round(1000 * cpu / len(times), 3)}
 
 
-def floor(url: str, walks: list[dict], boss_token: str | None, rate: float) -> dict:
+def floor(url: str, walks: list[dict], boss_token: str | None, rate: float, server_pid: int) -> dict:
     wall_events = {"wave.progress": 0}
 
     def on_wall(event, data=None):
@@ -225,8 +237,8 @@ def floor(url: str, walks: list[dict], boss_token: str | None, rate: float) -> d
                 assert answer["ok"], answer
         for walk in walks:
             walk["position"] = 0
-        paced = run_phase(clients, walks, PACED_SCANS, len(clients) / rate)
-        saturated = run_phase(clients, walks, SATURATED_SCANS, None)
+        paced = run_phase(clients, walks, PACED_SCANS, len(clients) / rate, server_pid)
+        saturated = run_phase(clients, walks, SATURATED_SCANS, None, server_pid)
         time.sleep(0.5)
     finally:
         with ThreadPoolExecutor(50) as pool:
@@ -282,7 +294,7 @@ def main() -> None:
         server = start([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env, port,
                        os.path.join(LOG_DIR, "bench-scans-server.log"))
         try:
-            wavefloor = (floor(f"http://127.0.0.1:{port}", walks, boss, args.rate))
+            wavefloor = floor(f"http://127.0.0.1:{port}", walks, boss, args.rate, server.pid)
         finally:
             stop(server)
         note("wavefloor measured")
@@ -298,7 +310,7 @@ def main() -> None:
     echo = start([sys.executable, os.path.abspath(__file__), "--echo-server", str(port)], dict(os.environ), port,
                  os.path.join(LOG_DIR, "bench-scans-echo.log"))
     try:
-        baseline = (floor(f"http://127.0.0.1:{port}", walks, None, args.rate))
+        baseline = floor(f"http://127.0.0.1:{port}", walks, None, args.rate, echo.pid)
     finally:
         stop(echo)
 
@@ -311,6 +323,10 @@ def main() -> None:
         "baseline_echo_gevent": baseline,
         "ratio_saturated_throughput": round(wavefloor["saturated"]["scans_per_s"]
                                             / baseline["saturated"]["scans_per_s"], 3),
+        # one core's worth of scans a second for each server, from its CPU time per scan
+        "server_core_scans_per_s": {
+            "wavefloor": round(1000 / wavefloor["saturated"]["server_cpu_ms_per_scan"]),
+            "baseline_echo_gevent": round(1000 / baseline["saturated"]["server_cpu_ms_per_scan"])},
         "targets": {"p99_ms_at_1000_scans_per_s": 25, "throughput_ratio_min": 0.6},
     }, ensure_ascii=False, indent=2))
 
