@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from server.db import sql_row
 from server.models import Location, PickLine, PickTask, Product, Wave
-from server.models.base import utcnow
+from server.models.base import as_read, utcnow
 from server.models.waves import TASK_TRANSITIONS
 from server.services import picking_ledger as ledger
 from server.services.auth import Principal
@@ -77,10 +77,10 @@ NEXT_LINE = ("SELECT c.id FROM pick_line c WHERE c.task_id = {task} AND c.status
 def _task_of(row) -> PickTask:
     (task_id, code, status, picker, device, seq, metres, lines_total, lines_done, units_total, units_done,
      wave_id, wave_code, strategy, wave_status, warehouse_id) = row
-    wave = Wave(id=wave_id, code=wave_code, strategy=strategy, status=wave_status, warehouse=warehouse_id)
-    return PickTask(id=task_id, wave=wave, code=code, status=status, picker=picker, device=device, seq=seq,
-                    metres=metres, lines_total=lines_total, lines_done=lines_done, units_total=units_total,
-                    units_done=units_done)
+    wave = as_read(Wave, id=wave_id, code=wave_code, strategy=strategy, status=wave_status, warehouse=warehouse_id)
+    return as_read(PickTask, id=task_id, wave=wave, code=code, status=status, picker=picker, device=device,
+                   seq=seq, metres=metres, lines_total=lines_total, lines_done=lines_done,
+                   units_total=units_total, units_done=units_done)
 
 
 def _line_of(row, task_id: int) -> PickLine | None:
@@ -88,11 +88,11 @@ def _line_of(row, task_id: int) -> PickLine | None:
      tote, status, product_id, sku, name, spec, unit, location_id, location_code, warehouse_id, slot_tote) = row
     if line_id is None:
         return None
-    line = PickLine(id=line_id, task=task_id, seq=seq, order=order_id, order_line=order_line_id,
-                    allocation=allocation_id, lot=lot, qty=qty, picked_qty=picked_qty, moved_qty=moved_qty,
-                    short_qty=short_qty, slot=slot, tote=tote, status=status,
-                    product=Product(id=product_id, sku=sku, name=name, spec=spec, unit=unit),
-                    location=Location(id=location_id, code=location_code, warehouse=warehouse_id))
+    line = as_read(PickLine, id=line_id, task=task_id, seq=seq, order=order_id, order_line=order_line_id,
+                   allocation=allocation_id, lot=lot, qty=qty, picked_qty=picked_qty, moved_qty=moved_qty,
+                   short_qty=short_qty, slot=slot, tote=tote, status=status,
+                   product=as_read(Product, id=product_id, sku=sku, name=name, spec=spec, unit=unit),
+                   location=as_read(Location, id=location_id, code=location_code, warehouse=warehouse_id))
     line.slot_tote = slot_tote  # the tote the line's cart slot already fills (ledger.bound_tote)
     return line
 
