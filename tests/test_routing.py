@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from server.layoutspec import LayoutError, parse_layout
-from server.services import routing
+from server.services import aisle_sweep
 from server.services.routing import (RoutingError, UnknownLocationError, largest_gap, route,
                                      route_command, route_many, s_shape)
 
@@ -144,7 +144,7 @@ def test_forty_picks_sequence_walks_the_exact_distance():
 
 
 def test_the_dynamic_programme_has_seven_classes_of_partial_tours():
-    assert len(routing._CLASSES) == 7
+    assert len(aisle_sweep.CLASSES) == 7
 
 
 def test_a_known_tour_in_one_block():

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from server.layoutspec import parse_layout  # noqa: E402
-from server.services import routing  # noqa: E402
+from server.services import routing, tour_search  # noqa: E402
 
 AISLES, LENGTH, WIDTH, SLOTS = 20, 30.0, 3.0, 60
 PICKS, LISTS, TIMED_ROUNDS = 40, 200, 5
@@ -88,7 +88,7 @@ def several_blocks(rng, lists=12, reference_kicks=400):
         start = time.perf_counter()
         found = routing.route(floor, picks).distance_m
         samples.append((time.perf_counter() - start) * 1000)
-        reference = routing._local_search(plan, routing._stops(plan, picks),
+        reference = tour_search.local_search(plan, routing._stops(plan, picks),
                                           kicks=reference_kicks)[1]
         gaps.append(found / reference - 1)
     return {
