@@ -498,7 +498,7 @@ def orders_for_code(code: str) -> list[Order]:
     if kind == "tote":
         return tote_orders(code)
     if kind == "pack":  # a put wall slot's label names the order sorted into it
-        from server.services.putwall import slot_orders
+        from server.services.wall_slots import slot_orders
         return slot_orders(code)
     named = list(Order.select().where(Order.external_id == code).order_by(Order.id))
     if named:
