@@ -12,7 +12,7 @@ from server.channels.base import ParseResult
 from server.db import in_write_transaction, write_transaction
 from server.layoutspec import parse_layout
 from server.models import Order, OrderEvent, PickLine, PickTask, Product, Wave, WaveOrder, Warehouse
-from server.services import catalog, inventory, order_import, orders, routing, rulebook, waves
+from server.services import catalog, inventory, order_facts, order_import, orders, routing, rulebook, waves
 from server.services.errors import InvalidTransition
 from server.services.layout import apply_layout, layout_of
 from tests.test_orders import parsed, stock
@@ -323,7 +323,7 @@ def test_planning_sees_each_order_as_review_does(floor):
     products = {p.id: p for p in Product.select()}
     for order in Order.select():
         lines = active_lines(order)
-        assert waves._context(order, lines, products) == context(order, lines)
+        assert order_facts.context(order, lines, products) == context(order, lines)
     assert OrderLine.select().count() == 3
 
 

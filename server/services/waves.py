@@ -16,119 +16,29 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rules import Limits
 from server import events
 from server.db import write_transaction
-from server.models import (Allocation, Location, Order, OrderLine, PickLine, PickTask, Product, Wave,
-                           WaveOrder, Warehouse, Zone)
+from server.models import Location, Order, PickLine, PickTask, Wave, WaveOrder, Warehouse, Zone
 from server.models.base import utcnow
 from server.models.waves import TASK_TRANSITIONS, WAVE_STRATEGIES, WAVE_TRANSITIONS
-from server.services import batching, orders, review
+from server.services import batching, orders
 from server.services.errors import InvalidTransition, NotFound
 from server.services.layout import layout_of
+from server.services.order_facts import Facts, facts_of
 from server.services.rulebook import book
 
 #: how the orders of a wave are told apart (the rules' ``sort_at``) for each kind of wave
 SORT_AT = {"single_unit": "packing", "single_sku_multi": "packing", "cluster": "cart",
            "batch_putwall": "put_wall"}
 _KIND_BY_SORT_AT = {"packing": "single_sku_multi", "cart": "cluster", "put_wall": "batch_putwall"}
-_IN_CHUNK = 5000
 
 
 def kind_of(strategy) -> str:
     """The kind of wave (``WAVE_STRATEGIES``) a rules strategy makes."""
     return strategy.name if strategy.name in WAVE_STRATEGIES else _KIND_BY_SORT_AT[strategy.sort_at]
-
-
-# --- what planning knows of an order ------------------------------------------------------------
-
-@dataclass
-class _Pick:
-    allocation: int
-    line: int
-    product: int
-    location: int
-    code: str
-    zone: int | None
-    lot: str
-    qty: int
-
-
-@dataclass
-class _Facts:
-    order: Order
-    strategy: object
-    rank_key: tuple
-    order_lines: int
-    picks: list[_Pick] = field(default_factory=list)
-    weight_g: int = 0
-    volume: int = 0
-    rank: int = 0
-
-    @property
-    def units(self) -> int:
-        return sum(p.qty for p in self.picks)
-
-    def as_pick(self, aggregate: bool, rank: int | None = None) -> batching.Pick:
-        spots = frozenset(p.code for p in self.picks)
-        keys = frozenset((p.product, p.location, p.lot) for p in self.picks)
-        return batching.Pick(self.order.id, self.rank if rank is None else rank, spots,
-                             len(keys) if aggregate else len(self.picks),
-                             self.units, self.weight_g, self.volume, keys if aggregate else frozenset())
-
-
-def _chunks(ids):
-    ids = list(ids)
-    for start in range(0, len(ids), _IN_CHUNK):
-        yield ids[start:start + _IN_CHUNK]
-
-
-def _facts(found: list[Order]) -> list[_Facts]:
-    """Strategy, rank and pick lines of each order, most urgent first."""
-    rules = book().waves
-    ids = [o.id for o in found]
-    lines: dict[int, list[OrderLine]] = defaultdict(list)
-    picks: dict[int, list[_Pick]] = defaultdict(list)
-    for chunk in _chunks(ids):
-        for line in OrderLine.select().where(OrderLine.order.in_(chunk)).order_by(OrderLine.id):
-            if line.refund_status != "refunded" and line.qty > 0:
-                lines[line.order_id].append(line)
-        rows = (Allocation.select(Allocation.id, Allocation.lot, Allocation.qty, OrderLine.id, OrderLine.order,
-                                  OrderLine.product, Location.id, Location.code, Location.zone)
-                .join(OrderLine).switch(Allocation).join(Location)
-                .where(OrderLine.order.in_(chunk)).order_by(Allocation.id).tuples())
-        for allocation, lot, qty, line, order, product, location, code, zone in rows:
-            picks[order].append(_Pick(allocation, line, product, location, code, zone, lot, qty))
-    product_ids = {line.product_id for ls in lines.values() for line in ls if line.product_id}
-    products = {}
-    for chunk in _chunks(product_ids):
-        products.update({p.id: p for p in Product.select().where(Product.id.in_(chunk))})
-    facts = []
-    for order in found:
-        order_context = _context(order, lines[order.id], products)
-        ranked = dict(order_context, ship_by=order.ship_by, presale_ship_by=order.presale_ship_by,
-                      carrier_cutoff=None)
-        key = (-order.priority, rules.priority_key(ranked), order.paid_at or order.created_at, order.id)
-        fact = _Facts(order, rules.strategy_for(order_context), key, len(lines[order.id]), picks[order.id])
-        fact.weight_g = sum(products[p.product].weight_g * p.qty for p in fact.picks)
-        fact.volume = sum(_volume_cm3(products[p.product]) * p.qty for p in fact.picks)
-        facts.append(fact)
-    facts.sort(key=lambda f: f.rank_key)
-    for rank, fact in enumerate(facts):
-        fact.rank = rank
-    return facts
-
-
-def _volume_cm3(product: Product) -> int:
-    return product.length_mm * product.width_mm * product.height_mm // 1000
-
-
-def _context(order: Order, lines: list[OrderLine], products: dict[int, Product]) -> dict:
-    """The order as the rules see it, with the wave's products already loaded (one query for a
-    whole wave instead of one per order)."""
-    return review.context(order, lines, products=products)
 
 
 def _warehouse(warehouse) -> Warehouse:
@@ -154,7 +64,7 @@ def _open_orders(warehouse: Warehouse) -> list[Order]:
         & ~Order.id.in_(WaveOrder.select(WaveOrder.order))).order_by(Order.id))
 
 
-def _fill_waves(facts: list[_Facts]) -> list[tuple[object, list[_Facts]]]:
+def _fill_waves(facts: list[Facts]) -> list[tuple[object, list[Facts]]]:
     """In rank order, each strategy's wave filled until the next order no longer fits."""
     current: dict[str, tuple[object, list, batching.Load]] = {}
     waves = []
@@ -179,7 +89,7 @@ _recent: dict[int, tuple[tuple, batching.Batching]] = {}
 _RECENT_MAX = 256
 
 
-def _batching(kind: str, task_limits, facts: list[_Facts], walker: batching.Walker,
+def _batching(kind: str, task_limits, facts: list[Facts], walker: batching.Walker,
               wave_id: int | None = None) -> tuple[tuple, batching.Batching]:
     """The batches of a wave's orders (``facts`` most urgent first). Only the order of urgency
     counts, so a wave batched again from the same orders gets the same batches; the last ones
@@ -203,7 +113,7 @@ def plan_waves(warehouse, *, max_orders: int | None = None, actor, now=None) -> 
     """Put the warehouse's allocated orders that are in no wave yet into planned waves (most
     urgent first; at most ``max_orders`` of them) and return the waves."""
     warehouse = _warehouse(warehouse)
-    facts = _facts(_open_orders(warehouse))
+    facts = facts_of(_open_orders(warehouse))
     if max_orders is not None:
         facts = facts[:max(0, max_orders)]
     walker = _walker(warehouse)
@@ -292,13 +202,13 @@ class _TaskPlan:
     orders: list[int]
 
 
-def _wave_facts(wave: Wave) -> list[_Facts]:
+def _wave_facts(wave: Wave) -> list[Facts]:
     members = list(Order.select().join(WaveOrder).where((WaveOrder.wave == wave.id) & (Order.status == "waved"))
                    .order_by(Order.id))
-    return _facts(members)
+    return facts_of(members)
 
 
-def _task_limits(wave: Wave, facts: list[_Facts]):
+def _task_limits(wave: Wave, facts: list[Facts]):
     rules = book().waves
     strategy = next((s for s in rules.strategies if kind_of(s) == wave.strategy), None)
     if strategy is None:  # the rules no longer have this kind of wave: the orders' own strategy
@@ -306,7 +216,7 @@ def _task_limits(wave: Wave, facts: list[_Facts]):
     return strategy.task if strategy else Limits()
 
 
-def _task_plans(wave: Wave, facts: list[_Facts], walker: batching.Walker):
+def _task_plans(wave: Wave, facts: list[Facts], walker: batching.Walker):
     """The wave's batches (computed again; see the module's docstring) as pick tasks."""
     _, plan = _batching(wave.strategy, _task_limits(wave, facts), facts, walker, wave.id)
     by_order = {f.order.id: f for f in facts}
