@@ -1,6 +1,6 @@
 """Picking scans from 200 handhelds against a live ``wavefloor serve`` on SQLite (or PostgreSQL).
 
-Each simulated handheld (a python-socketio client in a thread over WebSocket) takes a pick task and
+Each simulated handheld (a python-socketio AsyncClient over WebSocket, all on one asyncio loop) takes a pick task and
 works its lines: scan the location, scan the item, scan the tote (the tote scan moves the
 unit in the ledger and sends wave.progress to the wall screen). Two phases:
 
@@ -20,6 +20,7 @@ usage: python tests/bench/bench_scans.py [--devices 200] [--rate 1000] [--databa
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import datetime as dt
 import hashlib
@@ -33,10 +34,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
@@ -152,21 +151,26 @@ def echo_server(port: int) -> None:
 
 
 # --- the handhelds ---------------------------------------------------------------------------
+# All 200 handhelds are python-socketio AsyncClients on one asyncio loop: the threaded Client
+# starts an OS thread for every message it receives, and 200 of them on the server's two cores
+# measured the clients more than the server.
 
-def connect_all(url: str, tokens: list[str], on_event=None) -> list:
-    """One python-socketio client (its own threads) per handheld, connected over WebSocket."""
+async def connect_all(url: str, tokens: list[str], on_event=None) -> list:
+    """One python-socketio client per handheld, connected over WebSocket, 25 at a time."""
     import socketio
 
-    def one(token):
-        client = socketio.Client(reconnection=False)
+    gate = asyncio.Semaphore(25)
+
+    async def one(token):
+        client = socketio.AsyncClient(reconnection=False)
         if on_event is not None:
             client.on("*", on_event, namespace="/floor")
-        client.connect(url, namespaces=["/floor"], auth={"token": token}, transports=["websocket"],
-                       wait_timeout=30)
+        async with gate:
+            await client.connect(url, namespaces=["/floor"], auth={"token": token}, transports=["websocket"],
+                                 wait_timeout=30)
         return client
 
-    with ThreadPoolExecutor(25) as pool:
-        return list(pool.map(one, tokens))
+    return list(await asyncio.gather(*(one(token) for token in tokens)))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -176,42 +180,36 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_phase(clients, walks, count: int, interval: float | None, server_pid: int) -> dict:
-    """Each device (a thread) sends the next ``count`` scans of its walk; one every
-    ``interval`` seconds when paced, back to back otherwise, for at most PHASE_LIMIT_S.
-    Returns throughput and round trips."""
+async def run_phase(clients, walks, count: int, interval: float | None, server_pid: int) -> dict:
+    """Each device sends the next ``count`` scans of its walk; one every ``interval`` seconds
+    when paced, back to back otherwise, for at most PHASE_LIMIT_S. Returns throughput and
+    round trips."""
     times: list[float] = []
     refused = []
-    gate = threading.Barrier(len(clients) + 1)
+    loop = asyncio.get_running_loop()
+    stop_at = loop.time() + PHASE_LIMIT_S
 
-    def device(client, walk):
-        gate.wait()
+    async def device(client, walk):
         if interval:
-            time.sleep(random.random() * interval)
-        next_at = time.perf_counter()
+            await asyncio.sleep(random.random() * interval)
+        next_at = loop.time()
         start_at = walk.setdefault("position", 0)
         for code in walk["scans"][start_at:start_at + count]:
-            if time.perf_counter() > stop_at:
+            if loop.time() > stop_at:
                 break
             walk["position"] += 1
             sent = time.perf_counter()
-            answer = client.call("cmd", {"key": uuid.uuid4().hex, "scenario": "picking", "action": "scan",
-                                         "code": code}, namespace="/floor", timeout=60)
+            answer = await client.call("cmd", {"key": uuid.uuid4().hex, "scenario": "picking", "action": "scan",
+                                               "code": code}, namespace="/floor", timeout=60)
             times.append(time.perf_counter() - sent)
             if not answer.get("ok"):
                 refused.append(answer["message"]["code"])
             if interval:
                 next_at += interval
-                time.sleep(max(0.0, next_at - time.perf_counter()))
+                await asyncio.sleep(max(0.0, next_at - loop.time()))
 
-    threads = [threading.Thread(target=device, args=(c, w)) for c, w in zip(clients, walks)]
-    for thread in threads:
-        thread.start()
-    stop_at = time.perf_counter() + PHASE_LIMIT_S  # set before the gate opens the threads
-    gate.wait()
     began, cpu_before = time.perf_counter(), cpu_seconds(server_pid)
-    for thread in threads:
-        thread.join()
+    await asyncio.gather(*(device(c, w) for c, w in zip(clients, walks)))
     elapsed, cpu = time.perf_counter() - began, cpu_seconds(server_pid) - cpu_before
     times.sort()
     return {"scans": len(times), "seconds": round(elapsed, 2), "scans_per_s": round(len(times) / elapsed, 1),
@@ -220,29 +218,28 @@ def run_phase(clients, walks, count: int, interval: float | None, server_pid: in
             "server_cpu_ms_per_scan": round(1000 * cpu / len(times), 3)}
 
 
-def floor(url: str, walks: list[dict], boss_token: str | None, rate: float, server_pid: int) -> dict:
+async def floor(url: str, walks: list[dict], boss_token: str | None, rate: float, server_pid: int) -> dict:
     wall_events = {"wave.progress": 0}
 
-    def on_wall(event, data=None):
+    async def on_wall(event, data=None):
         if event in wall_events:
             wall_events[event] += 1
 
-    wall = connect_all(url, [boss_token], on_wall)[0] if boss_token else None
-    clients = connect_all(url, [w["token"] for w in walks])
+    wall = (await connect_all(url, [boss_token], on_wall))[0] if boss_token else None
+    clients = await connect_all(url, [w["token"] for w in walks])
     try:
         if boss_token:  # the real server: every device takes its task first
             for client in clients:
-                answer = client.call("cmd", {"key": uuid.uuid4().hex, "scenario": "picking", "action": "get_work"},
-                                     namespace="/floor", timeout=60)
+                answer = await client.call("cmd", {"key": uuid.uuid4().hex, "scenario": "picking",
+                                                   "action": "get_work"}, namespace="/floor", timeout=60)
                 assert answer["ok"], answer
         for walk in walks:
             walk["position"] = 0
-        paced = run_phase(clients, walks, PACED_SCANS, len(clients) / rate, server_pid)
-        saturated = run_phase(clients, walks, SATURATED_SCANS, None, server_pid)
-        time.sleep(0.5)
+        paced = await run_phase(clients, walks, PACED_SCANS, len(clients) / rate, server_pid)
+        saturated = await run_phase(clients, walks, SATURATED_SCANS, None, server_pid)
+        await asyncio.sleep(0.5)
     finally:
-        with ThreadPoolExecutor(50) as pool:
-            list(pool.map(lambda client: client.disconnect(), clients + ([wall] if wall else [])))
+        await asyncio.gather(*(client.disconnect() for client in clients + ([wall] if wall else [])))
     result = {"paced": dict(paced, target_scans_per_s=rate), "saturated": saturated}
     if boss_token:
         result["wall_progress_events"] = wall_events["wave.progress"]
@@ -294,7 +291,7 @@ def main() -> None:
         server = start([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env, port,
                        os.path.join(LOG_DIR, "bench-scans-server.log"))
         try:
-            wavefloor = floor(f"http://127.0.0.1:{port}", walks, boss, args.rate, server.pid)
+            wavefloor = asyncio.run(floor(f"http://127.0.0.1:{port}", walks, boss, args.rate, server.pid))
         finally:
             stop(server)
         note("wavefloor measured")
@@ -310,7 +307,7 @@ def main() -> None:
     echo = start([sys.executable, os.path.abspath(__file__), "--echo-server", str(port)], dict(os.environ), port,
                  os.path.join(LOG_DIR, "bench-scans-echo.log"))
     try:
-        baseline = floor(f"http://127.0.0.1:{port}", walks, None, args.rate, echo.pid)
+        baseline = asyncio.run(floor(f"http://127.0.0.1:{port}", walks, None, args.rate, echo.pid))
     finally:
         stop(echo)
 
