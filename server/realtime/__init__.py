@@ -34,8 +34,11 @@ def init_realtime(app, settings: dict) -> None:
         async_mode = "gevent" if monkey.is_module_patched("socket") else "threading"
     except ImportError:  # pragma: no cover
         async_mode = "threading"
+    # async_handlers=False: a device's events run one after another in its socket's own greenlet,
+    # in the order sent (an offline queue's replay stays in order), without a greenlet per scan
     socketio.init_app(app, async_mode=async_mode, message_queue=settings["REDIS_URL"] or None,
-                      channel=settings["REDIS_CHANNEL"], cors_allowed_origins=[], json=None, ping_interval=10, ping_timeout=20)
+                      channel=settings["REDIS_CHANNEL"], cors_allowed_origins=[], json=None, ping_interval=10,
+                      ping_timeout=20, async_handlers=False)
     events.subscribe(_deliver)
 
     @socketio.on("connect", namespace=NAMESPACE)
