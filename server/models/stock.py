@@ -32,7 +32,7 @@ class StockMove(BaseModel):
     to_state); a missing side is the world outside. ``reserved`` is the change of the
     reservation on the *from* quant (a reserve line moves nothing and reserves)."""
     id = BigAutoField()
-    product = ForeignKeyField(Product, on_delete="RESTRICT")
+    product = ForeignKeyField(Product, on_delete="RESTRICT", index=False)  # (product, at) leads with it
     lot = CharField(max_length=64, default="")
     qty = IntegerField(default=0)
     reserved = IntegerField(default=0)
@@ -43,7 +43,7 @@ class StockMove(BaseModel):
     reason = CharField(max_length=32)
     ref = CharField(max_length=100, default="", index=True)
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
-    device = ForeignKeyField(Device, null=True, on_delete="SET NULL")
+    device = ForeignKeyField(Device, null=True, on_delete="SET NULL", index=False)  # moves are not read by device
     at = UtcDateTimeField(default=utcnow, index=True)
 
     class Meta:
