@@ -8,7 +8,7 @@ DROPPED = (("command_result", "command_result_user_id", ("user_id",)),
 
 
 def up(migrator, db):
-    for table, index, _ in DROPPED:
+    for _, index, _ in DROPPED:
         db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
 
 

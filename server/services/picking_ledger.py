@@ -323,13 +323,9 @@ def task_payload(task: PickTask) -> dict:
             "units_total": task.units_total, "units_done": task.units_done}
 
 
-def publish_task(task: PickTask, event: str) -> None:
-    if task.picker_id is not None:  # the picker's device, and the wall screens' picker rows
-        events.publish(event, task_payload(task), rooms=[f"user:{task.picker_id}", "wallboard"])
-
-
 def task_assigned(task: PickTask, user: User) -> None:
-    publish_task(task, "task.assigned")
+    """The picker's device hears of its new task, and so do the wall screens' picker rows."""
+    events.publish("task.assigned", task_payload(task), rooms=[f"user:{user.id}", "wallboard"])
 
 
 def picker_rates(wave: Wave) -> list[dict]:

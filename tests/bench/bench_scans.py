@@ -1,8 +1,8 @@
 """Picking scans from 200 handhelds against a live ``wavefloor serve`` on SQLite (or PostgreSQL).
 
-Each simulated handheld (a python-socketio AsyncClient over WebSocket, all on one asyncio loop) takes a pick task and
-works its lines: scan the location, scan the item, scan the tote (the tote scan moves the
-unit in the ledger and sends wave.progress to the wall screen). Two phases:
+Each simulated handheld (a python-socketio AsyncClient over WebSocket, all on one asyncio loop)
+takes a pick task and works its lines: scan the location, scan the item, scan the tote (the tote
+scan moves the unit in the ledger and sends wave.progress to the wall screen). Two phases:
 
   paced      every device scans at an even rate so the floor sends RATE scans/s in total:
              round trip p50/p99 at that load (DESIGN section 11: p99 < 25 ms at 1,000 scans/s)
@@ -11,9 +11,9 @@ unit in the ledger and sends wave.progress to the wall screen). Two phases:
 Baseline, same run, same machine, same client code: a bare python-socketio server under
 gevent that acknowledges every ``cmd`` with its payload (no database).
 
-The 200 clients run on the same cores as the server and cost about as much CPU as it does, so
-each phase also reports the server process's own CPU time per scan (``server_cpu_ms_per_scan``,
-from /proc): what one core of the server spends on a scan, whatever the clients take.
+The clients share the server's cores, so each phase also reports the server process's own CPU
+time per scan (``server_cpu_ms_per_scan``, from /proc): what one core of the server spends on a
+scan, whatever the clients take.
 Prints one JSON object.
 usage: python tests/bench/bench_scans.py [--devices 200] [--rate 1000] [--database sqlite|postgres]
 """
