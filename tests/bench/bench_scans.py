@@ -40,7 +40,7 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from tests.bench.ports import free_port  # noqa: E402
+from tests.bench.ports import free_port, wait_port  # noqa: E402
 
 PACED_SCANS = 45       # per device (15 lines)
 SATURATED_SCANS = 60   # per device (20 lines)
@@ -173,14 +173,23 @@ async def connect_all(url: str, tokens: list[str], on_event=None) -> list:
     return list(await asyncio.gather(*(one(token) for token in tokens)))
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process ``pid`` has used so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time the processes ``pids`` have used so far."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
-async def run_phase(clients, walks, count: int, interval: float | None, server_pid: int) -> dict:
+def machine_ticks() -> list[int]:
+    """The machine's CPU ticks so far: user, nice, system, idle, iowait, irq, softirq, steal."""
+    with open("/proc/stat") as stat:
+        return [int(n) for n in stat.readline().split()[1:9]]
+
+
+async def run_phase(clients, walks, count: int, interval: float | None, server_pids: list[int]) -> dict:
     """Each device sends the next ``count`` scans of its walk; one every ``interval`` seconds
     when paced, back to back otherwise, for at most PHASE_LIMIT_S. Returns throughput and
     round trips."""
@@ -208,25 +217,36 @@ async def run_phase(clients, walks, count: int, interval: float | None, server_p
                 next_at += interval
                 await asyncio.sleep(max(0.0, next_at - loop.time()))
 
-    began, cpu_before = time.perf_counter(), cpu_seconds(server_pid)
+    began, cpu_before, clients_before, machine_before = (time.perf_counter(), cpu_seconds(server_pids),
+                                                         time.process_time(), machine_ticks())
     await asyncio.gather(*(device(c, w) for c, w in zip(clients, walks)))
-    elapsed, cpu = time.perf_counter() - began, cpu_seconds(server_pid) - cpu_before
+    elapsed, cpu = time.perf_counter() - began, cpu_seconds(server_pids) - cpu_before
+    clients_cpu = time.process_time() - clients_before
+    machine = [after - before for after, before in zip(machine_ticks(), machine_before)]
     times.sort()
     return {"scans": len(times), "seconds": round(elapsed, 2), "scans_per_s": round(len(times) / elapsed, 1),
             "p50_ms": round(1000 * statistics.median(times), 2),
             "p99_ms": round(1000 * times[int(0.99 * (len(times) - 1))], 2), "refused": len(refused),
-            "server_cpu_ms_per_scan": round(1000 * cpu / len(times), 3)}
+            "server_cpu_ms_per_scan": round(1000 * cpu / len(times), 3),
+            "clients_cpu_ms_per_scan": round(1000 * clients_cpu / len(times), 3),
+            "machine_busy_pct": round(100 * (sum(machine) - machine[3] - machine[4]) / sum(machine), 1),
+            "machine_steal_pct": round(100 * machine[7] / sum(machine), 1)}
 
 
-async def floor(url: str, walks: list[dict], boss_token: str | None, rate: float, server_pid: int) -> dict:
+async def floor(urls: list[str], walks: list[dict], boss_token: str | None, rate: float,
+                server_pids: list[int]) -> dict:
+    """Device n connects to server ``urls[n % len(urls)]``, as nginx's sticky sessions would
+    spread them; the wall screen watches the first."""
     wall_events = {"wave.progress": 0}
 
     async def on_wall(event, data=None):
         if event in wall_events:
             wall_events[event] += 1
 
-    wall = (await connect_all(url, [boss_token], on_wall))[0] if boss_token else None
-    clients = await connect_all(url, [w["token"] for w in walks])
+    wall = (await connect_all(urls[0], [boss_token], on_wall))[0] if boss_token else None
+    clients = [None] * len(walks)
+    for n, url in enumerate(urls):
+        clients[n::len(urls)] = await connect_all(url, [w["token"] for w in walks[n::len(urls)]])
     try:
         if boss_token:  # the real server: every device takes its task first
             for client in clients:
@@ -235,8 +255,8 @@ async def floor(url: str, walks: list[dict], boss_token: str | None, rate: float
                 assert answer["ok"], answer
         for walk in walks:
             walk["position"] = 0
-        paced = await run_phase(clients, walks, PACED_SCANS, len(clients) / rate, server_pid)
-        saturated = await run_phase(clients, walks, SATURATED_SCANS, None, server_pid)
+        paced = await run_phase(clients, walks, PACED_SCANS, len(clients) / rate, server_pids)
+        saturated = await run_phase(clients, walks, SATURATED_SCANS, None, server_pids)
         await asyncio.sleep(0.5)
     finally:
         await asyncio.gather(*(client.disconnect() for client in clients + ([wall] if wall else [])))
@@ -244,6 +264,19 @@ async def floor(url: str, walks: list[dict], boss_token: str | None, rate: float
     if boss_token:
         result["wall_progress_events"] = wall_events["wave.progress"]
     return result
+
+
+@contextlib.contextmanager
+def own_redis():
+    """A redis-server without persistence on a free port, for the server processes' events."""
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc)
+        yield f"redis://127.0.0.1:{port}/0", proc.pid
+    finally:
+        stop(proc)
 
 
 @contextlib.contextmanager
@@ -277,23 +310,33 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0, help="paced phase: scans/s from all devices")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
                         help="postgres: a database of its own on the server of WAVEFLOOR_TEST_PG")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="wavefloor serve processes (more than one share events through a Redis of the run's own)")
     parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.echo_server:
         return echo_server(args.echo_server)
 
-    with tempfile.TemporaryDirectory() as tmp, bench_database(args.database, tmp) as url:
+    with tempfile.TemporaryDirectory() as tmp, bench_database(args.database, tmp) as url, \
+            (own_redis() if args.servers > 1 else contextlib.nullcontext((None, None))) as (redis_url, redis_pid):
         walks, boss = setup(url, args.devices)
-        note("floor set up; starting wavefloor serve")
-        port = free_port()
+        note(f"floor set up; starting {args.servers} wavefloor serve")
         env = dict(os.environ, WAVEFLOOR_DATABASE_URL=url, WAVEFLOOR_INSTANCE_DIR=f"{tmp}/instance",
                    WAVEFLOOR_SECRET_KEY="bench")
-        server = start([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env, port,
-                       os.path.join(LOG_DIR, "bench-scans-server.log"))
+        if redis_url:
+            env["WAVEFLOOR_REDIS_URL"] = redis_url
+        ports = [free_port() for _ in range(args.servers)]
+        servers = []
         try:
-            wavefloor = asyncio.run(floor(f"http://127.0.0.1:{port}", walks, boss, args.rate, server.pid))
+            for n, port in enumerate(ports):
+                servers.append(start([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env, port,
+                                     os.path.join(LOG_DIR, f"bench-scans-server-{n}.log")))
+            pids = [server.pid for server in servers] + ([redis_pid] if redis_pid else [])
+            wavefloor = asyncio.run(floor([f"http://127.0.0.1:{port}" for port in ports], walks, boss, args.rate,
+                                          pids))
         finally:
-            stop(server)
+            for server in servers:
+                stop(server)
         note("wavefloor measured")
         from server.db import database
         from server.models import StockMove
@@ -307,7 +350,7 @@ def main() -> None:
     echo = start([sys.executable, os.path.abspath(__file__), "--echo-server", str(port)], dict(os.environ), port,
                  os.path.join(LOG_DIR, "bench-scans-echo.log"))
     try:
-        baseline = asyncio.run(floor(f"http://127.0.0.1:{port}", walks, None, args.rate, echo.pid))
+        baseline = asyncio.run(floor([f"http://127.0.0.1:{port}"], walks, None, args.rate, [echo.pid]))
     finally:
         stop(echo)
 
@@ -315,7 +358,7 @@ def main() -> None:
         "benchmark": "picking scans, 200 handhelds",
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
-        "devices": args.devices, "database": args.database,
+        "devices": args.devices, "database": args.database, "server_processes": args.servers,
         "wavefloor": wavefloor,
         "baseline_echo_gevent": baseline,
         "ratio_saturated_throughput": round(wavefloor["saturated"]["scans_per_s"]
