@@ -5,6 +5,7 @@ engines."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from pathlib import Path
@@ -137,6 +138,9 @@ def test_the_wall_follows_picks_and_recovers_after_a_restart(live_server, hz_flo
         seen = wait_until(lambda: (lambda n: n if {"waves": n["waves"], "today": n["today"]} == expected
                                    else None)(wall_numbers(page)), 3.0, "the wall shows the API's numbers")
         assert seen["live"] and not seen["stale"]
+        # the picker's row follows the same event's changed_tasks
+        row = page.locator('#picker-rows tr[data-picker="u-picker"]')
+        wait_until(lambda: re.search(r"\b3/\d+", row.inner_text()), 3.0, "the picker row shows 3 lines done")
     finally:
         handheld.close()
 

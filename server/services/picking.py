@@ -19,7 +19,7 @@ States (the handheld mirrors them one screen each)::
       |<--------------------------------------|  qty (more to count) | scan_tote (all counted)
       | cmd picking/qty {qty}  (optional)     |
       | cmd picking/scan {code: tote}         |  wrong_tote | StockMove location -> tote, reservation used
-      |-------------------------------------->|  after commit, coalesced: wave.progress, task.changed
+      |-------------------------------------->|  after commit, coalesced: wave.progress with the changed tasks
       |<--------------------------------------|  -> wallboard; scan_location (next line)
       | cmd picking/short {reason}            |  line shortened, location needs_count, reservation
       |                                       |  released, order re-allocated elsewhere or marked short

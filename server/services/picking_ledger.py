@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import threading
 
-from peewee import JOIN, fn
+from peewee import fn
 
 from server import events
 from server.db import after_commit, database, sql, sql_row
@@ -331,10 +331,9 @@ def task_assigned(task: PickTask, user: User) -> None:
 def picker_rates(wave: Wave) -> list[dict]:
     """Lines and units each picker has put into totes in this wave, and units per hour since
     their first scan in it."""
-    rows = (PickTask.select(User.code, User.name, fn.SUM(PickTask.lines_done), fn.SUM(PickTask.units_done),
-                            fn.MIN(PickTask.started_at))
-            .join(User, JOIN.INNER, on=(PickTask.picker == User.id))
-            .where(PickTask.wave == wave.id).group_by(User.code, User.name).order_by(User.code).tuples())
+    rows = sql('SELECT u.code, u.name, SUM(t.lines_done), SUM(t.units_done), MIN(t.started_at) FROM pick_task t'
+               ' JOIN "user" u ON u.id = t.picker_id WHERE t.wave_id = ? GROUP BY u.code, u.name ORDER BY u.code',
+               wave.id).fetchall()
     now = utcnow()
     rates = []
     for code, name, lines, units, started in rows:
@@ -376,6 +375,9 @@ def _mark_dirty(wave_id: int, task_id: int | None) -> None:
 
 
 def flush_progress() -> None:
+    """One ``wave.progress`` per dirty wave, carrying the rows of its tasks that changed
+    (``changed_tasks``, each shaped as ``task.changed``): at a thousand scans a second most of
+    200 tasks change every quarter second, and an event each took 15-20 ms to send."""
     with _guard:
         wave_ids, task_ids = sorted(_dirty_waves), sorted(_dirty_tasks)
         _dirty_waves.clear()
@@ -384,9 +386,11 @@ def flush_progress() -> None:
         return
     try:
         with database.connection_context():
+            changed: dict[int, list[dict]] = {}
             for task in PickTask.select().where(PickTask.id.in_(task_ids) & PickTask.picker.is_null(False)):
-                events.publish("task.changed", task_payload(task), rooms=["wallboard"])
+                changed.setdefault(task.wave_id, []).append(task_payload(task))
             for wave in Wave.select().where(Wave.id.in_(wave_ids)):
-                events.publish("wave.progress", progress(wave), rooms=["wallboard"])
+                events.publish("wave.progress", dict(progress(wave), changed_tasks=changed.get(wave.id, [])),
+                               rooms=["wallboard"])
     except Exception:  # the wall screen catches up with the next scan or its next snapshot
         log.exception("wave progress for %s failed", wave_ids)

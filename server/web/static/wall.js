@@ -112,6 +112,7 @@
 
   function onWave(p) {
     if (!fresh(p)) return;
+    (p.changed_tasks || []).forEach(applyTask);
     var rows = state.waves, row = null, i;
     for (i = 0; i < rows.length; i++) if (rows[i].wave === p.wave) { row = rows[i]; break; }
     if (!OPEN_WAVES[p.status]) {
@@ -137,6 +138,12 @@
 
   function onTask(p) {
     if (!fresh(p)) return;
+    applyTask(p);
+    redraw();
+  }
+
+  // a task's row in the picker list, from task.changed or a wave.progress's changed_tasks
+  function applyTask(p) {
     state.pickers.forEach(function (picker) {
       if (picker.task && picker.task.id === p.task && picker.id !== p.picker) picker.task = null;
       if (picker.id === p.picker) {
@@ -145,7 +152,6 @@
           { id: p.task, code: p.code, status: p.status, lines_done: p.lines_done, lines_total: p.lines_total });
       }
     });
-    redraw();
   }
 
   function onPrinter(p) {
