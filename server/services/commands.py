@@ -12,7 +12,6 @@ Scenarios register the way an outside module would::
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 import time
@@ -21,7 +20,7 @@ from typing import Callable
 
 from peewee import IntegrityError
 
-from server import metrics
+from server import jsontext, metrics
 from server.db import database, sql, sql_row, write_transaction
 from server.messages import text
 from server.models import CommandResult
@@ -151,7 +150,7 @@ def _run(found: Scenario, principal, action, params, lang, reraise=False) -> dic
 
 def _store(key: str, principal: Principal, name: str, action: str, result: dict) -> None:
     sql('INSERT INTO command_result ("key", user_id, scenario, action, result, at) VALUES (?, ?, ?, ?, ?, ?)',
-        key, principal.user.id, name, action, json.dumps(result, ensure_ascii=False),
+        key, principal.user.id, name, action, jsontext.dumps(result, ensure_ascii=False),
         CommandResult.at.db_value(utcnow()))
 
 
@@ -163,7 +162,7 @@ def _stored(key: str, principal: Principal) -> dict | None:
     user_id, result = row
     if user_id != principal.user.id:
         return refusal("bad_command", principal.user.language or None)
-    return json.loads(result)
+    return jsontext.loads(result)
 
 
 # --- forgetting old results ----------------------------------------------------------------------
