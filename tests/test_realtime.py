@@ -119,3 +119,28 @@ def test_roles_and_malformed_commands(live_server, stocked):
         assert picker.cmd(scenario="stock", action="lookup", code="A-01")["ok"]  # still connected and served
     finally:
         picker.close()
+
+
+def test_packets_are_written_as_the_library_would_write_them():
+    """orjson writes what python-socketio's own Packet would (as JSON), and a payload orjson
+    refuses goes the library's way: bytes become attachments, integer keys become strings."""
+    import json
+
+    from socketio import packet
+
+    from server.realtime.wire import FloorPacket
+
+    answer = [{"ok": True, "next_state": "scan_item", "data": {"scan_item": {"qty": 2, "name": "白色T恤"}},
+               "message": {"type": "info", "code": "ok", "text": "好"}}]
+    ours, theirs = FloorPacket(packet.ACK, answer, "/floor", 7).encode(), packet.Packet(packet.ACK, answer,
+                                                                                       "/floor", 7).encode()
+    assert ours.startswith("3/floor,7") and json.loads(ours[len("3/floor,7"):]) == answer
+    assert json.loads(ours[len("3/floor,7"):]) == json.loads(theirs[len("3/floor,7"):])
+
+    with_bytes = FloorPacket(packet.EVENT, ["label", {"zpl": b"^XA^XZ"}], "/floor")
+    assert with_bytes.packet_type == packet.BINARY_EVENT
+    assert with_bytes.encode() == ['51-/floor,["label",{"zpl":{"_placeholder":true,"num":0}}]', b"^XA^XZ"]
+
+    assert FloorPacket(packet.EVENT, ["counts", {7: 1}], "/floor").encode() == '2/floor,["counts",{"7":1}]'
+    decoded = FloorPacket(encoded_packet='2/floor,5["cmd",{"key":"k1","code":"A-01"}]')
+    assert (decoded.namespace, decoded.id, decoded.data) == ("/floor", 5, ["cmd", {"key": "k1", "code": "A-01"}])
