@@ -218,14 +218,35 @@ def in_write_transaction() -> bool:
 
 
 @contextmanager
+def _savepoint(name: str):
+    """A nested write's savepoint, named by its depth: peewee names each one anew (a uuid), and
+    SQLite then prepares every SAVEPOINT and RELEASE again, 35 us each instead of 4."""
+    database.execute_sql(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        try:
+            database.execute_sql(f"ROLLBACK TO SAVEPOINT {name}")
+            database.execute_sql(f"RELEASE SAVEPOINT {name}")
+        except Exception:  # the connection is gone: the outer transaction fails with the first error
+            pass
+        raise
+    database.execute_sql(f"RELEASE SAVEPOINT {name}")
+
+
+@contextmanager
 def write_transaction():
     """The one way to write. Nested calls join the outer transaction."""
     state = _state()
     if state.depth:
         state.depth += 1
+        told = len(state.after_commit)
         try:
-            with database.atomic():
+            with _savepoint(f"wf_{state.depth}"):
                 yield
+        except BaseException:
+            del state.after_commit[told:]  # what the undone writes would have told
+            raise
         finally:
             state.depth -= 1
         return
