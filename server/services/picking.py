@@ -37,7 +37,7 @@ printed from that list); a code that is not one is refused with ``wrong_tote``.
 """
 from __future__ import annotations
 
-from server.db import sql_row
+from server.db import sql, sql_row
 from server.models import Location, PickLine, PickTask, Product, Wave
 from server.models.base import as_read, utcnow
 from server.models.waves import TASK_TRANSITIONS
@@ -326,8 +326,8 @@ def _started(task: PickTask, line: PickLine) -> None:
     if task.status == "assigned":
         if ("assigned", "in_progress") not in TASK_TRANSITIONS:
             raise InvalidTransition("task", "assigned", "in_progress")
-        PickTask.update(status="in_progress", started_at=utcnow()).where(
-            (PickTask.id == task.id) & (PickTask.status == "assigned")).execute()
+        sql("UPDATE pick_task SET status = 'in_progress', started_at = ? WHERE id = ? AND status = 'assigned'",
+            PickTask.started_at.db_value(utcnow()), task.id)
         task.status = "in_progress"
         ledger.wave_started(task)
 

@@ -97,10 +97,11 @@ def check_tote(line: PickLine, code: str) -> Location:
         if bound != code:
             raise Refused("wrong_tote", scanned=code, expected=bound)
         return tote
-    taken_here = (PickLine.select().where((PickLine.task == line.task_id) & (PickLine.tote == code)
-                                          & (PickLine.slot != line.slot)).exists())
-    in_use = Quant.select().where((Quant.location == tote.id) & (Quant.qty > 0)).exists()
-    if taken_here or in_use:
+    # the first tote scan of every task asks this, all of them at the start of a shift: written out
+    (taken,) = sql_row("SELECT EXISTS (SELECT 1 FROM pick_line WHERE task_id = ? AND tote = ? AND slot <> ?)"
+                       " OR EXISTS (SELECT 1 FROM quant WHERE location_id = ? AND qty > 0)",
+                       line.task_id, code, line.slot, tote.id)
+    if taken:
         raise Refused("wrong_tote", scanned=code, in_use=True)
     return tote
 
@@ -297,9 +298,8 @@ def _move_wave(wave: Wave, target: str, **values) -> bool:
 
 def wave_started(task: PickTask) -> None:
     """released -> picking on the first scan of any of its tasks."""
-    wave = Wave.get_by_id(task.wave_id)
-    if wave.status == "released":
-        _move_wave(wave, "picking")
+    if task.wave.status == "released":
+        _move_wave(Wave.get_by_id(task.wave_id), "picking")
 
 
 def _after_change(task: PickTask, actor: inventory.Actor) -> None:
