@@ -4,7 +4,7 @@ A wave groups allocated orders under one strategy; releasing it creates pick tas
 cart or batch, per zone) whose lines are in walking order. Orders join a wave through
 ``WaveOrder``, which also holds the order's cart slot or put-wall slot.
 """
-from peewee import AutoField, CharField, FloatField, ForeignKeyField, IntegerField
+from peewee import SQL, AutoField, CharField, FloatField, ForeignKeyField, IntegerField
 
 from server.models.base import BaseModel, UtcDateTimeField, utcnow
 from server.models.catalog import Product
@@ -91,3 +91,10 @@ class PickLine(BaseModel):
     slot = IntegerField(default=0)  # cart slot for cluster picking
     tote = CharField(max_length=64, default="")  # the tote or slot code the units went into
     status = CharField(max_length=16, default="open")  # open | done | short | skipped
+
+
+# Every scan asks for its task's next open line and for the tote its cart slot already fills;
+# these partial indexes answer each with one index entry instead of reading all the task's lines.
+PickLine.add_index(PickLine.task, PickLine.seq, PickLine.id, name="pick_line_open_seq",
+                   where=SQL("status IN ('open', 'skipped', 'located')"))
+PickLine.add_index(PickLine.task, PickLine.slot, name="pick_line_slot_tote", where=SQL("tote <> ''"))
