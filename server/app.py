@@ -132,3 +132,21 @@ def _errors(app: APIFlask) -> None:
         response = jsonify({"code": "error", "message": text("error", _lang()), "detail": {}})
         response.status_code = 500
         return response
+
+
+def start_serving_tasks(app) -> None:
+    """What a serving process runs beside its requests, whether `wavefloor serve` or gunicorn
+    (deploy/gunicorn.conf.py) started it: forgetting old command results, and on SQLite the WAL
+    checkpoints in a thread of their own (so no scan's commit does one)."""
+    import sys
+
+    from server.db import is_sqlite
+    from server.realtime import socketio
+    from server.services.commands import forget_forever
+    settings = app.config["WF"]
+    socketio.start_background_task(forget_forever, settings["COMMAND_KEY_TTL_H"])
+    told = f"command results older than {settings['COMMAND_KEY_TTL_H']:g} h are forgotten every minute"
+    if is_sqlite():
+        database.obj.checkpoint_in_background()
+        told += "; SQLite checkpoints run in a thread of their own"
+    print(f"Wavefloor: {told}", file=sys.stderr, flush=True)

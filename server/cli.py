@@ -80,11 +80,8 @@ def serve(host, port):
     if settings["PRINT_WORKER"]:
         from server.services.printing import PrintWorker
         PrintWorker().start()  # claims jobs through the database, so several processes may run one
-    from server.services.commands import forget_forever
-    socketio.start_background_task(forget_forever, settings["COMMAND_KEY_TTL_H"])
-    from server.db import database, is_sqlite
-    if is_sqlite():
-        database.obj.checkpoint_in_background()
+    from server.app import start_serving_tasks
+    start_serving_tasks(app)
     click.echo(f"Wavefloor listening on http://{host}:{port}/", err=True)
     gc.freeze()
     socketio.run(app, host=host, port=port, log_output=False, handler_class=_no_delay_handler())

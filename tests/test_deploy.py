@@ -194,6 +194,9 @@ def test_gunicorn_settings_serve_websockets(db, db_url, people, tmp_path):
             except requests.ConnectionError:
                 return False
         assert wait_until(healthy, timeout=30), (tmp_path / "gunicorn.log").read_text()[-2000:]
+        started = (tmp_path / "gunicorn.log").read_text()  # the worker runs the serving process's tasks
+        assert "command results older than 72 h are forgotten every minute" in started, started[-2000:]
+        assert ("SQLite checkpoints run in a thread of their own" in started) == db_url.startswith("sqlite"), started
         token = requests.post(f"{url}/api/v1/auth/pin", timeout=10,
                               json={"user": "u-picker", "pin": "2468", "device": "HH-G"}).json()["token"]
         device = socketio.Client(reconnection=False)
