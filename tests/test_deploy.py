@@ -191,7 +191,7 @@ def test_gunicorn_settings_serve_websockets(db, db_url, people, tmp_path):
         def healthy():
             try:
                 return requests.get(f"{url}/healthz", timeout=2).status_code == 200
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # the worker is still starting
                 return False
         assert wait_until(healthy, timeout=30), (tmp_path / "gunicorn.log").read_text()[-2000:]
         started = (tmp_path / "gunicorn.log").read_text()  # the worker runs the serving process's tasks
