@@ -133,10 +133,10 @@ class SqliteDatabase(peewee.SqliteDatabase):
         """Copy the WAL into the database file from an OS thread every ``every_s`` (a PASSIVE
         checkpoint: it waits for no reader and no writer, and its sync happens outside the GIL);
         commits then checkpoint only if the WAL passes ``fallback_pages`` (the thread fell behind).
-        :meth:`stop_checkpoints` (or closing the pool) ends the thread."""
+        :meth:`stop_checkpoints` (or :meth:`close_all`) ends the thread."""
         self._pragmas = [(k, v) for k, v in self._pragmas if k != "wal_autocheckpoint"]
         self._pragmas.append(("wal_autocheckpoint", int(fallback_pages)))
-        self.close_idle()  # the pool's next connections get the pragma
+        self.close_idle()  # the connections made from now on get the pragma
         self._checkpointing = True
         # a raw OS thread: gevent patched threading.Thread's start-up handshake into a greenlet's
         _original("_thread", "start_new_thread")(self._checkpoints, (every_s,))
@@ -286,7 +286,9 @@ def _savepoint(name: str):
 
 @contextmanager
 def write_transaction():
-    """The one way to write. Nested calls join the outer transaction."""
+    """The one way to write. A nested call is a savepoint of the outer transaction: if it fails,
+    its writes and the events it published are undone, and the outer one goes on if the caller
+    catches the error."""
     state = _state()
     if state.depth:
         state.depth += 1
