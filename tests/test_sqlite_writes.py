@@ -4,6 +4,7 @@ thread of their own instead of inside a scan's commit.
 
 SQLite only: PostgreSQL has neither a single writer lock nor a WAL file to checkpoint (its
 writes are covered by every other database test, on both engines)."""
+import json
 import os
 import sqlite3
 import subprocess
@@ -66,7 +67,6 @@ def test_a_write_waiting_for_another_process_does_not_freeze_its_own(tmp_path, e
     finally:
         if waiter.poll() is None:
             waiter.kill()
-    import json
     seen = json.loads(out.strip().splitlines()[-1])
     assert seen["waited_s"] >= 0.3  # it did wait for the other process's commit
     # and meanwhile its other greenlets ran: SQLite's busy handler would have frozen them all

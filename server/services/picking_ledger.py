@@ -377,7 +377,8 @@ def _mark_dirty(wave_id: int, task_id: int | None) -> None:
 def flush_progress() -> None:
     """One ``wave.progress`` per dirty wave, carrying the rows of its tasks that changed
     (``changed_tasks``, each shaped as ``task.changed``): at a thousand scans a second most of
-    200 tasks change every quarter second, and an event each took 15-20 ms to send."""
+    200 tasks change every quarter second, and an event for each held the process for more than
+    15 ms per flush."""
     with _guard:
         wave_ids, task_ids = sorted(_dirty_waves), sorted(_dirty_tasks)
         _dirty_waves.clear()
