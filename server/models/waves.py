@@ -93,8 +93,14 @@ class PickLine(BaseModel):
     status = CharField(max_length=16, default="open")  # open | done | short | skipped
 
 
-# Every scan asks for its task's next open line and for the tote its cart slot already fills;
-# these partial indexes answer each with one index entry instead of reading all the task's lines.
-PickLine.add_index(PickLine.task, PickLine.seq, PickLine.id, name="pick_line_open_seq",
-                   where=SQL("status IN ('open', 'skipped', 'located')"))
+# Every scan asks for its picker's active task, its next open line and the tote its cart slot
+# already fills; these partial indexes answer each with one index entry, where SQLite read all
+# the task's lines or sorted the picker's tasks. A query uses a partial index only when it names
+# the same condition (OPEN_LINE_SQL, ACTIVE_TASK_SQL), written as comparisons: SQLite tests an IN
+# list of three by building a temporary table (migration 0009).
+OPEN_LINE_SQL = "status = 'open' OR status = 'skipped' OR status = 'located'"
+ACTIVE_TASK_SQL = "status = 'assigned' OR status = 'in_progress'"
+PickTask.add_index(PickTask.picker, PickTask.assigned_at, PickTask.id, name="pick_task_active_picker",
+                   where=SQL(ACTIVE_TASK_SQL))
+PickLine.add_index(PickLine.task, PickLine.seq, PickLine.id, name="pick_line_open_seq", where=SQL(OPEN_LINE_SQL))
 PickLine.add_index(PickLine.task, PickLine.slot, name="pick_line_slot_tote", where=SQL("tote <> ''"))

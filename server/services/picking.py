@@ -40,7 +40,7 @@ from __future__ import annotations
 from server.db import sql, sql_row
 from server.models import Location, PickLine, PickTask, Product, Wave
 from server.models.base import as_read, utcnow
-from server.models.waves import TASK_TRANSITIONS
+from server.models.waves import ACTIVE_TASK_SQL, OPEN_LINE_SQL, TASK_TRANSITIONS
 from server.services import picking_ledger as ledger
 from server.services.auth import Principal
 from server.services.commands import envelope, refusal, scenario
@@ -70,8 +70,16 @@ LINE_COLUMNS = ("l.id, l.seq, l.order_id, l.order_line_id, l.allocation_id, l.lo
                 " (SELECT b.tote FROM pick_line b WHERE b.task_id = l.task_id AND b.slot = l.slot"
                 " AND b.tote <> '' LIMIT 1)")
 LINE_JOINS = " JOIN product p ON p.id = l.product_id JOIN location loc ON loc.id = l.location_id"
-NEXT_LINE = ("SELECT c.id FROM pick_line c WHERE c.task_id = {task} AND c.status IN ('open', 'skipped', 'located')"
+NEXT_LINE = (f"SELECT c.id FROM pick_line c WHERE c.task_id = {{task}} AND ({OPEN_LINE_SQL})"
              " ORDER BY c.seq, c.id LIMIT 1")
+
+
+# the task's condition names its table: status alone is the wave's and the line's too
+CURRENT_TASK = (f"SELECT {TASK_COLUMNS}, {LINE_COLUMNS} FROM pick_task t JOIN wave w ON w.id = t.wave_id"
+                f" LEFT JOIN pick_line l ON l.id = ({NEXT_LINE.format(task='t.id')})"
+                " LEFT JOIN product p ON p.id = l.product_id LEFT JOIN location loc ON loc.id = l.location_id"
+                f" WHERE t.picker_id = ? AND ({ACTIVE_TASK_SQL.replace('status', 't.status')})"
+                " ORDER BY t.assigned_at, t.id LIMIT 1")
 
 
 def _task_of(row) -> PickTask:
@@ -100,11 +108,7 @@ def _line_of(row, task_id: int) -> PickLine | None:
 def current_task(user_id: int) -> PickTask | None:
     """The picker's task, holding its current line until the first :func:`current_line` asks
     for it (a handler asks before it writes anything)."""
-    row = sql_row(f"SELECT {TASK_COLUMNS}, {LINE_COLUMNS} FROM pick_task t JOIN wave w ON w.id = t.wave_id"
-                  f" LEFT JOIN pick_line l ON l.id = ({NEXT_LINE.format(task='t.id')})"
-                  " LEFT JOIN product p ON p.id = l.product_id LEFT JOIN location loc ON loc.id = l.location_id"
-                  " WHERE t.picker_id = ? AND t.status IN ('assigned', 'in_progress')"
-                  " ORDER BY t.assigned_at, t.id LIMIT 1", user_id)
+    row = sql_row(CURRENT_TASK, user_id)
     if row is None:
         return None
     task = _task_of(row[:16])

@@ -17,7 +17,7 @@ from server.db import after_commit, database, sql, sql_row
 from server.models import (Allocation, Location, Order, OrderLine, PickLine, PickTask, Quant,
                            User, Wave, WaveOrder)
 from server.models.base import utcnow
-from server.models.waves import TASK_TRANSITIONS, WAVE_TRANSITIONS
+from server.models.waves import OPEN_LINE_SQL, TASK_TRANSITIONS, WAVE_TRANSITIONS
 from server.services import inventory, orders
 from server.services.commands import Refused  # noqa: F401  (the scenario answers it)
 from server.services.errors import DomainError, InvalidTransition
@@ -307,7 +307,7 @@ def _after_change(task: PickTask, actor: inventory.Actor) -> None:
     status and counts up to date (the answer shows them) and tell the floor."""
     (task.status, task.lines_total, task.lines_done, task.units_total, task.units_done, lines_open) = sql_row(
         "SELECT status, lines_total, lines_done, units_total, units_done, EXISTS (SELECT 1 FROM pick_line"
-        " WHERE task_id = pick_task.id AND status IN ('open', 'skipped', 'located')) FROM pick_task WHERE id = ?",
+        f" WHERE task_id = pick_task.id AND ({OPEN_LINE_SQL})) FROM pick_task WHERE id = ?",
         task.id)
     if not lines_open:
         _finish_task(task, actor)  # sets task.status
