@@ -32,13 +32,20 @@ _latency_sum = 0.0
 def _names(command, action_known: bool) -> tuple[str, str]:
     if not isinstance(command, dict):
         return "other", "other"
-    from server.services.commands import scenarios
     scenario, action = command.get("scenario"), command.get("action")
-    if not isinstance(scenario, str) or scenario not in scenarios():
+    if not isinstance(scenario, str) or not _registered(scenario):
         return "other", "other"
     if not action_known or not isinstance(action, str) or not ACTION_RE.match(action):
         action = "other"
     return scenario, action
+
+
+def _registered(scenario: str) -> bool:
+    """Whether ``scenario`` is a registered one (bound on first use: commands imports this module)."""
+    global _registered
+    from server.services.commands import registered
+    _registered = registered
+    return registered(scenario)
 
 
 def observe_command(command, outcome: str, seconds: float, action_known: bool = True) -> None:

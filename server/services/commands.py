@@ -54,6 +54,10 @@ def scenarios() -> dict[str, Scenario]:
     return dict(_SCENARIOS)
 
 
+def registered(name: str) -> bool:
+    return name in _SCENARIOS
+
+
 def envelope(ok: bool, next_state: str, data: dict | None = None, *, code: str = "ok",
              lang: str | None = None, level: str | None = None, message: str | None = None) -> dict:
     """The one result shape of DESIGN section 6."""
@@ -117,16 +121,19 @@ def execute(principal: Principal, command) -> dict:
     if action in found.reads_only:
         return _run(found, principal, action, params, lang)
 
-    stored = _stored(key, principal)
-    if stored is not None:
-        return stored
     try:
         with write_transaction():
+            # looked up under the write lock: a scan is one transaction, where a read before it
+            # made two (SQLite takes and drops its file locks for each)
+            stored = _stored(key, principal)
+            if stored is not None:
+                return stored
             result = _run(found, principal, action, params, lang, reraise=True)
             _store(key, principal, name, action, result)
         return result
     except IntegrityError:
-        stored = _stored(key, principal)  # the same key ran at the same moment elsewhere
+        with database.connection_context():
+            stored = _stored(key, principal)  # the same key ran at the same moment elsewhere
         if stored is not None:
             return stored
         raise
@@ -155,8 +162,7 @@ def _store(key: str, principal: Principal, name: str, action: str, result: dict)
 
 
 def _stored(key: str, principal: Principal) -> dict | None:
-    with database.connection_context():
-        row = sql_row('SELECT user_id, result FROM command_result WHERE "key" = ?', key)
+    row = sql_row('SELECT user_id, result FROM command_result WHERE "key" = ?', key)
     if row is None:
         return None
     user_id, result = row
