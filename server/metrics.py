@@ -23,7 +23,18 @@ OUTCOMES = ("ok", "refused", "error")
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 UNNAMED = ("bad_command", "unknown_scenario", "unknown_action")
 
-_lock = threading.Lock()
+
+def _os_lock():
+    """The operating system's lock even where gevent patched threading: nothing yields while
+    holding it, and gevent's lock cost a scan more than the counting it guards."""
+    try:
+        from gevent.monkey import get_original
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        return threading.Lock()
+    return get_original("_thread", "allocate_lock")()
+
+
+_lock = _os_lock()
 _commands: dict[tuple[str, str, str], int] = {}
 _latency_counts = [0] * (len(BUCKETS) + 1)  # the last slot is +Inf
 _latency_sum = 0.0
