@@ -221,6 +221,35 @@ class SqliteDatabase(peewee.SqliteDatabase):
             conn.close()
 
 
+class PostgresqlDatabase(PooledPostgresqlDatabase):
+    """PostgreSQL with pooled connections. peewee pings a pooled connection (``SELECT 1``, a
+    round trip) every time it lends one: 13 % of a scan's time. Here a connection given back
+    less than ``PING_AFTER_S`` ago and left idle is lent without one. A connection the server
+    dropped meanwhile fails its next statement once, and is then not lent again."""
+
+    PING_AFTER_S = 1.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._given_back: dict[int, float] = {}  # connection key -> when it was last given back
+
+    def _close(self, conn, close_conn=False):
+        if not close_conn:
+            self._given_back[self.conn_key(conn)] = time.monotonic()
+        super()._close(conn, close_conn)
+
+    def _close_raw(self, conn):
+        self._given_back.pop(self.conn_key(conn), None)
+        super()._close_raw(conn)
+
+    def _is_closed(self, conn):
+        given_back = self._given_back.get(self.conn_key(conn))
+        if (given_back is not None and time.monotonic() - given_back < self.PING_AFTER_S and not conn.closed
+                and self._adapter.txn_status(conn) == self._adapter.txn_idle):
+            return False
+        return super()._is_closed(conn)
+
+
 def _original(module: str, name: str):
     """The standard library's own ``module.name``, even where gevent has patched it."""
     try:
@@ -255,7 +284,7 @@ def make_database(url: str, pool_size: int = 20, busy_timeout_ms: int = 10000):
             check_same_thread=False,
         )
     if scheme in ("postgres", "postgresql"):
-        return PooledPostgresqlDatabase(
+        return PostgresqlDatabase(
             parsed.path.lstrip("/") or "postgres",
             host=parsed.hostname or "127.0.0.1",
             port=parsed.port or 5432,
