@@ -465,6 +465,31 @@ def test_with_redis_down_each_process_serves_its_own_devices(servers, stocked, o
     assert quants() == {"A-01": 998, "A-02": 2}
 
 
+def test_after_a_long_redis_outage_events_cross_processes_again_within_seconds(servers, stocked, own_redis):
+    """Redis down for 16 s: python-socketio's own listener would by then wait 16 s between tries
+    (1, 2, 4, 8, 16 ...) and the wall screen on B would miss A's moves that long after Redis came
+    back; the floor's listener tries at least every 2 s."""
+    a, b = servers(2)
+    receiver = Handheld(pin_login(a, "u-receiver", "HH-A2"), [a.url])
+    wall = Handheld(pin_login(b, "u-supervisor", "WALL-B2"), [b.url])
+    try:
+        own_redis.stop()
+        time.sleep(16)
+        own_redis.start()
+        back = time.time()
+        heard = None
+        while heard is None and time.time() < back + 8:
+            assert receiver.cmd(move_command(qty=1))["ok"]
+            try:
+                heard = wall.wait_for("stock.changed", timeout=0.5)
+            except AssertionError:
+                pass
+        assert heard is not None, "no event crossed from A to B within 8 s of Redis coming back"
+        assert time.time() - back < 5
+    finally:
+        close_all([receiver, wall])
+
+
 def test_a_silent_printer_holds_its_jobs_until_it_answers(db, db_url, tmp_path, servers):
     """The print worker (its own process, as deployed) keeps jobs queued while the printer does
     not answer; they print once, in order, when it is back."""

@@ -7,6 +7,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from server import events
 from server.db import database
+from server.realtime.redis_queue import FloorRedisManager
 from server.realtime.wire import FloorPacket, SocketJson
 from server.services import auth, commands, snapshot
 
@@ -37,8 +38,9 @@ def init_realtime(app, settings: dict) -> None:
         async_mode = "threading"
     # async_handlers=False: a device's events run one after another in its socket's own greenlet,
     # in the order sent (an offline queue's replay stays in order), without a greenlet per scan
-    socketio.init_app(app, async_mode=async_mode, message_queue=settings["REDIS_URL"] or None,
-                      channel=settings["REDIS_CHANNEL"], cors_allowed_origins=[], json=SocketJson,
+    queue = (FloorRedisManager(settings["REDIS_URL"], channel=settings["REDIS_CHANNEL"])
+             if settings["REDIS_URL"] else None)  # None: this process's own devices only
+    socketio.init_app(app, async_mode=async_mode, client_manager=queue, cors_allowed_origins=[], json=SocketJson,
                       serializer=FloorPacket, ping_interval=10, ping_timeout=20, async_handlers=False)
     events.subscribe(_deliver)
 
