@@ -30,11 +30,10 @@ from peewee import DatabaseProxy
 from playhouse.pool import PooledPostgresqlDatabase
 
 
-
 class _Proxy(DatabaseProxy):
     """The shared database, switched by :func:`init_database`. A proxy forwards an attribute only
     after Python has failed to find it, formatted an AttributeError message and dropped it again:
-    26 times a scan, a tenth of its instructions. So what the scan path asks for is forwarded
+    26 times a scan, 9 % of its instructions. So what the scan path asks for is forwarded
     by name, and the context managers are the database's own."""
 
     def connection_context(self):
