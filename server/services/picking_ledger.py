@@ -317,10 +317,15 @@ def _after_change(task: PickTask, actor: inventory.Actor) -> None:
 
 # --- events ------------------------------------------------------------------------------------
 
+TASK_PAYLOAD = ("task", "code", "wave", "status", "picker", "lines_total", "lines_done", "units_total", "units_done")
+# the same, read for every picked task of a wave at each wall-screen flush (see flush_progress)
+WAVE_TASK_ROWS = ("SELECT id, code, wave_id, status, picker_id, lines_total, lines_done, units_total, units_done"
+                  " FROM pick_task WHERE wave_id = ? AND picker_id IS NOT NULL")
+
+
 def task_payload(task: PickTask) -> dict:
-    return {"task": task.id, "code": task.code, "wave": task.wave_id, "status": task.status,
-            "picker": task.picker_id, "lines_total": task.lines_total, "lines_done": task.lines_done,
-            "units_total": task.units_total, "units_done": task.units_done}
+    return dict(zip(TASK_PAYLOAD, (task.id, task.code, task.wave_id, task.status, task.picker_id, task.lines_total,
+                                   task.lines_done, task.units_total, task.units_done)))
 
 
 def task_assigned(task: PickTask, user: User) -> None:
@@ -378,20 +383,20 @@ def flush_progress() -> None:
     """One ``wave.progress`` per dirty wave, carrying the rows of its tasks that changed
     (``changed_tasks``, each shaped as ``task.changed``): at a thousand scans a second most of
     200 tasks change every quarter second, and an event for each held the process for more than
-    15 ms per flush."""
+    15 ms per flush. The rows are read written out: 200 task models took 5 ms, the whole process
+    waiting, four times a second."""
     with _guard:
         wave_ids, task_ids = sorted(_dirty_waves), sorted(_dirty_tasks)
         _dirty_waves.clear()
         _dirty_tasks.clear()
     if not wave_ids:
         return
+    changed_ids = set(task_ids)
     try:
         with database.connection_context():
-            changed: dict[int, list[dict]] = {}
-            for task in PickTask.select().where(PickTask.id.in_(task_ids) & PickTask.picker.is_null(False)):
-                changed.setdefault(task.wave_id, []).append(task_payload(task))
             for wave in Wave.select().where(Wave.id.in_(wave_ids)):
-                events.publish("wave.progress", dict(progress(wave), changed_tasks=changed.get(wave.id, [])),
-                               rooms=["wallboard"])
+                changed = [dict(zip(TASK_PAYLOAD, row)) for row in sql(WAVE_TASK_ROWS, wave.id).fetchall()
+                           if row[0] in changed_ids]
+                events.publish("wave.progress", dict(progress(wave), changed_tasks=changed), rooms=["wallboard"])
     except Exception:  # the wall screen catches up with the next scan or its next snapshot
         log.exception("wave progress for %s failed", wave_ids)
