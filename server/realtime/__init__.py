@@ -63,12 +63,13 @@ def init_realtime(app, settings: dict) -> None:
 
     def cmd(sid, command=None):
         """Every scan arrives here, so it is a plain python-socketio handler: Flask-SocketIO's
-        per-event request context and session would cost a scan more than its SQL does."""
+        per-event request context and session would cost a scan more than its SQL does. The
+        scenarios use nothing of Flask's, so no application context is pushed either."""
         principal = _principals.get(sid)
         if principal is None:
             return commands.refusal("unauthorized", None)
         try:
-            with app.app_context(), database.connection_context():
+            with database.connection_context():
                 return commands.execute(principal, command)
         except Exception as exc:  # the device shows a sentence, never a trace
             app.logger.exception("command failed: %s", exc)
