@@ -1,5 +1,6 @@
 """PostgreSQL's pooled connections: one given back a moment ago is lent again without a ping,
 one that sat unused is pinged first, and one the server dropped is not lent again."""
+import peewee
 import psycopg
 import pytest
 
@@ -47,7 +48,7 @@ def test_a_connection_the_server_dropped_fails_once_and_is_not_lent_again(pings,
         pid = database.connection().info.backend_pid
     with psycopg.connect(pg_database, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    with pytest.raises(Exception):
+    with pytest.raises(peewee.OperationalError):
         lend_and_give_back()  # lent without a ping: its first statement finds it dropped
     with database.connection_context():
         assert database.connection().info.backend_pid != pid
