@@ -190,7 +190,7 @@ class SqliteDatabase(peewee.SqliteDatabase):
         self.close_idle()  # the connections made from now on get the pragma
         self._checkpointing = True
         # a raw OS thread: gevent patched threading.Thread's start-up handshake into a greenlet's
-        _original("_thread", "start_new_thread")(self._checkpoints, (every_s,))
+        unpatched("_thread", "start_new_thread")(self._checkpoints, (every_s,))
 
     def stop_checkpoints(self) -> None:
         self._checkpointing = False
@@ -206,7 +206,7 @@ class SqliteDatabase(peewee.SqliteDatabase):
 
     def _checkpoints(self, every_s: float) -> None:
         log = logging.getLogger(__name__)
-        sleep = _original("time", "sleep")
+        sleep = unpatched("time", "sleep")
         conn = sqlite3.connect(self.database, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
                                check_same_thread=False)
         try:
@@ -249,7 +249,7 @@ class PostgresqlDatabase(PooledPostgresqlDatabase):
         return super()._is_closed(conn)
 
 
-def _original(module: str, name: str):
+def unpatched(module: str, name: str):
     """The standard library's own ``module.name``, even where gevent has patched it."""
     try:
         from gevent import monkey

@@ -14,8 +14,9 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-import threading
 import time
+
+from server.db import unpatched
 
 # seconds; a scan should answer well inside 25 ms (DESIGN section 11), a slow one is seen up to 5 s
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -23,18 +24,9 @@ OUTCOMES = ("ok", "refused", "error")
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 UNNAMED = ("bad_command", "unknown_scenario", "unknown_action")
 
-
-def _os_lock():
-    """The operating system's lock even where gevent patched threading: nothing yields while
-    holding it, and gevent's lock cost a scan more than the counting it guards."""
-    try:
-        from gevent.monkey import get_original
-    except ImportError:  # pragma: no cover - gevent is a dependency
-        return threading.Lock()
-    return get_original("_thread", "allocate_lock")()
-
-
-_lock = _os_lock()
+# the operating system's lock even where gevent patched threading: nothing yields while holding
+# it, and gevent's lock cost a scan more than the counting it guards
+_lock = unpatched("_thread", "allocate_lock")()
 _commands: dict[tuple[str, str, str], int] = {}
 _latency_counts = [0] * (len(BUCKETS) + 1)  # the last slot is +Inf
 _latency_sum = 0.0
