@@ -69,8 +69,7 @@ def init_realtime(app, settings: dict) -> None:
         if principal is None:
             return commands.refusal("unauthorized", None)
         try:
-            with database.connection_context():
-                return commands.execute(principal, command)
+            return commands.execute(principal, command)  # it takes a connection when it needs one
         except Exception as exc:  # the device shows a sentence, never a trace
             app.logger.exception("command failed: %s", exc)
             return commands.refusal("error", principal.user.language or None)

@@ -21,7 +21,7 @@ from typing import Callable
 from peewee import IntegrityError
 
 from server import jsontext, metrics
-from server.db import database, sql, sql_row, write_transaction
+from server.db import database, sql, sql_row, write_grouped, write_transaction
 from server.messages import text
 from server.models import CommandResult
 from server.models.base import utcnow
@@ -119,18 +119,21 @@ def execute(principal: Principal, command) -> dict:
         return refusal("forbidden", lang)
     params = {k: v for k, v in command.items() if k not in ("key", "scenario", "action")}
     if action in found.reads_only:
-        return _run(found, principal, action, params, lang)
+        with database.connection_context():
+            return _run(found, principal, action, params, lang)
+
+    def once():
+        # looked up under the write lock: a scan is one transaction, where a read before it
+        # made two (SQLite takes and drops its file locks for each)
+        stored = _stored(key, principal)
+        if stored is not None:
+            return stored
+        result = _run(found, principal, action, params, lang, reraise=True)
+        _store(key, principal, name, action, result)
+        return result
 
     try:
-        with write_transaction():
-            # looked up under the write lock: a scan is one transaction, where a read before it
-            # made two (SQLite takes and drops its file locks for each)
-            stored = _stored(key, principal)
-            if stored is not None:
-                return stored
-            result = _run(found, principal, action, params, lang, reraise=True)
-            _store(key, principal, name, action, result)
-        return result
+        return write_grouped(once)
     except IntegrityError:
         with database.connection_context():
             stored = _stored(key, principal)  # the same key ran at the same moment elsewhere
