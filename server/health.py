@@ -14,7 +14,7 @@ import hmac
 from flask import Blueprint, current_app, jsonify, request
 from peewee import DatabaseError, InterfaceError, fn
 
-from server import metrics
+from server import db, metrics
 from server.db import database
 from server.guard import public
 
@@ -148,6 +148,11 @@ def _commands(out: Exposition) -> None:
     out.sample("wavefloor_command_seconds_bucket", total, le="+Inf")
     out.sample("wavefloor_command_seconds_sum", f"{seconds:.6f}")
     out.sample("wavefloor_command_seconds_count", total)
+    out.family("wavefloor_grouped_commits_total", "counter",
+               "SQLite commits shared by commands arriving together (commands per commit: divide the next).")
+    out.sample("wavefloor_grouped_commits_total", db.grouped["groups"])
+    out.family("wavefloor_grouped_commands_total", "counter", "Commands committed in those shared commits.")
+    out.sample("wavefloor_grouped_commands_total", db.grouped["commands"])
 
 
 def exposition(settings: dict) -> str:

@@ -14,7 +14,8 @@ gevent that acknowledges every ``cmd`` with its payload (no database).
 The clients share the server's cores, so each phase also reports the server processes' own CPU
 time per scan (``server_cpu_ms_per_scan``, from /proc; with their Redis when there are several),
 the clients' (``clients_cpu_ms_per_scan``) and how busy the machine was (``machine_busy_pct``,
-``machine_steal_pct``: time a virtual machine's cores were taken by its host).
+``machine_steal_pct``: time a virtual machine's cores were taken by its host), and the run as
+a whole how many commands shared each SQLite commit (``commands_per_commit``).
 Prints one JSON object.
 usage: python tests/bench/bench_scans.py [--devices 200] [--rate 1000] [--database sqlite|postgres]
        [--servers 1]  (N > 1: N server processes and a Redis of the run's own; devices spread over them)
@@ -302,6 +303,22 @@ def bench_database(engine: str, folder: str):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def commands_per_commit(ports: list[int]) -> float | None:
+    """How many commands shared a commit, on average, over the whole run (the servers' /metrics;
+    None on PostgreSQL, where each command commits alone)."""
+    import urllib.request
+    groups = commands = 0
+    for port in ports:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                name, _, value = line.partition(" ")
+                if name == "wavefloor_grouped_commits_total":
+                    groups += int(float(value))
+                elif name == "wavefloor_grouped_commands_total":
+                    commands += int(float(value))
+    return round(commands / groups, 1) if groups else None
+
+
 def note(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
@@ -336,6 +353,7 @@ def main() -> None:
             pids = [server.pid for server in servers] + ([redis_pid] if redis_pid else [])
             wavefloor = asyncio.run(floor([f"http://127.0.0.1:{port}" for port in ports], walks, boss, args.rate,
                                           pids))
+            wavefloor["commands_per_commit"] = commands_per_commit(ports)
         finally:
             for server in servers:
                 stop(server)
