@@ -445,7 +445,7 @@ def write_transaction():
 # shared commit saves), so the group is rolled back and every member runs again alone, in a
 # transaction of its own; one that fails before writing leaves the group alone.
 
-GROUP_LIMIT = 64  # commands in one transaction: the first of them waits for the last
+GROUP_LIMIT = 32  # commands in one transaction: the first of them waits for the last
 _AGAIN = object()
 grouped = {"groups": 0, "commands": 0}  # committed so far, for /metrics and the tests
 _group: _Group | None = None
@@ -473,7 +473,10 @@ class _Group:
         its after-commit callbacks and the exception it raised (or None)."""
         pw = self.db._state
         saved = pw.closed, pw.conn, pw.ctx, pw.transactions, pw.commit_callbacks
-        pw.closed, pw.conn, pw.ctx, pw.transactions, pw.commit_callbacks = False, self.conn, [], [self], []
+        # the group stands in the connection-context and transaction stacks: a connection
+        # context opened inside work() neither closes nor lends this connection, and an atomic()
+        # there is a savepoint
+        pw.closed, pw.conn, pw.ctx, pw.transactions, pw.commit_callbacks = False, self.conn, [self], [self], []
         callbacks = state.after_commit = []
         state.depth = 1
         changes = self.conn.total_changes

@@ -35,12 +35,19 @@ GROUPS = textwrap.dedent("""
     outside = sqlite3.connect(path)  # another connection: sees only what was committed
     told, runs, seen_after_return = [], {}, {}
 
-    def note(text, fail=None, parent=None):
+    def note(text, fail=None, parent=None, nested=None):
         def work():
             runs[text] = runs.get(text, 0) + 1
             if fail == "before":
                 raise ValueError("refused before writing")
-            sql("INSERT INTO note (text, parent_id) VALUES (?, ?)", text, parent)
+            if nested == "context":  # code opening "its own" connection inside a command keeps the group's
+                with database.connection_context():
+                    sql("INSERT INTO note (text, parent_id) VALUES (?, ?)", text, parent)
+            elif nested == "atomic":  # peewee's atomic() inside a command is a savepoint of the group's
+                with database.atomic():
+                    sql("INSERT INTO note (text, parent_id) VALUES (?, ?)", text, parent)
+            else:
+                sql("INSERT INTO note (text, parent_id) VALUES (?, ?)", text, parent)
             after_commit(lambda: told.append(text))
             if fail == "after":
                 raise ValueError("failed after writing")
@@ -65,6 +72,8 @@ GROUPS = textwrap.dedent("""
             jobs = [gevent.spawn(command, f"a{n}", fail="after" if n == 5 else None) for n in range(10)]
         elif name == "fails_before_writing":
             jobs = [gevent.spawn(command, f"b{n}", fail="before" if n == 5 else None) for n in range(10)]
+        elif name == "nested_context":
+            jobs = [gevent.spawn(command, f"n{n}", nested=("context", "atomic", None)[n % 3]) for n in range(9)]
         elif name == "commit_fails":
             jobs = [gevent.spawn(command, f"c{n}", parent=999 if n == 3 else None) for n in range(6)]
         elif name == "plain_write_meanwhile":
@@ -125,6 +134,15 @@ def test_a_command_refused_before_writing_leaves_the_group_alone(tmp_path, engin
     assert seen["results"][5] == "ValueError"
     assert [text for text in out["notes"] if text.startswith("b")] == sorted(f"b{n}" for n in range(10) if n != 5)
     assert set(seen["runs"].values()) == {1}  # nobody ran twice
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_a_connection_context_or_atomic_inside_a_command_keeps_the_group_connection(tmp_path, engine):
+    out = run_groups(tmp_path, "nested_context")
+    seen = out["nested_context"]
+    assert sorted(seen["results"]) == list(range(1, 10))
+    assert [text for text in out["notes"] if text.startswith("n")] == sorted(f"n{n}" for n in range(9))
+    assert set(seen["runs"].values()) == {1}
 
 
 @pytest.mark.parametrize("engine", ["sqlite"])
