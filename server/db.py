@@ -540,6 +540,15 @@ def _spawn_raw(function) -> None:
     spawn_raw(function)
 
 
+def _tell(callbacks) -> None:
+    """The after-commit callbacks of work whose greenlet is gone: what it wrote still committed."""
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            logging.getLogger(__name__).exception("an after-commit callback failed")
+
+
 def write_grouped(work):
     """``work()`` as a write transaction (like ``with write_transaction(): return work()``) that
     may commit together with other commands' work; returns once it has committed. ``work`` may
@@ -563,7 +572,15 @@ def write_grouped(work):
             group.finish()
     finally:
         lock.release()
-    group.done.wait()
+    try:
+        group.done.wait()
+    except BaseException:  # this greenlet is being killed while its work waits for the commit
+        if error is None:
+            def committed(_event):
+                if group.outcome is True:  # rolled back: the work is lost as if never sent
+                    _spawn_raw(lambda: _tell(callbacks))
+            group.done.rawlink(committed)
+        raise
     if group.outcome is _AGAIN:
         with write_transaction():
             return work()

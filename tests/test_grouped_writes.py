@@ -74,6 +74,12 @@ GROUPS = textwrap.dedent("""
             jobs = [gevent.spawn(command, f"b{n}", fail="before" if n == 5 else None) for n in range(10)]
         elif name == "nested_context":
             jobs = [gevent.spawn(command, f"n{n}", nested=("context", "atomic", None)[n % 3]) for n in range(9)]
+        elif name == "killed_while_waiting":
+            first = gevent.spawn(command, "k0")
+            killer = gevent.spawn(lambda: first.kill(block=False))  # runs while k0 waits for the commit
+            gevent.joinall([first, killer])
+            gevent.sleep(0.05)  # the commit, and what k0 would have told
+            jobs = [gevent.spawn(command, "k1")]
         elif name == "commit_fails":
             jobs = [gevent.spawn(command, f"c{n}", parent=999 if n == 3 else None) for n in range(6)]
         elif name == "plain_write_meanwhile":
@@ -143,6 +149,14 @@ def test_a_connection_context_or_atomic_inside_a_command_keeps_the_group_connect
     assert sorted(seen["results"]) == list(range(1, 10))
     assert [text for text in out["notes"] if text.startswith("n")] == sorted(f"n{n}" for n in range(9))
     assert set(seen["runs"].values()) == {1}
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_a_command_whose_greenlet_is_killed_while_waiting_still_commits_and_tells(tmp_path, engine):
+    out = run_groups(tmp_path, "killed_while_waiting")
+    seen = out["killed_while_waiting"]
+    assert [text for text in out["notes"] if text.startswith("k")] == ["k0", "k1"]
+    assert seen["told"] == ["k0", "k1"]  # k0's event went out although its greenlet was gone
 
 
 @pytest.mark.parametrize("engine", ["sqlite"])
