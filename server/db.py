@@ -433,7 +433,6 @@ def write_transaction():
         callback()
 
 
-
 # --- commands committing together --------------------------------------------------------------
 # A scan alone in its transaction spent a fifth of its time in BEGIN and COMMIT: SQLite writes
 # every page the transaction touched to the WAL (six pages, twelve writes, for a location scan),

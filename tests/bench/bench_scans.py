@@ -14,8 +14,8 @@ gevent that acknowledges every ``cmd`` with its payload (no database).
 The clients share the server's cores, so each phase also reports the server processes' own CPU
 time per scan (``server_cpu_ms_per_scan``, from /proc; with their Redis when there are several),
 the clients' (``clients_cpu_ms_per_scan``) and how busy the machine was (``machine_busy_pct``,
-``machine_steal_pct``: time a virtual machine's cores were taken by its host), and the run as
-a whole how many commands shared each SQLite commit (``commands_per_commit``).
+``machine_steal_pct``: time a virtual machine's cores were taken by its host). For the whole
+run it reports how many commands shared each SQLite commit (``commands_per_commit``).
 Prints one JSON object.
 usage: python tests/bench/bench_scans.py [--devices 200] [--rate 1000] [--database sqlite|postgres]
        [--servers 1]  (N > 1: N server processes and a Redis of the run's own; devices spread over them)
