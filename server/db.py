@@ -119,13 +119,7 @@ class SqliteDatabase(peewee.SqliteDatabase):
             if reuse_if_open:
                 return False
             raise peewee.OperationalError("Connection already opened.")
-        try:
-            conn = self._idle.pop()
-        except IndexError:
-            with peewee.__exception_wrapper__:
-                conn = self._connect()
-            self._made.add(conn)
-        state.set_connection(conn)
+        state.set_connection(self.lend())
         return True
 
     def close(self):
@@ -138,11 +132,7 @@ class SqliteDatabase(peewee.SqliteDatabase):
         state.reset()
         if conn.in_transaction:  # never lend on a transaction someone left open
             conn.rollback()
-        if len(self._idle) < self.max_idle:
-            self._idle.append(conn)
-        else:
-            self._made.discard(conn)
-            conn.close()
+        self.take_back(conn)
         return True
 
     def close_idle(self) -> None:
@@ -164,8 +154,9 @@ class SqliteDatabase(peewee.SqliteDatabase):
         return cursor
 
     def lend(self):
-        """A connection of the pool's for a caller that keeps it outside any greenlet's state
-        (a group of commands' transaction); give it back with :meth:`take_back`."""
+        """A connection of the pool's, the warmest first: a greenlet's (:meth:`connect`), or one
+        kept outside any greenlet's state (a group of commands' transaction); give it back with
+        :meth:`take_back`."""
         try:
             return self._idle.pop()
         except IndexError:
@@ -175,6 +166,8 @@ class SqliteDatabase(peewee.SqliteDatabase):
             return conn
 
     def take_back(self, conn) -> None:
+        """Keep ``conn`` for the next lend, or close it: the pool is full, or a transaction is
+        still open on it (a rollback that failed)."""
         if len(self._idle) < self.max_idle and not conn.in_transaction:
             self._idle.append(conn)
         else:
@@ -529,11 +522,6 @@ class _Group:
             lock.release()
 
 
-def _grouping(db) -> bool:
-    _write_lock()
-    return _greenlets and isinstance(db, SqliteDatabase)
-
-
 def _spawn_raw(function) -> None:
     from gevent import spawn_raw
     spawn_raw(function)
@@ -556,10 +544,10 @@ def write_grouped(work):
     global _group
     state = _state()
     db = database.obj
-    if state.depth or not _grouping(db):
+    lock = _write_lock()
+    if state.depth or not (_greenlets and isinstance(db, SqliteDatabase)):
         with write_transaction():
             return work()
-    lock = _write_lock()
     lock.acquire()
     try:
         group = _group
