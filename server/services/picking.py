@@ -253,6 +253,8 @@ def do_scan(principal, params, lang, task) -> dict:
         _started(task, line)
         ledger.set_line(line, status="located")
         return answer(task, "location_ok", lang, line=line)
+    if pending and code == ledger.bound_tote(line):
+        return _into_tote(principal, task, line, code, pending, lang)  # the tote: no barcode to look up
     item = resolve_item(code)
     if item is None and code == line.location.code:
         return answer(task, "location_ok", lang, line=line)  # the location scanned twice: no harm
@@ -268,6 +270,10 @@ def do_scan(principal, params, lang, task) -> dict:
         return answer(task, "item_counted", lang, line=line)
     if state == "scan_item":
         raise Refused("wrong_item" if _is_known(code) else "unknown_barcode", scanned=code)
+    return _into_tote(principal, task, line, code, pending, lang)
+
+
+def _into_tote(principal, task, line, code: str, pending: int, lang) -> dict:
     tote = ledger.check_tote(line, code)
     ledger.confirm(task, line, tote, pending, actor_of(principal))
     return answer(task, "task_done" if task.status == "done" else "line_picked", lang)

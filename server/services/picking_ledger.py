@@ -161,9 +161,9 @@ def confirm(task: PickTask, line: PickLine, tote: Location, qty: int, actor: inv
     finished = line.moved_qty + qty + line.short_qty >= line.qty
     status = ("short" if line.short_qty else "done") if finished else line.status
     set_line(line, tote=tote.code, moved_qty=line.moved_qty + qty, status=status)
-    sql("UPDATE pick_task SET units_done = units_done + ?, lines_done = lines_done + ? WHERE id = ?",
-        qty, 1 if finished else 0, task.id)
-    _after_change(task, actor)
+    state = sql_row(f"UPDATE pick_task SET units_done = units_done + ?, lines_done = lines_done + ? WHERE id = ?"
+                    f" RETURNING {TASK_STATE}", qty, 1 if finished else 0, task.id, task.id)
+    _after_change(task, actor, state)
 
 
 def _order_picking(order_id, actor) -> None:
@@ -302,13 +302,19 @@ def wave_started(task: PickTask) -> None:
         _move_wave(Wave.get_by_id(task.wave_id), "picking")
 
 
-def _after_change(task: PickTask, actor: inventory.Actor) -> None:
+# what _after_change reads of a task: its status, its counts and whether a line is still open
+# (the task's id is the last parameter)
+TASK_STATE = ("status, lines_total, lines_done, units_total, units_done,"
+              f" EXISTS (SELECT 1 FROM pick_line WHERE task_id = ? AND ({OPEN_LINE_SQL}))")
+
+
+def _after_change(task: PickTask, actor: inventory.Actor, state: tuple | None = None) -> None:
     """After a confirm or a short: finish the task when no line is left, bring the in-hand task's
-    status and counts up to date (the answer shows them) and tell the floor."""
-    (task.status, task.lines_total, task.lines_done, task.units_total, task.units_done, lines_open) = sql_row(
-        "SELECT status, lines_total, lines_done, units_total, units_done, EXISTS (SELECT 1 FROM pick_line"
-        f" WHERE task_id = pick_task.id AND ({OPEN_LINE_SQL})) FROM pick_task WHERE id = ?",
-        task.id)
+    status and counts up to date (the answer shows them) and tell the floor. ``state`` is the
+    task's row of :data:`TASK_STATE` when the caller's update returned it already."""
+    if state is None:
+        state = sql_row(f"SELECT {TASK_STATE} FROM pick_task WHERE id = ?", task.id, task.id)
+    (task.status, task.lines_total, task.lines_done, task.units_total, task.units_done, lines_open) = state
     if not lines_open:
         _finish_task(task, actor)  # sets task.status
     # the picker's device has all this in its answer; the wall screens hear it coalesced
