@@ -37,9 +37,11 @@ printed from that list); a code that is not one is refused with ``wrong_tote``.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from server.db import sql, sql_row
-from server.models import Location, PickLine, PickTask, Product, Wave
-from server.models.base import as_read, utcnow
+from server.models import Location, PickLine, PickTask, Wave
+from server.models.base import utcnow
 from server.models.waves import ACTIVE_TASK_SQL, OPEN_LINE_SQL, TASK_TRANSITIONS
 from server.services import picking_ledger as ledger
 from server.services.auth import Principal
@@ -82,30 +84,45 @@ CURRENT_TASK = (f"SELECT {TASK_COLUMNS}, {LINE_COLUMNS} FROM pick_task t JOIN wa
                 " ORDER BY t.assigned_at, t.id LIMIT 1")
 
 
-def _task_of(row) -> PickTask:
+class TaskInHand(SimpleNamespace):
+    """A pick task as a scan reads it, in one row: the columns of :class:`PickTask` the scan
+    path uses, under the same names (a foreign key as ``<name>_id``), and its wave as ``wave``
+    (id, code, strategy, status, warehouse_id). It stands in for the model where the ledger
+    reads and updates a task: building and reading model instances cost a scan more than
+    their SQL did. Never saved; the ledger writes through its own statements."""
+
+
+class LineInHand(SimpleNamespace):
+    """A pick line as a scan reads it, the same way: the :class:`PickLine` columns, ``product``
+    (id, sku, name, spec, unit), ``location`` (id, code, warehouse_id) and ``slot_tote``, the
+    tote its cart slot already fills (:func:`ledger.bound_tote`)."""
+
+
+def _task_of(row) -> TaskInHand:
     (task_id, code, status, picker, device, seq, metres, lines_total, lines_done, units_total, units_done,
      wave_id, wave_code, strategy, wave_status, warehouse_id) = row
-    wave = as_read(Wave, id=wave_id, code=wave_code, strategy=strategy, status=wave_status, warehouse=warehouse_id)
-    return as_read(PickTask, id=task_id, wave=wave, code=code, status=status, picker=picker, device=device,
-                   seq=seq, metres=metres, lines_total=lines_total, lines_done=lines_done,
-                   units_total=units_total, units_done=units_done)
+    wave = SimpleNamespace(id=wave_id, code=wave_code, strategy=strategy, status=wave_status,
+                           warehouse_id=warehouse_id)
+    return TaskInHand(id=task_id, wave_id=wave_id, wave=wave, code=code, status=status, picker_id=picker,
+                      device_id=device, seq=seq, metres=metres, lines_total=lines_total, lines_done=lines_done,
+                      units_total=units_total, units_done=units_done)
 
 
-def _line_of(row, task_id: int) -> PickLine | None:
+def _line_of(row, task_id: int) -> LineInHand | None:
     (line_id, seq, order_id, order_line_id, allocation_id, lot, qty, picked_qty, moved_qty, short_qty, slot,
      tote, status, product_id, sku, name, spec, unit, location_id, location_code, warehouse_id, slot_tote) = row
     if line_id is None:
         return None
-    line = as_read(PickLine, id=line_id, task=task_id, seq=seq, order=order_id, order_line=order_line_id,
-                   allocation=allocation_id, lot=lot, qty=qty, picked_qty=picked_qty, moved_qty=moved_qty,
-                   short_qty=short_qty, slot=slot, tote=tote, status=status,
-                   product=as_read(Product, id=product_id, sku=sku, name=name, spec=spec, unit=unit),
-                   location=as_read(Location, id=location_id, code=location_code, warehouse=warehouse_id))
-    line.slot_tote = slot_tote  # the tote the line's cart slot already fills (ledger.bound_tote)
-    return line
+    return LineInHand(id=line_id, task_id=task_id, seq=seq, order_id=order_id, order_line_id=order_line_id,
+                      allocation_id=allocation_id, lot=lot, qty=qty, picked_qty=picked_qty, moved_qty=moved_qty,
+                      short_qty=short_qty, slot=slot, tote=tote, status=status, product_id=product_id,
+                      product=SimpleNamespace(id=product_id, sku=sku, name=name, spec=spec, unit=unit),
+                      location_id=location_id,
+                      location=SimpleNamespace(id=location_id, code=location_code, warehouse_id=warehouse_id),
+                      slot_tote=slot_tote)
 
 
-def current_task(user_id: int) -> PickTask | None:
+def current_task(user_id: int) -> TaskInHand | None:
     """The picker's task, holding its current line until the first :func:`current_line` asks
     for it (a handler asks before it writes anything)."""
     row = sql_row(CURRENT_TASK, user_id)
@@ -116,7 +133,7 @@ def current_task(user_id: int) -> PickTask | None:
     return task
 
 
-def current_line(task: PickTask) -> PickLine | None:
+def current_line(task: TaskInHand | PickTask) -> LineInHand | None:
     """The line the picker is on, with its SKU, its location and the tote its cart slot fills."""
     line = task.__dict__.pop("line_in_hand", _READ)
     if line is not _READ:
@@ -126,7 +143,7 @@ def current_line(task: PickTask) -> PickLine | None:
     return _line_of(row, task.id) if row is not None else None
 
 
-def step_of(line: PickLine | None, pending: int) -> str:
+def step_of(line: LineInHand | None, pending: int) -> str:
     if line is None:
         return "task_done"
     if line.status in ("open", "skipped"):
@@ -136,14 +153,14 @@ def step_of(line: PickLine | None, pending: int) -> str:
     return "scan_tote" if pending >= ledger.remaining(line) else "qty"
 
 
-def task_view(task: PickTask) -> dict:
+def task_view(task: TaskInHand | PickTask) -> dict:
     wave = task.wave
     return {"id": task.id, "code": task.code, "wave": wave.code, "strategy": wave.strategy,
             "status": task.status, "lines_total": task.lines_total, "lines_done": task.lines_done,
             "units_total": task.units_total, "units_done": task.units_done, "metres": task.metres}
 
 
-def line_view(line: PickLine, pending: int) -> dict:
+def line_view(line: LineInHand, pending: int) -> dict:
     product = line.product
     return {"id": line.id, "seq": line.seq, "location": line.location.code, "sku": product.sku,
             "name": product.name, "spec": product.spec, "unit": product.unit, "lot": line.lot,
@@ -152,7 +169,7 @@ def line_view(line: PickLine, pending: int) -> dict:
             "tote": ledger.bound_tote(line) or "", "order": line.order_id}
 
 
-def view(task: PickTask | None, line=_READ) -> tuple[str, dict]:
+def view(task: TaskInHand | PickTask | None, line=_READ) -> tuple[str, dict]:
     """The state a picker's device should show, and its data; ``line`` is the task's current
     line when the caller holds it already."""
     if task is None:
@@ -196,7 +213,7 @@ def picking(principal: Principal, action: str, params: dict) -> dict:
         return envelope(False, state, dict(data, refused=exc.params), code=exc.code, lang=lang)
 
 
-def answer(task: PickTask, code: str, lang, level: str = "info", line=_READ) -> dict:
+def answer(task: TaskInHand | PickTask, code: str, lang, level: str = "info", line=_READ) -> dict:
     """The device's next screen: ``task`` as the handler left it (the ledger keeps its status and
     counts current) and its current line (``line``, when the handler holds it)."""
     if task.status == "done":
@@ -331,7 +348,7 @@ ACTIONS = {"current": do_current, "get_work": do_get_work, "scan": do_scan, "qty
            "short": do_short, "skip": do_skip}
 
 
-def _started(task: PickTask, line: PickLine) -> None:
+def _started(task: TaskInHand, line: LineInHand) -> None:
     """The first scan of a task starts it, and the first scan of a wave starts the wave."""
     if task.status == "assigned":
         if ("assigned", "in_progress") not in TASK_TRANSITIONS:
