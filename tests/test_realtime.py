@@ -92,8 +92,12 @@ def test_a_replayed_key_changes_nothing_and_events_follow_commit(live_server, st
         assert first["ok"] and first == again
         event = wall.wait_for("stock.changed")
         assert event["sku"] == "TS-01" and event["locations"] == ["A-01", "A-02"]
-        refused = receiver.cmd(scenario="stock", action="move", sku="TS-01", **{"from": "A-01", "to": "A-02"}, qty=99)
+        too_many = dict(command, key="move-" + uuid.uuid4().hex, qty=99)
+        refused = receiver.cmd(**too_many)
         assert refused["ok"] is False and refused["message"]["code"] == "insufficient_stock"
+        assert receiver.cmd(**too_many) == refused  # a refusal is stored under its key too
+        again = receiver.cmd(**dict(command, qty=1))  # the first key once more, asking for less
+        assert again == first  # the stored answer: the key ran once, with what it first said
         assert len([e for e, _ in wall.events if e == "stock.changed"]) == 1  # the refused move said nothing
     finally:
         receiver.close()

@@ -123,27 +123,29 @@ def execute(principal: Principal, command) -> dict:
             return _run(found, principal, action, params, lang)
 
     def once():
-        # looked up under the write lock: a scan is one transaction, where a read before it
-        # made two (SQLite takes and drops its file locks for each)
-        stored = _stored(key, principal)
-        if stored is not None:
-            return stored
         result = _run(found, principal, action, params, lang, reraise=True)
+        # a key sent before fails here, on the key's unique index, and what this run wrote is
+        # rolled back: a key is new far more often than not, so no scan looks it up first
         _store(key, principal, name, action, result)
         return result
 
     try:
         return write_grouped(once)
     except IntegrityError:
-        with database.connection_context():
-            stored = _stored(key, principal)  # the same key ran at the same moment elsewhere
+        stored = _stored_outside(key, principal)  # sent before, or elsewhere at the same moment
         if stored is not None:
             return stored
         raise
     except DomainError as exc:
         result = refusal(exc.code, lang)
-        with write_transaction():
-            _store(key, principal, name, action, result)
+        try:
+            with write_transaction():
+                _store(key, principal, name, action, result)
+        except IntegrityError:
+            stored = _stored_outside(key, principal)
+            if stored is not None:
+                return stored
+            raise
         return result
 
 
@@ -156,12 +158,18 @@ def _run(found: Scenario, principal, action, params, lang, reraise=False) -> dic
         return refusal(exc.code, lang)
 
 
-# Every scan passes through these two statements, so they are written out (see server.db.sql).
+# Every scan stores its result, and a key sent again reads it, so both are written out (see server.db.sql).
 
 def _store(key: str, principal: Principal, name: str, action: str, result: dict) -> None:
     sql('INSERT INTO command_result ("key", user_id, scenario, action, result, at) VALUES (?, ?, ?, ?, ?, ?)',
         key, principal.user.id, name, action, jsontext.dumps(result, ensure_ascii=False),
         CommandResult.at.db_value(utcnow()))
+
+
+def _stored_outside(key: str, principal: Principal) -> dict | None:
+    """The stored result of ``key``, read after the transaction that found it was rolled back."""
+    with database.connection_context():
+        return _stored(key, principal)
 
 
 def _stored(key: str, principal: Principal) -> dict | None:
