@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 from apiflask import APIFlask
 from flask import g, jsonify, render_template, request
@@ -50,6 +51,9 @@ def create_app(config: dict | None = None) -> APIFlask:
     if spec_view is not None:
         guard.public(spec_view)
     app.spec_processor(one_name_per_schema)
+    # apispec warns of each such copy as it builds the document; one_name_per_schema merges them
+    warnings.filterwarnings("ignore", message=r".* has already been added to the spec", category=UserWarning,
+                            module=r"apispec\.ext\.marshmallow")
 
     import server.services.allocation  # noqa: F401  (retries backorders when stock arrives)
     import server.services.lookup  # noqa: F401  (registers the stock scenario)
