@@ -11,6 +11,10 @@ scan moves the unit in the ledger and sends wave.progress to the wall screen). T
 Baseline, same run, same machine, same client code: a bare python-socketio server under
 gevent that acknowledges every ``cmd`` with its payload (no database).
 
+The servers time each command themselves, from receipt to answer (their /metrics histogram), and
+each phase reports the bucket within which half and 99 % of them were answered
+(``server_p50_ms_at_most``, ``server_p99_ms_at_most``): the round trip adds the sockets, the event
+loops' queues and the clients' own loop.
 The clients share the server's cores, so each phase also reports the server processes' own CPU
 time per scan (``server_cpu_ms_per_scan``, from /proc; with their Redis when there are several),
 the clients' (``clients_cpu_ms_per_scan``) and how busy the machine was (``machine_busy_pct``,
@@ -258,8 +262,13 @@ async def floor(urls: list[str], walks: list[dict], boss_token: str | None, rate
                 assert answer["ok"], answer
         for walk in walks:
             walk["position"] = 0
+        timed = command_buckets(urls) if boss_token else None  # the servers' own count of each command's time
         paced = await run_phase(clients, walks, PACED_SCANS, len(clients) / rate, server_pids)
+        if timed is not None:
+            timed = server_quantiles(paced, timed, command_buckets(urls))
         saturated = await run_phase(clients, walks, SATURATED_SCANS, None, server_pids)
+        if timed is not None:
+            server_quantiles(saturated, timed, command_buckets(urls))
         await asyncio.sleep(0.5)
     finally:
         await asyncio.gather(*(client.disconnect() for client in clients + ([wall] if wall else [])))
@@ -303,20 +312,48 @@ def bench_database(engine: str, folder: str):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def commands_per_commit(ports: list[int]) -> float | None:
+def metric_samples(urls: list[str]):
+    """Each sample line of the servers' /metrics, as (name with labels, value)."""
+    import urllib.request
+    for url in urls:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                if line and not line.startswith("#"):
+                    name, _, value = line.rpartition(" ")
+                    yield name, float(value)
+
+
+def commands_per_commit(urls: list[str]) -> float | None:
     """How many commands shared a commit, on average, over the whole run (the servers' /metrics;
     None on PostgreSQL, where each command commits alone)."""
-    import urllib.request
-    groups = commands = 0
-    for port in ports:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-            for line in response.read().decode().splitlines():
-                name, _, value = line.partition(" ")
-                if name == "wavefloor_grouped_commits_total":
-                    groups += int(float(value))
-                elif name == "wavefloor_grouped_commands_total":
-                    commands += int(float(value))
+    totals = {"wavefloor_grouped_commits_total": 0, "wavefloor_grouped_commands_total": 0}
+    for name, value in metric_samples(urls):
+        if name in totals:
+            totals[name] += value
+    groups, commands = totals.values()
     return round(commands / groups, 1) if groups else None
+
+
+def command_buckets(urls: list[str]) -> dict[str, float]:
+    """The servers' histogram of command times so far: upper bound (as written) -> commands."""
+    buckets: dict[str, float] = {}
+    for name, value in metric_samples(urls):
+        if name.startswith("wavefloor_command_seconds_bucket{"):
+            bound = name.split('le="', 1)[1].split('"', 1)[0]
+            buckets[bound] = buckets.get(bound, 0) + value
+    return buckets
+
+
+def server_quantiles(phase: dict, before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Add to ``phase`` the time within which the servers answered half and 99 % of its commands,
+    from receipt to answer (their own histogram, so an upper bound: ``server_p99_ms_at_most``).
+    The round trip adds the sockets, the event loop's queue and the clients' own loop.
+    Returns ``after``, the next phase's ``before``."""
+    total = after["+Inf"] - before.get("+Inf", 0)
+    for share, key in ((0.5, "server_p50_ms_at_most"), (0.99, "server_p99_ms_at_most")):
+        phase[key] = next((round(1000 * float(bound), 1) for bound in after if bound != "+Inf"
+                           and after[bound] - before.get(bound, 0) >= share * total), None)
+    return after
 
 
 def note(text: str) -> None:
@@ -353,7 +390,7 @@ def main() -> None:
             pids = [server.pid for server in servers] + ([redis_pid] if redis_pid else [])
             wavefloor = asyncio.run(floor([f"http://127.0.0.1:{port}" for port in ports], walks, boss, args.rate,
                                           pids))
-            wavefloor["commands_per_commit"] = commands_per_commit(ports)
+            wavefloor["commands_per_commit"] = commands_per_commit([f"http://127.0.0.1:{port}" for port in ports])
         finally:
             for server in servers:
                 stop(server)
