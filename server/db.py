@@ -381,11 +381,16 @@ def _savepoint(name: str):
 
 
 @contextmanager
-def write_transaction():
+def write_transaction(savepoint: bool = True):
     """The one way to write. A nested call is a savepoint of the outer transaction: if it fails,
     its writes and the events it published are undone, and the outer one goes on if the caller
-    catches the error."""
+    catches the error. With ``savepoint=False`` a nested call simply joins the outer transaction:
+    for writes whose refusals all come before they write, so that what fails after is a
+    database error, which ends the outer transaction too."""
     state = _state()
+    if state.depth and not savepoint:
+        yield
+        return
     if state.depth:
         state.depth += 1
         told = len(state.after_commit)

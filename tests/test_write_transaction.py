@@ -51,3 +51,26 @@ def test_an_outer_failure_undoes_the_inner_writes_too(db):
         Device.create(code="AFTER")
     assert codes() == ["AFTER"]
     assert not database.in_transaction()
+
+
+def test_without_a_savepoint_a_nested_call_joins_the_outer_transaction(db):
+    sent = []
+    original = database.obj.execute_sql
+    database.obj.execute_sql = lambda sql, params=None: (sent.append(sql), original(sql, params))[1]
+    try:
+        with write_transaction(savepoint=False):  # alone: a transaction of its own
+            Device.create(code="ALONE")
+        with pytest.raises(RuntimeError):
+            with write_transaction():
+                with write_transaction(savepoint=False):
+                    Device.create(code="JOINED")
+                assert database.in_transaction()
+                raise RuntimeError("outer")
+    finally:
+        del database.obj.execute_sql
+    assert codes() == ["ALONE"]  # the joined write went with the outer one
+    assert not [sql for sql in sent if "SAVEPOINT" in sql.upper()]
+    with write_transaction():
+        with write_transaction(savepoint=False):
+            Device.create(code="KEPT")
+    assert codes() == ["ALONE", "KEPT"]

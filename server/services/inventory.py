@@ -93,10 +93,12 @@ def _arrived(product) -> None:
 def move(product, src, dst, qty: int, *, actor: Actor, state="available", to_state=None, lot="",
          reserved: int = 0, reason="move", ref="") -> None:
     """Move units between locations (and optionally states); ``reserved`` of them were promised
-    at the source, and the promise is consumed with them (a pick)."""
+    at the source, and the promise is consumed with them (a pick). Its one refusal (too few free
+    units) comes before it writes, so inside a caller's transaction it takes no savepoint: a
+    tote scan is one move, and the savepoint was two of its statements."""
     to_state = to_state or state
     _check(qty, state, to_state)
-    with write_transaction():
+    with write_transaction(savepoint=False):
         _take(_id(product), _id(src), lot, state, qty, reserved)
         _add(_id(product), _id(dst), lot, to_state, qty)
         _ledger(actor, _id(product), lot, qty, reason, ref, reserved=-reserved,
