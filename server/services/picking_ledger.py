@@ -161,7 +161,7 @@ def confirm(task: PickTask, line: PickLine, tote: Location, qty: int, actor: inv
     finished = line.moved_qty + qty + line.short_qty >= line.qty
     status = ("short" if line.short_qty else "done") if finished else line.status
     set_line(line, tote=tote.code, moved_qty=line.moved_qty + qty, status=status)
-    state = sql_row(f"UPDATE pick_task SET units_done = units_done + ?, lines_done = lines_done + ? WHERE id = ?"
+    state = sql_row("UPDATE pick_task SET units_done = units_done + ?, lines_done = lines_done + ? WHERE id = ?"
                     f" RETURNING {TASK_STATE}", qty, 1 if finished else 0, task.id, task.id)
     _after_change(task, actor, state)
 
