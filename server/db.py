@@ -569,7 +569,8 @@ def write_grouped(work):
     except BaseException:  # this greenlet is being killed while its work waits for the commit
         if error is None:
             def committed(_event):
-                if group.outcome is True:  # rolled back: the work is lost as if never sent
+                # told only if the group committed; rolled back, the work is lost as if never sent
+                if group.outcome is True:
                     _spawn_raw(lambda: _tell(callbacks))
             group.done.rawlink(committed)
         raise

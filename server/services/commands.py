@@ -130,23 +130,19 @@ def execute(principal: Principal, command) -> dict:
         return result
 
     try:
-        return write_grouped(once)
-    except IntegrityError:
-        stored = _stored_outside(key, principal)  # sent before, or elsewhere at the same moment
+        try:
+            return write_grouped(once)
+        except DomainError as exc:
+            result = refusal(exc.code, lang)
+            with write_transaction():
+                _store(key, principal, name, action, result)
+            return result
+    except IntegrityError:  # the key was sent before, or elsewhere at the same moment
+        with database.connection_context():
+            stored = _stored(key, principal)
         if stored is not None:
             return stored
         raise
-    except DomainError as exc:
-        result = refusal(exc.code, lang)
-        try:
-            with write_transaction():
-                _store(key, principal, name, action, result)
-        except IntegrityError:
-            stored = _stored_outside(key, principal)
-            if stored is not None:
-                return stored
-            raise
-        return result
 
 
 def _run(found: Scenario, principal, action, params, lang, reraise=False) -> dict:
@@ -164,12 +160,6 @@ def _store(key: str, principal: Principal, name: str, action: str, result: dict)
     sql('INSERT INTO command_result ("key", user_id, scenario, action, result, at) VALUES (?, ?, ?, ?, ?, ?)',
         key, principal.user.id, name, action, jsontext.dumps(result, ensure_ascii=False),
         CommandResult.at.db_value(utcnow()))
-
-
-def _stored_outside(key: str, principal: Principal) -> dict | None:
-    """The stored result of ``key``, read after the transaction that found it was rolled back."""
-    with database.connection_context():
-        return _stored(key, principal)
 
 
 def _stored(key: str, principal: Principal) -> dict | None:

@@ -388,9 +388,9 @@ def main() -> None:
                 servers.append(start([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env, port,
                                      os.path.join(LOG_DIR, f"bench-scans-server-{n}.log")))
             pids = [server.pid for server in servers] + ([redis_pid] if redis_pid else [])
-            wavefloor = asyncio.run(floor([f"http://127.0.0.1:{port}" for port in ports], walks, boss, args.rate,
-                                          pids))
-            wavefloor["commands_per_commit"] = commands_per_commit([f"http://127.0.0.1:{port}" for port in ports])
+            urls = [f"http://127.0.0.1:{port}" for port in ports]
+            wavefloor = asyncio.run(floor(urls, walks, boss, args.rate, pids))
+            wavefloor["commands_per_commit"] = commands_per_commit(urls)
         finally:
             for server in servers:
                 stop(server)
