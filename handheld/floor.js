@@ -1,10 +1,11 @@
 // The link to the server: PIN login, Socket.IO /floor, and the offline queue.
 //
-// Every command gets its key (crypto.randomUUID) when the picker makes it and is stored in
+// Every command gets its key (time-ordered, keys.js) when the picker makes it and is stored in
 // localStorage before it is sent. Commands go out one at a time, in order, only while the
 // socket is connected; a command leaves the queue when its answer has come back. A scan
 // made in a dead zone waits in the queue and is sent on reconnect; if an answer was lost,
 // sending the same key again returns the stored answer and changes nothing on the server.
+import { newKey } from "/static/keys.js";
 import { io } from "/static/vendor/socket.io.esm.min.js";
 
 const QUEUE = "wf.queue";
@@ -23,12 +24,6 @@ export async function pinLogin(user, pin, device) {
     throw error;
   }
   return body;
-}
-
-function newKey() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export class Floor {

@@ -3,6 +3,8 @@ picker logs in with a PIN, gets a task the moment a wave is released, and comple
 typing scans the way a keyboard-wedge scanner does. Both engines."""
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 BARCODES = {"TS-01": "6900000000014", "MG-01": "6900000000021"}
+UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 @pytest.fixture
@@ -132,6 +135,7 @@ def test_a_picker_completes_a_pushed_task_by_wedge_scans(live_server, browser, p
 
 
 def test_scans_made_offline_are_replayed_once_on_reconnect(live_server, browser, planned_wave, small_warehouse):
+    started_ms = time.time() * 1000
     context, page = open_handheld(browser, live_server, "HH-B2")
     try:
         release(live_server, planned_wave)
@@ -158,6 +162,14 @@ def test_scans_made_offline_are_replayed_once_on_reconnect(live_server, browser,
         page.wait_for_selector("[data-testid=link][data-queued='0'][data-online=true]")
         scans_run = CommandResult.select().where(CommandResult.action == "scan").count()
         assert scans_run == len(scans) + 1  # the first location, then every queued scan, each once
+        # the keys are time-ordered (UUID version 7, made on the device as each scan was made):
+        # in the order the server stored them, and from the device's clock during this test
+        keys = [key for (key,) in CommandResult.select(CommandResult.key).where(CommandResult.action == "scan")
+                .order_by(CommandResult.at).tuples()]
+        assert all(UUID7.match(key) for key in keys), keys
+        assert keys == sorted(keys)
+        made_ms = [int(key.replace("-", "")[:12], 16) for key in keys]
+        assert started_ms - 1000 <= made_ms[0] <= made_ms[-1] <= time.time() * 1000 + 1000
     finally:
         context.close()
     lines = list(PickLine.select().order_by(PickLine.seq))

@@ -43,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
+from tests.bench.keys import time_ordered_key  # noqa: E402
 from tests.bench.ports import free_port, wait_port  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("WAVEFLOOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -182,10 +183,10 @@ def drive(url: str, plan: list[dict], seconds: float, pause_s: float, results) -
             count += 1
             if count % MOVE_EVERY == 0:
                 src, dst = (item["src"], item["dst"]) if count % (2 * MOVE_EVERY) else (item["dst"], item["src"])
-                command = {"key": uuid.uuid4().hex, "scenario": "stock", "action": "move", "sku": item["sku"],
+                command = {"key": time_ordered_key(), "scenario": "stock", "action": "move", "sku": item["sku"],
                            "from": src, "to": dst, "qty": 1}
             else:
-                command = {"key": uuid.uuid4().hex, "scenario": "stock", "action": "lookup", "code": item["barcode"]}
+                command = {"key": time_ordered_key(), "scenario": "stock", "action": "lookup", "code": item["barcode"]}
             sent = time.perf_counter()
             answer = client.call("cmd", command, namespace="/floor", timeout=30)
             mine.append(time.perf_counter() - sent)

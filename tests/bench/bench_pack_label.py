@@ -16,7 +16,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
@@ -27,6 +26,7 @@ from server.models import Barcode, Device, Location, PrintJob, Product, User, Wa
 from server.schema import create_all  # noqa: E402
 from server.services import commands, inventory, packing, printing  # noqa: E402
 from server.services.auth import Principal  # noqa: E402
+from tests.bench.keys import time_ordered_key  # noqa: E402
 from tests.test_packing import picked_order  # noqa: E402
 
 ORDERS = int(sys.argv[1]) if len(sys.argv) > 1 else 300
@@ -75,7 +75,7 @@ def floor(count: int) -> None:
 
 
 def run(principal, action, **params) -> dict:
-    result = commands.execute(principal, {"key": uuid.uuid4().hex, "scenario": "packing", "action": action,
+    result = commands.execute(principal, {"key": time_ordered_key(), "scenario": "packing", "action": action,
                                           **params})
     if not result["ok"]:
         raise RuntimeError(result)

@@ -2,7 +2,8 @@
 
 Each simulated handheld (a python-socketio AsyncClient over WebSocket, all on one asyncio loop)
 takes a pick task and works its lines: scan the location, scan the item, scan the tote (the tote
-scan moves the unit in the ledger and sends wave.progress to the wall screen). Two phases:
+scan moves the unit in the ledger and sends wave.progress to the wall screen). Each command
+carries a time-ordered key, as the handheld makes them (tests/bench/keys.py). Two phases:
 
   paced      every device scans at an even rate so the floor sends RATE scans/s in total:
              round trip p50/p99 at that load (DESIGN section 11: p99 < 25 ms at 1,000 scans/s)
@@ -47,6 +48,7 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
+from tests.bench.keys import time_ordered_key  # noqa: E402
 from tests.bench.ports import free_port, wait_port  # noqa: E402
 
 PACED_SCANS = 45       # per device (15 lines)
@@ -215,7 +217,7 @@ async def run_phase(clients, walks, count: int, interval: float | None, server_p
                 break
             walk["position"] += 1
             sent = time.perf_counter()
-            answer = await client.call("cmd", {"key": uuid.uuid4().hex, "scenario": "picking", "action": "scan",
+            answer = await client.call("cmd", {"key": time_ordered_key(), "scenario": "picking", "action": "scan",
                                                "code": code}, namespace="/floor", timeout=60)
             times.append(time.perf_counter() - sent)
             if not answer.get("ok"):
@@ -257,7 +259,7 @@ async def floor(urls: list[str], walks: list[dict], boss_token: str | None, rate
     try:
         if boss_token:  # the real server: every device takes its task first
             for client in clients:
-                answer = await client.call("cmd", {"key": uuid.uuid4().hex, "scenario": "picking",
+                answer = await client.call("cmd", {"key": time_ordered_key(), "scenario": "picking",
                                                    "action": "get_work"}, namespace="/floor", timeout=60)
                 assert answer["ok"], answer
         for walk in walks:

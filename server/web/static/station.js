@@ -56,10 +56,7 @@ export function field(label, value, kind = "") {
 }
 
 // --- commands ------------------------------------------------------------------------------------
-export function newKey() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));  // randomUUID needs https; a LAN page may not have it
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+export { newKey } from "/static/keys.js";  // time-ordered: see keys.js
 
 // One command over the station's socket: its answer goes to onAnswer; no answer in 15 s is an
 // error on the banner. Resolves with the answer, or null.
