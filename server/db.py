@@ -19,6 +19,7 @@ thread of its own (:meth:`SqliteDatabase.checkpoint_in_background`).
 from __future__ import annotations
 
 import logging
+import random
 import sqlite3
 import threading
 import time
@@ -445,6 +446,11 @@ def write_transaction(savepoint: bool = True):
 GROUP_LIMIT = 32  # commands in one transaction: the first of them waits for the last
 _AGAIN = object()
 grouped = {"groups": 0, "commands": 0}  # committed so far, for /metrics and the tests
+retried = {"transactions": 0}  # aborted by PostgreSQL (a deadlock) and run again, for /metrics and the tests
+RETRIES = 3
+# PostgreSQL aborts one transaction of a lock cycle (40P01) or a conflict under serializable
+# isolation (40001): running it again is the remedy its manual gives
+_RUN_AGAIN = ("40P01", "40001")
 _group: _Group | None = None
 
 
@@ -541,18 +547,49 @@ def _tell(callbacks) -> None:
             logging.getLogger(__name__).exception("an after-commit callback failed")
 
 
+def _aborted_to_run_again(exc: BaseException) -> bool:
+    """Whether ``exc`` (peewee's wrapper of psycopg's error, or psycopg's own) is PostgreSQL
+    ending the transaction so that it may run again."""
+    for _ in range(3):
+        if getattr(exc, "sqlstate", None) in _RUN_AGAIN:
+            return True
+        cause = getattr(exc, "orig", None) or exc.__cause__  # peewee keeps the driver's error as .orig
+        if cause is None:
+            return False
+        exc = cause
+    return False
+
+
+def _alone(work):
+    """``work()`` in a write transaction of its own, run again (at most RETRIES times, after a
+    short random pause) when PostgreSQL aborts that transaction to break a lock cycle."""
+    for attempt in range(RETRIES + 1):
+        try:
+            with write_transaction():
+                return work()
+        except Exception as exc:
+            if attempt == RETRIES or not _aborted_to_run_again(exc):
+                raise
+            retried["transactions"] += 1
+            logging.getLogger(__name__).warning("transaction aborted (%s); running it again", exc)
+        time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+
+
 def write_grouped(work):
     """``work()`` as a write transaction (like ``with write_transaction(): return work()``) that
     may commit together with other commands' work; returns once it has committed. ``work`` may
-    run a second time, alone, if the group had to be rolled back: it must change nothing
-    outside the database except through :func:`after_commit`."""
+    run a second time, alone, if the group had to be rolled back, or if PostgreSQL aborted its
+    transaction to break a deadlock: it must change nothing outside the database except
+    through :func:`after_commit`."""
     global _group
     state = _state()
     db = database.obj
     lock = _write_lock()
-    if state.depth or not (_greenlets and isinstance(db, SqliteDatabase)):
+    if state.depth:
         with write_transaction():
             return work()
+    if not (_greenlets and isinstance(db, SqliteDatabase)):
+        return _alone(work)
     lock.acquire()
     try:
         group = _group

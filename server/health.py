@@ -153,6 +153,9 @@ def _commands(out: Exposition) -> None:
     out.sample("wavefloor_grouped_commits_total", db.grouped["groups"])
     out.family("wavefloor_grouped_commands_total", "counter", "Commands committed in those shared commits.")
     out.sample("wavefloor_grouped_commands_total", db.grouped["commands"])
+    out.family("wavefloor_transactions_retried_total", "counter",
+               "Command transactions PostgreSQL aborted to break a deadlock, run again.")
+    out.sample("wavefloor_transactions_retried_total", db.retried["transactions"])
 
 
 def exposition(settings: dict) -> str:

@@ -106,6 +106,7 @@ def test_metrics_exposes_queues_printers_and_devices(db, db_url, tmp_path, clien
     assert samples['wavefloor_up{part="database"}'] == 1
     assert samples['wavefloor_command_seconds_bucket{le="+Inf"}'] == samples["wavefloor_command_seconds_count"]
     assert samples["wavefloor_grouped_commands_total"] >= samples["wavefloor_grouped_commits_total"] >= 0
+    assert samples["wavefloor_transactions_retried_total"] >= 0
 
 
 @pytest.mark.parametrize("engine", ["sqlite"])

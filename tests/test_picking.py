@@ -392,7 +392,7 @@ class Statements:
         del self.db.execute_sql
 
 
-def test_each_scan_sends_a_fixed_small_number_of_statements(cluster, picker):
+def test_each_scan_sends_a_fixed_small_number_of_statements(cluster, picker, engine):
     """A scan is one read of task and line, its writes and the stored answer (whose insert
     checks the key); the counts pin the hot path so a change that adds a query to every scan shows here."""
     step(picker, "get_work")
@@ -409,9 +409,11 @@ def test_each_scan_sends_a_fixed_small_number_of_statements(cluster, picker):
     # tote check the tote is free (one statement) and start the order; then the reservation, the ledger move,
     # the order line, the line and the task are written (the task's update returns its counts) and the next
     # line read. The tote the line already fills is not looked up as a barcode, nor checked for being free.
-    # The ledger move takes no savepoint inside the scan's transaction.
-    assert counts == {"location": 6, "item": 4, "item again": 4, "tote": 19, "next location": 3, "next item": 4,
-                      "next tote": 19, "one more": 4, "same tote": 14}, counts
+    # The ledger move takes no savepoint inside the scan's transaction. On PostgreSQL it first
+    # locks its two quants in one order (one statement more: tests/test_deadlocks.py).
+    lock = 0 if engine == "sqlite" else 1
+    assert counts == {"location": 6, "item": 4, "item again": 4, "tote": 19 + lock, "next location": 3,
+                      "next item": 4, "next tote": 19 + lock, "one more": 4, "same tote": 14 + lock}, counts
 
 
 def test_a_lines_moved_units_equal_its_ledger_lines(cluster, picker):

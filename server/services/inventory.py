@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from peewee import JOIN, fn
 
 from server import events
-from server.db import sql, sql_row, write_transaction
+from server.db import is_sqlite, sql, sql_row, write_transaction
 from server.models import AuditLog, Location, Product, Quant, StockMove, User
 from server.models.base import utcnow
 from server.models.stock import STOCK_STATES
@@ -66,6 +66,16 @@ def _take(product_id, location_id, lot, state, qty, reserved=0):
                                 location_id=location_id, state=state, qty=qty)
 
 
+def _lock_in_order(product_id, lot, one, other) -> None:
+    """On PostgreSQL, lock the quants at ``one`` and ``other`` ((location, state) pairs), lowest
+    id first, whichever way the units go: a move takes from one and adds to the other, and two
+    opposite moves taking their rows in the order they touch them each held the row the other
+    wanted (a deadlock, one of them aborted after a second). SQLite lets one writer in at a time."""
+    (l1, s1), (l2, s2) = one, other
+    sql("SELECT id FROM quant WHERE product_id = ? AND lot = ? AND ((location_id = ? AND state = ?)"
+        " OR (location_id = ? AND state = ?)) ORDER BY id FOR UPDATE", product_id, lot, l1, s1, l2, s2)
+
+
 def _ledger(actor: Actor, product_id, lot, qty, reason, ref, *, reserved=0,
             src=None, src_state=None, dst=None, dst_state=None):
     sql("INSERT INTO stock_move (product_id, lot, qty, reserved, from_location_id, from_state, to_location_id,"
@@ -99,6 +109,8 @@ def move(product, src, dst, qty: int, *, actor: Actor, state="available", to_sta
     to_state = to_state or state
     _check(qty, state, to_state)
     with write_transaction(savepoint=False):
+        if not is_sqlite():
+            _lock_in_order(_id(product), lot, (_id(src), state), (_id(dst), to_state))
         _take(_id(product), _id(src), lot, state, qty, reserved)
         _add(_id(product), _id(dst), lot, to_state, qty)
         _ledger(actor, _id(product), lot, qty, reason, ref, reserved=-reserved,

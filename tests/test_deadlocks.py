@@ -1,0 +1,124 @@
+"""Concurrent stock moves never fail a command on a lock cycle. A move locks its two quants in
+one order (by id) whatever its direction, so two opposite moves wait for each other instead of
+deadlocking; and a command whose transaction PostgreSQL aborts anyway (a deadlock, a
+serialization failure) runs again from the start. Both engines; SQLite lets one writer in at a
+time, so the lock cycle itself is staged on PostgreSQL only."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+
+from server import db as dbmod
+from server.db import database, write_grouped
+from server.models import Device, Location, Quant
+from server.services import commands, inventory, lookup  # noqa: F401 (lookup: the stock scenario)
+from server.services.auth import Principal
+
+
+def stock_at(location_code: str) -> int:
+    location = Location.get(Location.code == location_code)
+    return sum(q.qty for q in Quant.select().where(Quant.location == location))
+
+
+def move_command(src: str, dst: str) -> dict:
+    return {"key": uuid.uuid4().hex, "scenario": "stock", "action": "move", "sku": "TS-01", "from": src,
+            "to": dst, "qty": 1}
+
+
+def test_opposite_moves_at_the_same_moment_all_succeed(db, small_warehouse, people):
+    locs = small_warehouse["locations"]
+    actor = inventory.Actor(people["receiver"].id)
+    inventory.receive(small_warehouse["tee"], locs["A-01"], 40, actor=actor)
+    inventory.receive(small_warehouse["tee"], locs["A-02"], 40, actor=actor)
+    principal = Principal(people["receiver"], ["receiver"], Device.create(code="HH-D1"))
+    retried_before = dbmod.retried["transactions"]
+    answers, start = [], threading.Barrier(8)
+
+    def mover(src, dst):
+        start.wait()
+        for _ in range(15):
+            answers.append(commands.execute(principal, move_command(src, dst)))
+        database.close()
+
+    threads = [threading.Thread(target=mover, args=pair)
+               for pair in [("A-01", "A-02"), ("A-02", "A-01")] * 4]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [a["message"]["code"] for a in answers if not a["ok"]] == []
+    assert len(answers) == 120
+    assert stock_at("A-01") == stock_at("A-02") == 40  # as many went each way
+    assert inventory.audit() == []
+    assert dbmod.retried["transactions"] == retried_before  # taken in one order, the locks never formed a cycle
+
+
+def test_a_transaction_aborted_by_a_deadlock_runs_again(db, small_warehouse):
+    """The first run writes, then fails as PostgreSQL fails a deadlock's victim: its write is
+    rolled back, and the second run's is the one kept."""
+    runs = []
+
+    def work():
+        runs.append(1)
+        Device.create(code=f"RUN-{len(runs)}")
+        if len(runs) == 1:
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        return "done"
+
+    assert write_grouped(work) == "done"
+    assert len(runs) == 2
+    assert [d.code for d in Device.select().order_by(Device.code)] == ["RUN-2"]
+
+
+def test_other_database_errors_are_not_run_again(db):
+    runs = []
+
+    def work():
+        runs.append(1)
+        raise psycopg.errors.UniqueViolation("duplicate key")
+
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        write_grouped(work)
+    assert len(runs) == 1
+
+
+def test_a_command_caught_in_a_real_deadlock_runs_again_and_succeeds(db, db_url, engine, small_warehouse, people):
+    """A lock cycle staged on PostgreSQL: another session holds A-02's quant, a move
+    A-01 -> A-02 takes A-01's and waits for A-02's, and the other session then asks for A-01's.
+    The move's session finds the cycle first (1 s against the other's 10 s) and PostgreSQL
+    aborts its transaction; the command runs again once the other session has committed, and
+    answers ok."""
+    if engine == "sqlite":
+        pytest.skip("SQLite lets one writer in at a time: no lock cycle can form")
+    locs = small_warehouse["locations"]
+    actor = inventory.Actor(people["receiver"].id)
+    inventory.receive(small_warehouse["tee"], locs["A-01"], 5, actor=actor)
+    inventory.receive(small_warehouse["tee"], locs["A-02"], 5, actor=actor)
+    principal = Principal(people["receiver"], ["receiver"], Device.create(code="HH-D2"))
+    retried_before = dbmod.retried["transactions"]
+    answer = {}
+
+    other = psycopg.connect(db_url)
+    try:
+        other.execute("SET deadlock_timeout = '10s'")
+        other.execute("UPDATE quant SET qty = qty + 1 WHERE location_id = %s", (locs["A-02"].id,))
+
+        def move():
+            answer.update(commands.execute(principal, move_command("A-01", "A-02")))
+            database.close()
+
+        thread = threading.Thread(target=move)
+        thread.start()
+        time.sleep(0.3)  # the move holds A-01 and waits for A-02
+        other.execute("UPDATE quant SET qty = qty + 1 WHERE location_id = %s", (locs["A-01"].id,))
+        other.commit()  # reached once the move's first run was aborted
+        thread.join(30)
+    finally:
+        other.close()
+    assert answer.get("ok"), answer
+    assert dbmod.retried["transactions"] == retried_before + 1
+    assert (stock_at("A-01"), stock_at("A-02")) == (5, 7)  # 6 - 1 and 6 + 1
