@@ -339,6 +339,14 @@ def sql(statement: str, *params):
     return database.execute_sql(text, params)
 
 
+def sql_many(statement: str, rows) -> None:
+    """:func:`sql` once for each tuple of ``rows`` (the driver's ``executemany``): a wave's
+    thousands of pick lines, which peewee's insert_many built value by value."""
+    param = database.obj.param
+    with peewee.__exception_wrapper__:
+        database.obj.cursor().executemany(statement.replace("?", param), rows)
+
+
 def sql_row(statement: str, *params) -> tuple | None:
     """The first row of :func:`sql`, or None."""
     return sql(statement, *params).fetchone()

@@ -235,3 +235,27 @@ def test_the_routing_rules_decide_which_orders_merge_by_themselves(db, two_wareh
     assert merge.merge_all(inventory.system_actor()) == 1  # Q3 carries a memo: the rule leaves it to a person
     assert Order.get(Order.external_id == "Q2").merged_into_id == Order.get(Order.external_id == "Q1").id
     assert Order.get(Order.external_id == "Q4").merged_into_id is None
+
+
+def test_many_orders_move_together_with_their_history_or_none_moves(db, people):
+    """transition_all (a wave's orders becoming waved): one update for all, a history row for
+    each; if one of them was moved meanwhile, none of them moves."""
+    from server.models import OrderEvent
+    from server.services.errors import InvalidTransition
+    actor = inventory.Actor(people["supervisor"].id)
+    made = [Order.create(channel="tmall", shop="s1", external_id=f"T-{n}", status="allocated") for n in range(3)]
+    orders.transition_all(made[:2], "waved", actor, "W1")
+    assert [o.status for o in Order.select().order_by(Order.id)] == ["waved", "waved", "allocated"]
+    assert [o.status for o in made] == ["waved", "waved", "allocated"]
+    history = [(e.order_id, e.action, e.detail, e.user_id) for e in OrderEvent.select().order_by(OrderEvent.id)]
+    assert history == [(made[0].id, "waved", "W1", actor.user_id), (made[1].id, "waved", "W1", actor.user_id)]
+
+    stale = Order.get_by_id(made[2].id)
+    Order.update(status="cancelled").where(Order.id == made[2].id).execute()  # the channel cancelled it
+    late = [Order.create(channel="tmall", shop="s1", external_id="T-9", status="allocated"), stale]
+    with pytest.raises(InvalidTransition):
+        orders.transition_all(late, "waved", actor, "W2")
+    assert Order.get_by_id(late[0].id).status == "allocated"  # the one that could move did not
+    assert OrderEvent.select().count() == 2
+    with pytest.raises(InvalidTransition):  # not a move the orders' status allows
+        orders.transition_all([Order.get_by_id(made[0].id)], "new", actor)

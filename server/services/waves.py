@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from rules import Limits
 from server import events
-from server.db import sql_row, write_transaction
+from server.db import sql_many, sql_row, write_transaction
 from server.models import Location, Order, PickLine, PickTask, Wave, WaveOrder, Warehouse, Zone
 from server.models.base import utcnow
 from server.models.waves import TASK_TRANSITIONS, WAVE_STRATEGIES, WAVE_TRANSITIONS
@@ -162,8 +162,7 @@ def _save_wave(warehouse, kind, members, batches, actor, now) -> Wave | None:
         rows = [{"wave": wave.id, "order": f.order.id, "slot": slots.get(f.order.id, 0)} for f in members]
         for start in range(0, len(rows), 500):
             WaveOrder.insert_many(rows[start:start + 500]).execute()
-        for fact in members:
-            orders.transition(fact.order, "waved", actor, wave.code)
+        orders.transition_all([fact.order for fact in members], "waved", actor, wave.code)
         _progress(wave)
     _remember(wave.id, made_from, plan)
     return wave
@@ -279,6 +278,10 @@ def release_wave(wave_id, actor) -> Wave:
 
 
 _LINE_FIELDS = ("order", "order_line", "allocation", "product", "location", "lot", "qty", "slot")
+# written out: a wave of 10,000 orders has about 17,000 lines, and peewee took 2 s to build their inserts
+INSERT_LINE = ("INSERT INTO pick_line (task_id, seq, order_id, order_line_id, allocation_id, product_id, location_id,"
+               " lot, qty, slot, picked_qty, moved_qty, short_qty, tote, status)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', 'open')")
 
 
 def _create_tasks(wave, facts, slots, tasks) -> None:
@@ -291,10 +294,8 @@ def _create_tasks(wave, facts, slots, tasks) -> None:
         row = PickTask.create(wave=wave.id, code=f"{wave.code}-T{seq}", zone=task.zone, seq=seq,
                               metres=round(task.metres, 2), lines_total=len(task.lines),
                               units_total=sum(line["qty"] for line in task.lines))
-        lines = [(row.id, n, *(line[name] for name in _LINE_FIELDS)) for n, line in enumerate(task.lines, 1)]
-        fields = [PickLine.task, PickLine.seq, *(getattr(PickLine, name) for name in _LINE_FIELDS)]
-        for start in range(0, len(lines), 500):
-            PickLine.insert_many(lines[start:start + 500], fields=fields).execute()
+        sql_many(INSERT_LINE, [(row.id, n, *(line[name] for name in _LINE_FIELDS))
+                               for n, line in enumerate(task.lines, 1)])
         _task_changed(row)
 
 
