@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench.keys import time_ordered_key  # noqa: E402
 from tests.bench.ports import free_port, wait_port  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,10 +44,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 # --- the storm: a separate process that emits through the shared Redis queue -------------------
 
-def emit_storm(redis_url: str, rate: int, seconds: float, wave_id: int) -> None:
-    """Emit wave.progress to the wall at ``rate`` per second for ``seconds`` (Flask-SocketIO's channel)."""
+def emit_storm(redis_url: str, channel: str, rate: int, seconds: float, wave_id: int) -> None:
+    """Emit wave.progress to the wall at ``rate`` per second for ``seconds``, on the server's channel."""
     import socketio
-    manager = socketio.RedisManager(redis_url, channel="flask-socketio", write_only=True)
+    manager = socketio.RedisManager(redis_url, channel=channel, write_only=True)
     start = time.perf_counter()
     sent = 0
     while True:
@@ -121,7 +122,7 @@ class Picker:
         self.result = self.cmd("get_work")
 
     def cmd(self, action, **params):
-        return self.sio.call("cmd", {"key": uuid.uuid4().hex, "scenario": "picking", "action": action, **params},
+        return self.sio.call("cmd", {"key": time_ordered_key(), "scenario": "picking", "action": action, **params},
                              namespace="/floor", timeout=10)
 
     def next_pick(self) -> tuple[int, int, float]:
@@ -221,16 +222,17 @@ def main():
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--picks", type=int, default=15)
-    parser.add_argument("--emit", nargs=2, metavar=("REDIS_URL", "WAVE"), help=argparse.SUPPRESS)
+    parser.add_argument("--emit", nargs=3, metavar=("REDIS_URL", "CHANNEL", "WAVE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.emit:
-        return emit_storm(args.emit[0], args.rate, args.seconds, int(args.emit[1]))
+        return emit_storm(args.emit[0], args.emit[1], args.rate, args.seconds, int(args.emit[2]))
 
     from playwright.sync_api import sync_playwright
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-wall-"))
     redis_port, http_port = free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    channel = f"bench-wall-{uuid.uuid4().hex[:8]}"  # the server's WAVEFLOOR_REDIS_CHANNEL, which the storm uses too
     db_url = f"sqlite:///{workdir}/wavefloor.db"
     procs = []
     try:
@@ -241,7 +243,8 @@ def main():
         wait_port(redis_port, redis)
         floor = build_floor(db_url)
         env = dict(os.environ, WAVEFLOOR_DATABASE_URL=db_url, WAVEFLOOR_INSTANCE_DIR=str(workdir / "instance"),
-                   WAVEFLOOR_SECRET_KEY="bench", WAVEFLOOR_REDIS_URL=redis_url, WAVEFLOOR_PRINT_WORKER="0")
+                   WAVEFLOOR_SECRET_KEY="bench", WAVEFLOOR_REDIS_URL=redis_url, WAVEFLOOR_REDIS_CHANNEL=channel,
+                   WAVEFLOOR_PRINT_WORKER="0")
         log = (workdir / "server.log").open("wb")
         server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(http_port)],
                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -268,7 +271,7 @@ def main():
             idle_delays = measure_picks(page, picker, url, wall_token, max(3, args.picks // 3))
 
             storm_wave = 10 ** 6
-            emitter = subprocess.Popen([sys.executable, __file__, "--emit", redis_url, str(storm_wave),
+            emitter = subprocess.Popen([sys.executable, __file__, "--emit", redis_url, channel, str(storm_wave),
                                         "--rate", str(args.rate), "--seconds", str(args.seconds)],
                                        cwd=ROOT, stdout=subprocess.PIPE, text=True)
             procs.append(emitter)
