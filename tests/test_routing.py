@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from server.layoutspec import LayoutError, parse_layout
 from server.services import aisle_sweep
-from server.services.routing import (RoutingError, UnknownLocationError, largest_gap, route,
+from server.services.routing import (RoutingError, UnknownLocationError, distance, largest_gap, route,
                                      route_command, route_many, s_shape)
 
 
@@ -127,6 +127,16 @@ def test_one_block_route_is_the_shortest_of_all_orders(name):
         assert result.distance_m == pytest.approx(graph.best_tour(picks), abs=1e-9), picks
         assert sorted(result.sequence) == sorted(set(picks))
         assert graph.tour(result.sequence) == pytest.approx(result.distance_m, abs=1e-9), picks
+
+
+@pytest.mark.parametrize("name", [*ONE_BLOCK, *SEVERAL_BLOCKS])
+def test_distance_alone_is_the_routes_distance(name):
+    """Wave planning asks for metres only (no visit order): the same metres as the route's."""
+    layout = {**ONE_BLOCK, **SEVERAL_BLOCKS}[name]
+    rng = random.Random(name)
+    for count in [0, 1, 2, 3, 5, 8, 12] * 3:
+        picks = pick_list(layout, rng, min(count, len(layout.locations))) if count else []
+        assert distance(layout, picks) == route(layout, picks).distance_m, picks
 
 
 def test_forty_picks_sequence_walks_the_exact_distance():

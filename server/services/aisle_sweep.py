@@ -116,8 +116,9 @@ def _aisle_covers(inner, length):
     return covers
 
 
-def ratliff_rosenthal(plan, stops):
-    """The shortest tour through `stops` on a layout of one block: (spots in visit order, metres)."""
+def ratliff_rosenthal(plan, stops, order: bool = True):
+    """The shortest tour through `stops` on a layout of one block: (spots in visit order, metres);
+    with ``order=False`` only its metres (the visit order is not built: None, metres)."""
     length, width = plan.length, plan.width
     spots = set(stops) | {plan.depot}
     inner: dict[int, list[float]] = {}
@@ -176,6 +177,8 @@ def ratliff_rosenthal(plan, stops):
             best, best_state = cost[state], state
     if best_state is None:
         raise RuntimeError("no tour found")  # cannot happen for a valid layout
+    if not order:
+        return None, best
     edges = _optimal_edges(plan, steps, best_state, first, last, covers_by_aisle)
     return _euler_order(edges, plan.depot, stops), best
 

@@ -135,7 +135,7 @@ class Walker:
         known = self._legs.get(codes)
         if known is None:
             self.routed += 1
-            known = routing.route(self.layout, sorted(codes)).distance_m
+            known = routing.distance(self.layout, sorted(codes))
             self._legs[codes] = known
         return known
 

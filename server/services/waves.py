@@ -27,7 +27,7 @@ from server.models.waves import TASK_TRANSITIONS, WAVE_STRATEGIES, WAVE_TRANSITI
 from server.services import batching, orders
 from server.services.errors import InvalidTransition, NotFound
 from server.services.layout import layout_of
-from server.services.order_facts import Facts, facts_of
+from server.services.order_facts import Facts, facts_of, strategy_of
 from server.services.rulebook import book
 
 #: how the orders of a wave are told apart (the rules' ``sort_at``) for each kind of wave
@@ -204,14 +204,14 @@ class _TaskPlan:
 def _wave_facts(wave: Wave) -> list[Facts]:
     members = list(Order.select().join(WaveOrder).where((WaveOrder.wave == wave.id) & (Order.status == "waved"))
                    .order_by(Order.id))
-    return facts_of(members)
+    return facts_of(members, strategies=False)  # the wave has its strategy (see _task_limits)
 
 
 def _task_limits(wave: Wave, facts: list[Facts]):
     rules = book().waves
     strategy = next((s for s in rules.strategies if kind_of(s) == wave.strategy), None)
     if strategy is None:  # the rules no longer have this kind of wave: the orders' own strategy
-        strategy = facts[0].strategy if facts else None
+        strategy = strategy_of(facts[0]) if facts else None
     return strategy.task if strategy else Limits()
 
 
