@@ -29,12 +29,16 @@ def move_command(src: str, dst: str) -> dict:
             "to": dst, "qty": 1}
 
 
-def test_opposite_moves_at_the_same_moment_all_succeed(db, small_warehouse, people):
-    locs = small_warehouse["locations"]
+def two_faces(small_warehouse, people, qty: int, device: str) -> Principal:
+    """``qty`` tees at A-01 and at A-02, and a receiver on a device of its own to move them."""
     actor = inventory.Actor(people["receiver"].id)
-    inventory.receive(small_warehouse["tee"], locs["A-01"], 40, actor=actor)
-    inventory.receive(small_warehouse["tee"], locs["A-02"], 40, actor=actor)
-    principal = Principal(people["receiver"], ["receiver"], Device.create(code="HH-D1"))
+    for code in ("A-01", "A-02"):
+        inventory.receive(small_warehouse["tee"], small_warehouse["locations"][code], qty, actor=actor)
+    return Principal(people["receiver"], ["receiver"], Device.create(code=device))
+
+
+def test_opposite_moves_at_the_same_moment_all_succeed(db, small_warehouse, people):
+    principal = two_faces(small_warehouse, people, 40, "HH-D1")
     retried_before = dbmod.retried["transactions"]
     answers, start = [], threading.Barrier(8)
 
@@ -95,10 +99,7 @@ def test_a_command_caught_in_a_real_deadlock_runs_again_and_succeeds(db, db_url,
     if engine == "sqlite":
         pytest.skip("SQLite lets one writer in at a time: no lock cycle can form")
     locs = small_warehouse["locations"]
-    actor = inventory.Actor(people["receiver"].id)
-    inventory.receive(small_warehouse["tee"], locs["A-01"], 5, actor=actor)
-    inventory.receive(small_warehouse["tee"], locs["A-02"], 5, actor=actor)
-    principal = Principal(people["receiver"], ["receiver"], Device.create(code="HH-D2"))
+    principal = two_faces(small_warehouse, people, 5, "HH-D2")
     retried_before = dbmod.retried["transactions"]
     answer = {}
 
