@@ -98,7 +98,8 @@ def layout_of(warehouse: Warehouse) -> LayoutSpec:
     """The picking-area layout of a warehouse, built from its located locations."""
     zones = dict(Zone.select(Zone.id, Zone.code).where(Zone.warehouse == warehouse).tuples())
     locations = {}
-    placed = (Location.select(Location.code, Location.aisle, Location.y_m, Location.level, Location.zone, Location.kind)
+    placed = (Location.select(Location.code, Location.aisle, Location.y_m, Location.level, Location.zone,
+                              Location.kind)
               .where((Location.warehouse == warehouse) & Location.aisle.is_null(False)).tuples())
     for code, aisle, y_m, level, zone_id, kind in placed:  # rows, not models: a wave's release reads them all
         locations[code] = LocationSpec(code, aisle, y_m, level, zones.get(zone_id), kind)

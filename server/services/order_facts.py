@@ -59,7 +59,7 @@ def chunks(ids):
 def facts_of(found: list[Order], strategies: bool = True) -> list[Facts]:
     """Strategy, rank and pick lines of each order, most urgent first. ``strategies=False``
     leaves each strategy to :func:`strategy_of`: a wave's release knows its strategy already,
-    and choosing one for each of its orders (a CEL evaluation each) was a fifth of the release."""
+    and choosing one for each of its orders (a CEL evaluation each) was a seventh of the release."""
     rules = book().waves
     ids = [o.id for o in found]
     lines: dict[int, list[OrderLine]] = defaultdict(list)

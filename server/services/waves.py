@@ -279,8 +279,8 @@ def release_wave(wave_id, actor) -> Wave:
 
 _LINE_FIELDS = ("order", "order_line", "allocation", "product", "location", "lot", "qty", "slot")
 # written out: a wave of 10,000 orders has about 17,000 lines, and peewee took 2 s to build their inserts
-INSERT_LINE = ("INSERT INTO pick_line (task_id, seq, order_id, order_line_id, allocation_id, product_id, location_id,"
-               " lot, qty, slot, picked_qty, moved_qty, short_qty, tote, status)"
+INSERT_LINE = ("INSERT INTO pick_line (task_id, seq, order_id, order_line_id, allocation_id, product_id,"
+               " location_id, lot, qty, slot, picked_qty, moved_qty, short_qty, tote, status)"
                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', 'open')")
 
 

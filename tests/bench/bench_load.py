@@ -186,7 +186,8 @@ def drive(url: str, plan: list[dict], seconds: float, pause_s: float, results) -
                 command = {"key": time_ordered_key(), "scenario": "stock", "action": "move", "sku": item["sku"],
                            "from": src, "to": dst, "qty": 1}
             else:
-                command = {"key": time_ordered_key(), "scenario": "stock", "action": "lookup", "code": item["barcode"]}
+                command = {"key": time_ordered_key(), "scenario": "stock", "action": "lookup",
+                           "code": item["barcode"]}
             sent = time.perf_counter()
             answer = client.call("cmd", command, namespace="/floor", timeout=30)
             mine.append(time.perf_counter() - sent)
