@@ -328,23 +328,27 @@ def init_database(url: str, pool_size: int = 20, busy_timeout_ms: int = 10000):
 _statements: dict[tuple[str, str], str] = {}
 
 
-def sql(statement: str, *params):
-    """Run a statement written out by hand, with ``?`` placeholders, on either engine; returns
-    the cursor. Kept for the scan path, where peewee takes longer to build a query (~0.4 ms)
-    than SQLite takes to run it; everything else goes through the models."""
+def _for_engine(statement: str) -> str:
+    """``statement`` with its ``?`` placeholders in the engine's own style."""
     param = database.obj.param
     text = _statements.get((statement, param))
     if text is None:
         text = _statements[(statement, param)] = statement.replace("?", param)
-    return database.execute_sql(text, params)
+    return text
+
+
+def sql(statement: str, *params):
+    """Run a statement written out by hand, with ``?`` placeholders, on either engine; returns
+    the cursor. Kept for the scan path, where peewee takes longer to build a query (~0.4 ms)
+    than SQLite takes to run it; everything else goes through the models."""
+    return database.execute_sql(_for_engine(statement), params)
 
 
 def sql_many(statement: str, rows) -> None:
     """:func:`sql` once for each tuple of ``rows`` (the driver's ``executemany``): a wave's
     thousands of pick lines, which peewee's insert_many built value by value."""
-    param = database.obj.param
     with peewee.__exception_wrapper__:
-        database.obj.cursor().executemany(statement.replace("?", param), rows)
+        database.obj.cursor().executemany(_for_engine(statement), rows)
 
 
 def sql_row(statement: str, *params) -> tuple | None:

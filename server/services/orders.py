@@ -43,7 +43,11 @@ def transition(order: Order, target: str, actor: inventory.Actor | None, detail:
         raise InvalidTransition("order", previous, target)
     order.status = target
     record(order, target, detail, actor)
-    events.publish("order.changed", {"order": order.id, "status": target, "from": previous},
+    _changed(order, previous)
+
+
+def _changed(order: Order, previous: str) -> None:
+    events.publish("order.changed", {"order": order.id, "status": order.status, "from": previous},
                    rooms=["role:office", "role:supervisor"])
 
 
@@ -73,8 +77,7 @@ def transition_all(batch: list[Order], target: str, actor: inventory.Actor | Non
             OrderEvent.insert_many(history[start:start + 500]).execute()
     for order in batch:
         order.status = target
-        events.publish("order.changed", {"order": order.id, "status": target, "from": previous},
-                       rooms=["role:office", "role:supervisor"])
+        _changed(order, previous)
 
 
 def release_allocations(order: Order, actor: inventory.Actor, lines=None) -> int:

@@ -35,12 +35,11 @@ import sqlite3  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from tests.bench.keys import random_key, time_ordered_key  # noqa: E402
+from tests.bench.keys import key_at, random_key, time_ordered_key  # noqa: E402
 
 TTL_H = 72
 HISTORY_H = TTL_H + 1  # the oldest hour is past the TTL: the forgetting round deletes it
@@ -52,9 +51,7 @@ def history_key(kind: str, at: dt.datetime) -> str:
     """A key of ``kind`` as a device made it at ``at``."""
     if kind == "random":
         return random_key()
-    ms = int(at.replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
-    value = (ms << 80) | (0x7 << 76) | (secrets.randbits(12) << 64) | (0b10 << 62) | secrets.randbits(62)
-    return str(uuid.UUID(int=value))
+    return key_at(int(at.replace(tzinfo=dt.timezone.utc).timestamp() * 1000), secrets.randbits(12))
 
 
 def add_history(path: str, kind: str, rows: int, result: str) -> None:

@@ -23,7 +23,12 @@ def time_ordered_key() -> str:
     else:
         _last_ms, _counter = _last_ms + 1, 0
         ms = _last_ms
-    value = (ms << 80) | (0x7 << 76) | (_counter << 64) | (0b10 << 62) | secrets.randbits(62)
+    return key_at(ms, _counter)
+
+
+def key_at(ms: int, counter: int) -> str:
+    """A version 7 key of the millisecond ``ms`` with the 12-bit ``counter``, the rest random."""
+    value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | secrets.randbits(62)
     return str(uuid.UUID(int=value))
 
 
