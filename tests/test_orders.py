@@ -259,3 +259,34 @@ def test_many_orders_move_together_with_their_history_or_none_moves(db, people):
     assert OrderEvent.select().count() == 2
     with pytest.raises(InvalidTransition):  # not a move the orders' status allows
         orders.transition_all([Order.get_by_id(made[0].id)], "new", actor)
+
+
+def test_the_chunk_insert_takes_every_kind_of_value(db, two_warehouses, small_products, people):
+    """The chunked path's own INSERT (an array a column on PostgreSQL, rows of values on SQLite):
+    a model where its id belongs and a number written as text get the field's own conversion."""
+    import datetime as dt
+    from server.models import OrderEvent
+    from server.services import order_batch
+    order_import.import_parsed(ParseResult([parsed("E1", [("TS-01", 1, "none")])]))
+    order = Order.get(Order.external_id == "E1")
+    at = dt.datetime(2026, 11, 11, 0, 0, 1)
+    rows = [{"order": order.id, "at": at, "user": people["picker"], "action": "note", "detail": "一"},
+            {"order": str(order.id), "at": at, "user": None, "action": "note", "detail": ""}]
+    ids = order_batch._insert(OrderEvent, rows, ("id",))
+    stored = [(e.order_id, e.at, e.user_id, e.detail) for e in
+              OrderEvent.select().where(OrderEvent.id.in_([i for i, in ids])).order_by(OrderEvent.id)]
+    assert stored == [(order.id, at, people["picker"].id, "一"), (order.id, at, None, "")]
+
+
+def test_a_large_import_refreshes_the_planner_statistics(db, db_url, two_warehouses, small_products, monkeypatch):
+    monkeypatch.setattr(order_import, "ANALYZE_FIRST", 2)
+    monkeypatch.setattr(order_import, "CHUNK", 2)
+    analyzed = []
+    real = order_import._analyze
+    monkeypatch.setattr(order_import, "_analyze", lambda: (analyzed.append(1), real()))
+    stock("TS-01", "WH-HZ-A1", 10)
+    order_import.import_parsed(ParseResult([parsed(f"S{i}", [("TS-01", 1, "none")]) for i in range(9)]))
+    assert len(analyzed) == 3  # after 2, 4 and 8 orders: the count doubles each time
+    if db_url.startswith("postgresql"):
+        assert db.execute_sql("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                              "WHERE relname = 'order'").fetchone() == (True,)
