@@ -7,7 +7,7 @@ import re
 import cel
 import yaml
 
-from .order import EMPTY_LINE, EMPTY_ORDER, SAMPLE_LINE, SAMPLE_ORDER
+from .order import EMPTY_LINE, EMPTY_ORDER, SAMPLE_LINE, SAMPLE_ORDER, note_references
 from .problems import EvaluationError
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -174,6 +174,7 @@ def compile_condition(source, node, field, scope):
         text.strip(), program, source.file, line, column, field,
         tuple(dict.fromkeys(".".join(path) for path, _ in references)),
     )
+    note_references(condition.references)
     if not _check_references(source, node, field, references, scope):
         _check_on_samples(source, node, field, condition, scope)
     return condition

@@ -68,6 +68,30 @@ EMPTY_ORDER = _emptied(SAMPLE_ORDER)
 EMPTY_LINE = _emptied(SAMPLE_LINE)
 
 
+# The order's top-level fields that some compiled condition names (``order.receiver.city`` names
+# ``receiver``). A context converts only those: the order dict holds more (its lines, the
+# warehouses with stock) than any rule file reads, and converting a field costs as much as
+# evaluating a condition. A condition that names ``order`` itself, or indexes it, needs all.
+_named: set = set()
+_named_all = False
+_generation = 0
+
+
+def note_references(paths):
+    """Record the dotted paths a newly compiled condition mentions (``order.receiver.city``)."""
+    global _named_all, _generation
+    for path in paths:
+        root, _, rest = path.partition(".")
+        if root != "order":
+            continue
+        name = rest.partition(".")[0]
+        if not name and not _named_all:
+            _named_all, _generation = True, _generation + 1
+        elif name and name not in _named:
+            _named.add(name)
+            _generation += 1
+
+
 class OrderContext:
     """One order prepared for evaluation.
 
@@ -76,17 +100,23 @@ class OrderContext:
     Use one OrderContext per order and per thread of work.
     """
 
-    __slots__ = ("order", "_cel")
+    __slots__ = ("order", "_cel", "_params", "_generation")
 
     def __init__(self, order):
         self.order = order
         self._cel = None
+        self._params = None
+        self._generation = -1
 
     def bind(self, params, line=None):
-        """The CEL context with `order`, the rule file's `params` and, for line rules, `line`."""
-        if self._cel is None:
-            self._cel = cel.Context({"order": self.order})
-        self._cel.add_variable("params", params)
+        """The CEL context with `order`, the rule file's `params` and, for line rules, `line`.
+        The params are converted again only when another rule file's take their place."""
+        if self._generation != _generation:  # first use, or a condition compiled since names more
+            order = self.order if _named_all else {k: v for k, v in self.order.items() if k in _named}
+            self._cel, self._params, self._generation = cel.Context({"order": order}), None, _generation
+        if params is not self._params:
+            self._cel.add_variable("params", params)
+            self._params = params
         if line is not None:
             self._cel.add_variable("line", line)
         return self._cel

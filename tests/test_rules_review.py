@@ -113,3 +113,47 @@ def test_review_does_not_change_the_order(book):
     before = copy.deepcopy(order)
     book.review.review(order)
     assert order == before
+
+
+def _hold_when(tmp_path, condition):
+    (tmp_path / "review.yaml").write_text(
+        "kind: review\n"
+        f"rules:\n  - {{code: probe, name: {{zh: 探针, en: Probe}}, when: '{condition}', action: hold}}\n",
+        encoding="utf-8")
+    return RuleBook(tmp_path).review
+
+
+@pytest.fixture
+def names_from_now():
+    """The conditions compiled from here on are the only ones a context knows of; afterwards
+    every name counts again, so a rule book compiled meanwhile keeps its fields."""
+    original, everything = rules.order._named, rules.order._named_all
+    rules.order._named, rules.order._named_all = set(), False
+    yield
+    original |= rules.order._named
+    rules.order._named, rules.order._named_all = original, everything or rules.order._named_all
+    rules.order._generation += 1
+
+
+def test_a_context_converts_only_the_fields_conditions_name(tmp_path, names_from_now):
+    review = _hold_when(tmp_path, "order.freight_fen > 500 && order.receiver.city == \"杭州市\"")
+    context = rules.OrderContext(clean_order(freight_fen=700))
+    assert review.review(context).codes == ["probe"]
+    converted = set(context.bind({}).variables["order"])
+    assert {"freight_fen", "receiver"} <= converted  # the book's other files name more of them
+    assert "lines" not in converted and converted == rules.order._named & set(clean_order())
+
+
+def test_a_condition_compiled_later_sees_its_fields_in_a_context_made_before(tmp_path, names_from_now):
+    first = _hold_when(tmp_path, "order.paid_fen > 100")
+    context = rules.OrderContext(clean_order(freight_fen=700))
+    assert first.review(context).codes == ["probe"]
+    later = _hold_when(tmp_path, "order.freight_fen > 500")
+    assert later.review(context).codes == ["probe"]
+
+
+def test_a_condition_that_takes_the_whole_order_gets_every_field(tmp_path, names_from_now):
+    review = _hold_when(tmp_path, "size(order) > 20")
+    context = rules.OrderContext(clean_order())
+    assert review.review(context).codes == ["probe"]
+    assert set(context.bind({}).variables["order"]) == set(clean_order())
