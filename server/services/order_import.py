@@ -153,7 +153,8 @@ def _fingerprints(chunk) -> dict:
     known = {}
     for (channel, shop), external_ids in ids.items():
         rows = Order.select(Order.external_id, Order.fingerprint).where(
-            (Order.channel == channel) & (Order.shop == shop) & Order.external_id.in_(sorted(external_ids))).tuples()
+            (Order.channel == channel) & (Order.shop == shop)
+            & Order.external_id.in_(sorted(external_ids))).tuples()
         known.update(((channel, shop, e), fp) for e, fp in rows)
     return known
 
