@@ -47,7 +47,9 @@ if [ ! -x "$PREFIX/venv/bin/python" ]; then
     python3 -m venv "$PREFIX/venv"
 fi
 "$PREFIX/venv/bin/pip" install --quiet --upgrade pip
-"$PREFIX/venv/bin/pip" install --quiet "$PREFIX/app"
+# editable: the code runs from $PREFIX/app, where the migrations and the handheld app are too
+# (a plain install copies only the Python packages, and `wavefloor migrate` found no migration)
+"$PREFIX/venv/bin/pip" install --quiet -e "$PREFIX/app"
 # browser libraries are served from static/vendor; copy them along when they were built
 if [ -d "$SOURCE/server/web/static/vendor" ]; then
     rsync -a "$SOURCE/server/web/static/vendor/" "$PREFIX/app/server/web/static/vendor/"

@@ -49,18 +49,24 @@ def cli():
 def migrate():
     """Create or upgrade the database schema."""
     _db()
-    from server.schema import migrate as run
-    applied = run()
+    applied = _migrate()
     click.echo("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+
+
+def _migrate() -> list[str]:
+    from server.schema import MigrationsMissing, migrate as run
+    try:
+        return run()
+    except MigrationsMissing as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @cli.command()
 def demo():
     """Load the demo warehouse (safe to run again: nothing is duplicated)."""
     settings = _db()
-    from server.schema import migrate as run
     from server.services import demo as demo_service
-    run()
+    _migrate()
     summary = demo_service.load(settings["DEMO_PRINTER_PORT"])
     click.echo(json.dumps(summary, ensure_ascii=False))
 

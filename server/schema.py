@@ -12,14 +12,24 @@ from server.models import ALL_MODELS
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+class MigrationsMissing(RuntimeError):
+    """The code runs from somewhere that has no migrations folder beside it."""
+
+
+def _runner() -> Runner:
+    if not any(MIGRATIONS.glob("[0-9]*.py")):
+        raise MigrationsMissing(f"no migrations in {MIGRATIONS}: run Wavefloor from its application folder "
+                                "(installed with `pip install -e`, as deploy/install.sh does)")
+    return Runner(database.obj, directory=str(MIGRATIONS))
+
+
 def migrate() -> list[str]:
     """Apply pending migrations in order; return the names applied."""
-    return Runner(database.obj, directory=str(MIGRATIONS)).up()
+    return _runner().up()
 
 
 def pending() -> list[str]:
-    return [m.name for m in Runner(database.obj, directory=str(MIGRATIONS)).status()
-            if m.applied is None and m.path is not None]
+    return [m.name for m in _runner().status() if m.applied is None and m.path is not None]
 
 
 def create_all() -> None:

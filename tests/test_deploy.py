@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import uuid
 from pathlib import Path
 
@@ -112,6 +113,49 @@ def test_shell_scripts_parse_and_pass_shellcheck(script):
         pytest.skip("shellcheck is not installed")
     checked = run("shellcheck", script)
     assert checked.returncode == 0, checked.stdout
+
+
+def installed(tmp_path: Path, name: str, *pip_args) -> tuple[Path, dict]:
+    """The project copied as install.sh copies it, installed into a venv of its own by
+    ``pip install *pip_args <copy>``; the packages it needs come from this test's venv."""
+    app = tmp_path / "app"
+    if not app.exists():
+        shutil.copytree(ROOT, app, ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", "instance",
+                                                                 "__pycache__", ".pytest_cache"))
+    venv = tmp_path / name
+    made = run(sys.executable, "-m", "venv", "--without-pip", venv)
+    assert made.returncode == 0, made.stderr
+    # pip, setuptools and the dependencies come from this test's venv, on the path after the new
+    # venv's own packages (a .pth is read in name order): this venv's editable install of the
+    # checkout must not stand in for the copy's
+    own = run(venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+    (Path(own.stdout.strip()) / "zz_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    pip = run(venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+              "--no-index", *pip_args, app, cwd=tmp_path)
+    assert pip.returncode == 0, pip.stderr
+    return venv, {"WAVEFLOOR_INSTANCE_DIR": str(tmp_path / "instance"), "WAVEFLOOR_SECRET_KEY": "t",
+                  "WAVEFLOOR_DATABASE_URL": f"sqlite:///{tmp_path}/{name}.db"}
+
+
+def test_the_installed_command_runs_the_application_folder(tmp_path):
+    """install.sh installs the copy in /opt/wavefloor/app with ``pip install -e``: the
+    ``wavefloor`` command then finds the migrations and the handheld app beside its code, from
+    any folder. A plain install copies only the Python packages; its ``wavefloor migrate``
+    created no table at all and said the schema was up to date. It now says what is missing."""
+    assert 'pip" install --quiet -e "$PREFIX/app"' in (DEPLOY / "install.sh").read_text()
+    venv, env = installed(tmp_path, "editable", "-e")
+    migrated = run(venv / "bin" / "wavefloor", "migrate", env=env, cwd="/")
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout.startswith("applied: 0001_initial, 0002_orders")
+    where = run(venv / "bin" / "python", "-c", "from server.web.handheld import HANDHELD; print(HANDHELD)",
+                env=env, cwd="/")
+    assert Path(where.stdout.strip()) == tmp_path / "app" / "handheld", where.stderr
+    assert (tmp_path / "app" / "handheld" / "index.html").exists()
+
+    venv, env = installed(tmp_path, "plain")
+    refused = run(venv / "bin" / "wavefloor", "migrate", env=env, cwd="/")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "no migrations in" in refused.stderr and "pip install -e" in refused.stderr
 
 
 def unit_sections(path: Path) -> configparser.ConfigParser:
