@@ -50,6 +50,8 @@ fi
 # editable: the code runs from $PREFIX/app, where the migrations and the handheld app are too
 # (a plain install copies only the Python packages, and `wavefloor migrate` found no migration)
 "$PREFIX/venv/bin/pip" install --quiet -e "$PREFIX/app"
+# the translation catalogs, compiled here: the service user may not write in $PREFIX/app
+(cd "$PREFIX/app" && "$PREFIX/venv/bin/python" -c 'from server.web import compile_translations; compile_translations()')
 # browser libraries are served from static/vendor; copy them along when they were built
 if [ -d "$SOURCE/server/web/static/vendor" ]; then
     rsync -a "$SOURCE/server/web/static/vendor/" "$PREFIX/app/server/web/static/vendor/"

@@ -121,7 +121,7 @@ def installed(tmp_path: Path, name: str, *pip_args) -> tuple[Path, dict]:
     app = tmp_path / "app"
     if not app.exists():
         shutil.copytree(ROOT, app, ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", "instance",
-                                                                 "__pycache__", ".pytest_cache"))
+                                                                 "__pycache__", ".pytest_cache", "*.mo"))
     venv = tmp_path / name
     made = run(sys.executable, "-m", "venv", "--without-pip", venv)
     assert made.returncode == 0, made.stderr
@@ -141,9 +141,10 @@ def test_the_installed_command_runs_the_application_folder(tmp_path):
     """install.sh installs the copy in /opt/wavefloor/app with ``pip install -e``: the
     ``wavefloor`` command then finds the migrations and the handheld app beside its code, from
     any folder. A plain install copies only the Python packages; its ``wavefloor migrate``
-    created no table at all and said the schema was up to date. It now says what is missing."""
+    created no table at all and said the schema was up to date. It now says what is missing.
+    The script's own step compiles the translation catalogs (the service user may not)."""
     assert 'pip" install --quiet -e "$PREFIX/app"' in (DEPLOY / "install.sh").read_text()
-    venv, env = installed(tmp_path, "editable", "-e")
+    venv, env = installed(tmp_path, "venv", "-e")  # $PREFIX/venv and $PREFIX/app, as install.sh has them
     migrated = run(venv / "bin" / "wavefloor", "migrate", env=env, cwd="/")
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stdout.startswith("applied: 0001_initial, 0002_orders")
@@ -151,6 +152,11 @@ def test_the_installed_command_runs_the_application_folder(tmp_path):
                 env=env, cwd="/")
     assert Path(where.stdout.strip()) == tmp_path / "app" / "handheld", where.stderr
     assert (tmp_path / "app" / "handheld" / "index.html").exists()
+    catalog = tmp_path / "app" / "server" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.mo"
+    assert not catalog.exists()  # a release made from git holds none
+    step = next(line for line in (DEPLOY / "install.sh").read_text().splitlines() if "compile_translations()" in line)
+    compiled = run("bash", "-c", step, env={"PREFIX": str(tmp_path), **env}, cwd="/")
+    assert compiled.returncode == 0 and catalog.stat().st_size > 0, compiled.stderr
 
     venv, env = installed(tmp_path, "plain")
     refused = run(venv / "bin" / "wavefloor", "migrate", env=env, cwd="/")

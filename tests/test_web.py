@@ -207,3 +207,21 @@ def test_a_phone_sized_browser_logs_in_and_looks_up_a_location(live_server, shel
             assert outside == []
         finally:
             browser.close()
+
+
+def test_a_server_that_may_not_write_the_catalogs_starts_and_says_so(tmp_path, monkeypatch, caplog):
+    """deploy/install.sh compiles the catalogs as root; a process of the service user that
+    finds one missing or older cannot write it, and must start anyway (English where the
+    catalog is missing) with an error naming the file."""
+    import server.web as web
+    po_dir = tmp_path / "zh_Hans_CN" / "LC_MESSAGES"
+    po_dir.mkdir(parents=True)
+    (po_dir / "messages.po").write_bytes((web.TRANSLATIONS / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po").read_bytes())
+    monkeypatch.setattr(web, "TRANSLATIONS", tmp_path)
+
+    def refuse(out, catalog):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(web, "write_mo", refuse)
+    web.compile_translations()
+    assert "cannot write the compiled translations" in caplog.text and "messages.mo" in caplog.text
+    assert sorted(p.name for p in po_dir.iterdir()) == ["messages.po"]  # nothing half-written left

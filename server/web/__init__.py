@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,14 +22,26 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 def compile_translations() -> None:
-    """Build the .mo catalogs from the .po sources when they are missing or older."""
+    """Build the .mo catalogs from the .po sources when they are missing or older.
+    deploy/install.sh builds them as root; a server process runs as a user who may not write
+    there, and then goes on with what it has (English where a catalog is missing), saying so."""
     for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             with po.open("rb") as src:
                 catalog = read_po(src)
-            with mo.open("wb") as out:
-                write_mo(out, catalog)
+            # renamed when whole, so that no process reads a half-written catalog (each server
+            # process of a site compiles at its start)
+            part = mo.with_name(f"{mo.name}.{os.getpid()}.part")
+            try:
+                with part.open("wb") as out:
+                    write_mo(out, catalog)
+                part.replace(mo)
+            except OSError as exc:
+                part.unlink(missing_ok=True)
+                logging.getLogger(__name__).error(
+                    "cannot write the compiled translations %s (%s); as the folder's owner, run: "
+                    "python -c 'from server.web import compile_translations; compile_translations()'", mo, exc)
 
 
 def select_locale() -> str:
