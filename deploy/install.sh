@@ -4,6 +4,7 @@
 #   sudo ./deploy/install.sh                      # SQLite, two server processes (ports 5001 5002)
 #   sudo WAVEFLOOR_DB=postgresql ./deploy/install.sh   # PostgreSQL on this machine
 #   sudo WAVEFLOOR_PORTS="5001 5002 5003" ./deploy/install.sh
+#   sudo WAVEFLOOR_TLS_NAMES="wavefloor.lan" ./deploy/install.sh   # names the devices use
 #
 # Run it from an unpacked copy of the project. Running it again upgrades: the code and the
 # packages are replaced, the migrations run, the configuration and the data are kept.
@@ -15,6 +16,7 @@ CONF_DIR=/etc/wavefloor
 DATA_DIR=/var/lib/wavefloor
 PORTS=${WAVEFLOOR_PORTS:-"5001 5002"}
 DB=${WAVEFLOOR_DB:-sqlite}
+TLS_NAMES=${WAVEFLOOR_TLS_NAMES:-}  # more names for the self-signed certificate, e.g. wavefloor.lan
 SOURCE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 say() { printf '\n== %s\n' "$*"; }
@@ -96,9 +98,8 @@ install -m 0755 "$PREFIX/app/deploy/restore.sh" /usr/local/sbin/wavefloor-restor
 say "TLS certificate"
 if [ ! -f "$CONF_DIR/tls/wavefloor.crt" ]; then
     # a self-signed certificate until the site's own is copied over these two files
-    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$(hostname -f)" \
-        -keyout "$CONF_DIR/tls/wavefloor.key" -out "$CONF_DIR/tls/wavefloor.crt" 2>/dev/null
-    chmod 0600 "$CONF_DIR/tls/wavefloor.key"  # nginx reads it as root
+    # shellcheck disable=SC2086  # the extra names are words
+    "$PREFIX/app/deploy/make-certificate.sh" "$CONF_DIR/tls" $TLS_NAMES
 fi
 
 say "nginx"

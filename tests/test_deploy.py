@@ -6,9 +6,12 @@ from __future__ import annotations
 import configparser
 import os
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import sysconfig
+import threading
 import uuid
 from pathlib import Path
 
@@ -162,6 +165,41 @@ def test_the_installed_command_runs_the_application_folder(tmp_path):
     refused = run(venv / "bin" / "wavefloor", "migrate", env=env, cwd="/")
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert "no migrations in" in refused.stderr and "pip install -e" in refused.stderr
+
+
+def test_the_self_signed_certificate_names_the_site_so_a_device_that_trusts_it_connects(tmp_path):
+    """A device that installs the installer's certificate must then accept the site by the
+    names and addresses it uses. Chrome matches only the subject alternative names (Python's
+    ssl is told to do the same here): the certificate made with a common name alone was refused
+    even when trusted, and by an address in any case."""
+    assert '"$PREFIX/app/deploy/make-certificate.sh" "$CONF_DIR/tls" $TLS_NAMES' in (
+        DEPLOY / "install.sh").read_text()
+    made = run(DEPLOY / "make-certificate.sh", tmp_path, "wavefloor.lan")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "wavefloor.key").stat().st_mode & 0o777 == 0o600
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(tmp_path / "wavefloor.crt", tmp_path / "wavefloor.key")
+    device = ssl.create_default_context(cafile=str(tmp_path / "wavefloor.crt"))  # the device trusts it
+    device.hostname_checks_common_name = False
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+
+        def serve(count):
+            for _ in range(count):
+                conn, _ = listener.accept()
+                try:
+                    with server_side.wrap_socket(conn, server_side=True):
+                        pass
+                except (ssl.SSLError, OSError):
+                    pass
+        threading.Thread(target=serve, args=(3,), daemon=True).start()
+        for name in ("wavefloor.lan", "127.0.0.1"):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                with device.wrap_socket(raw, server_hostname=name) as tls:
+                    assert tls.version() in ("TLSv1.2", "TLSv1.3")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with pytest.raises(ssl.SSLCertVerificationError):
+                device.wrap_socket(raw, server_hostname="elsewhere.lan")
 
 
 def unit_sections(path: Path) -> configparser.ConfigParser:
