@@ -221,59 +221,50 @@ def _insert(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
         rows = [dict(defaults, **row) for row in rows]
     names = list(rows[0])
     fields = [model._meta.fields[name] for name in names]
+    kinds = [_kind(f) for f in fields]
     values = list(map(itemgetter(*names), rows))
-    convert = [i for i, f in enumerate(fields) if not {type(v[i]) for v in values} <= _as_is(f)]
+    convert = [i for i, (_, as_is) in enumerate(kinds) if not {type(v[i]) for v in values} <= as_is]
     if convert:  # a value the driver does not take as it is: the field's own conversion, for that column
         values = [tuple(f.db_value(v) if i in convert else v for i, (f, v) in enumerate(zip(fields, row)))
                   for row in values]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     row_sql = "(" + ", ".join([database.param] * len(names)) + ")"
     tail = (" RETURNING " + ", ".join(f'"{c}"' for c in returning)) if returning else ""
-    arrays = None if is_sqlite() else [_pg_array(f) for f in fields]
-    if arrays and all(arrays):
+    if not is_sqlite() and all(pg_type for pg_type, _ in kinds):
         # PostgreSQL: one array a column. psycopg reads a statement's text for its placeholders,
         # and for the multi-row form below that took longer than the database took to insert.
         cursor = database.execute_sql(
             f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT * FROM unnest('
-            + ", ".join(f"{database.param}::{kind}[]" for kind in arrays) + ")" + tail,
+            + ", ".join(f"{database.param}::{pg_type}[]" for pg_type, _ in kinds) + ")" + tail,
             [list(column) for column in zip(*values)])
         return cursor.fetchall() if returning else []
     per_statement = max(1, 30000 // len(names))
     out = []
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start:start + per_statement]
+    for start in range(0, len(values), per_statement):
+        chunk = values[start:start + per_statement]
         sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES '
                + ", ".join([row_sql] * len(chunk)) + tail)
-        params = list(chain.from_iterable(values[start:start + per_statement]))
-        cursor = database.execute_sql(sql, params)
+        cursor = database.execute_sql(sql, list(chain.from_iterable(chunk)))
         if returning:
             out.extend(cursor.fetchall())
     return out
 
 
-def _pg_array(field) -> str | None:
-    """The PostgreSQL type of a column's values, for an array of them; None if not one of these."""
+def _kind(field) -> tuple[str | None, set]:
+    """A column's PostgreSQL type (for an array of its values; None if not one of these) and the
+    value types its field's ``db_value`` returns unchanged (any other type is converted). A
+    foreign key's are those of the key it refers to."""
     while isinstance(field, peewee.ForeignKeyField):
         field = field.rel_field
-    for kind, name in ((peewee.BooleanField, "boolean"), (peewee.BigIntegerField, "bigint"),
-                       (peewee.BigAutoField, "bigint"), (peewee.IntegerField, "integer"),
-                       (peewee._StringField, "text"), (peewee.DateTimeField, "timestamp")):
+    for kind, pg_type, as_is in _KINDS:
         if isinstance(field, kind):
-            return name
-    return None
+            return pg_type, as_is | {type(None)}
+    return None, set()
 
 
-def _as_is(field) -> set:
-    """The value types a field's ``db_value`` returns unchanged; any other type is converted."""
-    for kind, types in _AS_IS:
-        if isinstance(field, kind):
-            return types
-    return set()
-
-
-_AS_IS = ((peewee.BooleanField, {bool, type(None)}),
-          (peewee.ForeignKeyField, {int, type(None)}), (peewee.IntegerField, {int, type(None)}),
-          (peewee._StringField, {str, type(None)}), (peewee.DateTimeField, {dt.datetime, type(None)}))
+_KINDS = ((peewee.BooleanField, "boolean", {bool}), (peewee.BigIntegerField, "bigint", {int}),
+          (peewee.BigAutoField, "bigint", {int}), (peewee.IntegerField, "integer", {int}),
+          (peewee._StringField, "text", {str}), (peewee.DateTimeField, "timestamp", {dt.datetime}))
 
 
 def product_info() -> dict:
