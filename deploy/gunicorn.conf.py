@@ -2,8 +2,8 @@
 
 One gevent worker per process: Socket.IO keeps each device's session in the process that
 accepted it, so more workers behind one port would split sessions; run more processes on more
-ports instead, behind nginx with sticky sessions. WebSockets go through simple-websocket;
-gevent-websocket must not be installed (with it, ``-k gevent`` refuses WebSockets).
+ports instead, behind nginx with sticky sessions. The server speaks WebSocket itself
+(server/realtime/websocket.py), in each connection's greenlet; no WebSocket worker class is needed.
 """
 import gc
 

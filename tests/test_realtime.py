@@ -148,3 +148,33 @@ def test_packets_are_written_as_the_library_would_write_them():
     assert FloorPacket(packet.EVENT, ["counts", {7: 1}], "/floor").encode() == '2/floor,["counts",{"7":1}]'
     decoded = FloorPacket(encoded_packet='2/floor,5["cmd",{"key":"k1","code":"A-01"}]')
     assert (decoded.namespace, decoded.id, decoded.data) == ("/floor", 5, ["cmd", {"key": "k1", "code": "A-01"}])
+
+
+def test_the_server_speaks_plain_websocket_frames_to_a_browser_offering_compression(live_server):
+    """Chrome offers permessage-deflate on every WebSocket: the serving process answers with its
+    own WebSocket (server.realtime.websocket), which agrees to no extension, so no scan is
+    compressed; its first frame is Engine.IO's open packet, as text."""
+    import base64
+    import json
+    import os
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(live_server.url)
+    key = base64.b64encode(os.urandom(16)).decode()
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                     f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                     "Sec-WebSocket-Version: 13\r\n"
+                     "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n".encode())
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += sock.recv(4096)
+        head, _, rest = received.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101 ")
+        assert b"sec-websocket-extensions" not in head.lower()
+        while len(rest) < 2 or len(rest) < 2 + (rest[1] & 0x7F):
+            rest += sock.recv(4096)
+        assert rest[0] == 0x81 and rest[1] < 126  # final text frame, no compression bit, not masked
+        text = rest[2:2 + rest[1]].decode()
+        assert text.startswith("0") and "sid" in json.loads(text[1:])

@@ -8,6 +8,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 from server import events
 from server.db import database
 from server.realtime.redis_queue import FloorRedisManager
+from server.realtime.websocket import FloorWebSocket
 from server.realtime.wire import FloorPacket, SocketJson
 from server.services import auth, commands, snapshot
 
@@ -42,6 +43,9 @@ def init_realtime(app, settings: dict) -> None:
              if settings["REDIS_URL"] else None)  # None: this process's own devices only
     socketio.init_app(app, async_mode=async_mode, client_manager=queue, cors_allowed_origins=[], json=SocketJson,
                       serializer=FloorPacket, ping_interval=10, ping_timeout=20, async_handlers=False)
+    if async_mode == "gevent":  # each WebSocket read and written in its own greenlet (realtime.websocket)
+        eio = socketio.server.eio
+        eio._async = dict(eio._async, websocket=FloorWebSocket)
     events.subscribe(_deliver)
 
     @socketio.on("connect", namespace=NAMESPACE)
