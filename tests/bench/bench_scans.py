@@ -10,7 +10,9 @@ carries a time-ordered key, as the handheld makes them (tests/bench/keys.py). Tw
   saturated  every device scans again as soon as its answer arrives: scans/s the server takes
 
 Baseline, same run, same machine, same client code: a bare python-socketio server under
-gevent that acknowledges every ``cmd`` with its payload (no database).
+gevent that acknowledges every ``cmd`` with its payload (no database), with the library's own
+WebSocket (simple-websocket, which accepts the compression the clients offer; Wavefloor's own
+WebSocket, server/realtime/websocket.py, does not).
 
 The servers time each command themselves, from receipt to answer (their /metrics histogram), and
 each phase reports the bucket within which half and 99 % of them were answered
@@ -24,6 +26,7 @@ run it reports how many commands shared each SQLite commit (``commands_per_commi
 Prints one JSON object.
 usage: python tests/bench/bench_scans.py [--devices 200] [--rate 1000] [--database sqlite|postgres]
        [--servers 1]  (N > 1: N server processes and a Redis of the run's own; devices spread over them)
+       [--no-deflate]  (clients that do not offer WebSocket compression; browsers all offer it)
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -164,6 +168,12 @@ def echo_server(port: int) -> None:
 # starts an OS thread for every message it receives, and 200 of them on the server's two cores
 # measured the clients more than the server.
 
+# Browsers (the handhelds' Chrome, the kiosks' web views) offer permessage-deflate on every
+# WebSocket; a server that accepts it compresses each answer and inflates each scan. The clients
+# offer it too, unless --no-deflate.
+CLIENT_WEBSOCKET = {"compress": 15}
+
+
 async def connect_all(url: str, tokens: list[str], on_event=None) -> list:
     """One python-socketio client per handheld, connected over WebSocket, 25 at a time."""
     import socketio
@@ -171,7 +181,7 @@ async def connect_all(url: str, tokens: list[str], on_event=None) -> list:
     gate = asyncio.Semaphore(25)
 
     async def one(token):
-        client = socketio.AsyncClient(reconnection=False)
+        client = socketio.AsyncClient(reconnection=False, websocket_extra_options=dict(CLIENT_WEBSOCKET))
         if on_event is not None:
             client.on("*", on_event, namespace="/floor")
         async with gate:
@@ -264,6 +274,10 @@ async def floor(urls: list[str], walks: list[dict], boss_token: str | None, rate
                 assert answer["ok"], answer
         for walk in walks:
             walk["position"] = 0
+        # the clients' process holds 200 connections' objects: left to the collector, each of its
+        # full passes stopped every client at once for 70-100 ms, the tail of both servers' p99
+        gc.collect()
+        gc.freeze()
         timed = command_buckets(urls) if boss_token else None  # the servers' own count of each command's time
         paced = await run_phase(clients, walks, PACED_SCANS, len(clients) / rate, server_pids)
         if timed is not None:
@@ -370,8 +384,12 @@ def main() -> None:
                         help="postgres: a database of its own on the server of WAVEFLOOR_TEST_PG")
     parser.add_argument("--servers", type=int, default=1,
                         help="wavefloor serve processes (more than one share events through a Redis of the run's own)")
+    parser.add_argument("--no-deflate", action="store_true",
+                        help="clients that do not offer permessage-deflate (browsers all do)")
     parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.no_deflate:
+        CLIENT_WEBSOCKET.clear()
     if args.echo_server:
         return echo_server(args.echo_server)
 
@@ -418,6 +436,7 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
         "devices": args.devices, "database": args.database, "server_processes": args.servers,
+        "clients_offer_deflate": not args.no_deflate,
         "wavefloor": wavefloor,
         "baseline_echo_gevent": baseline,
         "ratio_saturated_throughput": round(wavefloor["saturated"]["scans_per_s"]
