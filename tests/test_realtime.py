@@ -1,5 +1,6 @@
 """Socket.IO namespace /floor against a real server process (gevent, WebSockets)."""
 import threading
+import time
 import uuid
 
 import pytest
@@ -19,12 +20,12 @@ def pin_login(server, user, device):
 class Device:
     """A python-socketio client that records every event it is sent."""
 
-    def __init__(self, server, token):
+    def __init__(self, server, token, transports=("websocket",)):
         self.events = []
         self.arrived = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("*", self._record, namespace="/floor")
-        self.sio.connect(server.url, namespaces=["/floor"], auth={"token": token}, transports=["websocket"],
+        self.sio.connect(server.url, namespaces=["/floor"], auth={"token": token}, transports=list(transports),
                          wait_timeout=10)
 
     def _record(self, event, data):
@@ -178,3 +179,24 @@ def test_the_server_speaks_plain_websocket_frames_to_a_browser_offering_compress
         assert rest[0] == 0x81 and rest[1] < 126  # final text frame, no compression bit, not masked
         text = rest[2:2 + rest[1]].decode()
         assert text.startswith("0") and "sid" in json.loads(text[1:])
+
+
+def test_a_device_starting_on_long_polling_is_upgraded_to_the_websocket(live_server, stocked):
+    """A browser left to Socket.IO's defaults connects by long polling, then upgrades (a probe
+    ping and an upgrade packet over the new WebSocket): commands and events then go through it."""
+    polling = ("polling", "websocket")
+    receiver = Device(live_server, pin_login(live_server, "u-receiver", "HH-03"), transports=polling)
+    wall = Device(live_server, pin_login(live_server, "u-supervisor", "WALL-2"), transports=polling)
+    try:
+        for device in (receiver, wall):
+            device.wait_for("snapshot")
+            deadline = time.monotonic() + 10
+            while device.sio.transport() != "websocket" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert device.sio.transport() == "websocket"
+        result = receiver.cmd(scenario="stock", action="move", sku="TS-01", qty=2, **{"from": "A-01", "to": "A-02"})
+        assert result["ok"], result
+        assert wall.wait_for("stock.changed")["locations"] == ["A-01", "A-02"]
+    finally:
+        receiver.close()
+        wall.close()
