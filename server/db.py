@@ -587,6 +587,18 @@ def _alone(work):
         time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
 
 
+def write_retrying(work):
+    """``work()`` as a write transaction (like ``with write_transaction(): return work()``)
+    that, when it is the outermost one, runs again when PostgreSQL aborts it to break a lock
+    cycle (see :func:`_alone`). Nested, it is a savepoint of the outer transaction, whose
+    owner runs again or not. ``work`` must change nothing outside the database except through
+    :func:`after_commit`."""
+    if _state().depth:
+        with write_transaction():
+            return work()
+    return _alone(work)
+
+
 def write_grouped(work):
     """``work()`` as a write transaction (like ``with write_transaction(): return work()``) that
     may commit together with other commands' work; returns once it has committed. ``work`` may

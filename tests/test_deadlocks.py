@@ -14,7 +14,7 @@ import pytest
 
 from server import db as dbmod
 from server.db import database, write_grouped
-from server.models import Device, Location, Quant
+from server.models import Device, Location, Quant, StockMove
 from server.services import commands, inventory, lookup  # noqa: F401 (lookup: the stock scenario)
 from server.services.auth import Principal
 
@@ -123,3 +123,70 @@ def test_a_command_caught_in_a_real_deadlock_runs_again_and_succeeds(db, db_url,
     assert answer.get("ok"), answer
     assert dbmod.retried["transactions"] == retried_before + 1
     assert (stock_at("A-01"), stock_at("A-02")) == (5, 7)  # 6 - 1 and 6 + 1
+
+
+def test_write_retrying_runs_an_aborted_transaction_again_but_not_a_nested_one(db, small_warehouse):
+    """Outermost, a transaction PostgreSQL aborts runs again and only the second run's write
+    is kept; inside another transaction the error goes to that transaction's owner."""
+    runs = []
+
+    def work():
+        runs.append(1)
+        Device.create(code=f"RETRY-{len(runs)}")
+        if len(runs) == 1:
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        return "done"
+
+    assert dbmod.write_retrying(work) == "done"
+    assert [d.code for d in Device.select().order_by(Device.code)] == ["RETRY-2"]
+
+    runs.clear()
+    with pytest.raises(psycopg.errors.DeadlockDetected):
+        with dbmod.write_transaction():
+            dbmod.write_retrying(work)
+    assert len(runs) == 1
+
+
+def test_a_reservation_caught_in_a_real_deadlock_runs_again_and_succeeds(db, db_url, engine, small_warehouse,
+                                                                        people):
+    """A lock cycle staged on PostgreSQL, as two reservations of the last units can make one:
+    another session holds A-02's quant; a reservation of 6 takes A-01's 5 and waits for A-02's;
+    the other session then asks for A-01's. The reservation's session finds the cycle first
+    and PostgreSQL aborts it; it runs again once the other has committed, and takes the 6 units
+    A-01 then holds."""
+    if engine == "sqlite":
+        pytest.skip("SQLite lets one writer in at a time: no lock cycle can form")
+    locs = small_warehouse["locations"]
+    two_faces(small_warehouse, people, 5, "HH-D3")
+    retried_before = dbmod.retried["transactions"]
+    outcome = {}
+
+    other = psycopg.connect(db_url)
+    try:
+        other.execute("SET deadlock_timeout = '10s'")
+        other.execute("UPDATE quant SET qty = qty + 1 WHERE location_id = %s", (locs["A-02"].id,))
+
+        def reserve():
+            try:
+                outcome["taken"] = inventory.reserve_any(small_warehouse["tee"].id, 6, ref="deadlock",
+                                                         actor=inventory.Actor(people["picker"].id))
+            except Exception as exc:  # the test fails on it below
+                outcome["error"] = exc
+            finally:
+                database.close()
+
+        thread = threading.Thread(target=reserve)
+        thread.start()
+        time.sleep(0.3)  # the reservation holds A-01 and waits for A-02
+        other.execute("UPDATE quant SET qty = qty + 1 WHERE location_id = %s", (locs["A-01"].id,))
+        other.commit()  # reached once the reservation's first run was aborted
+        thread.join(30)
+    finally:
+        other.close()
+    assert "error" not in outcome, outcome
+    assert [(r.location_id, r.qty) for r in outcome["taken"]] == [(locs["A-01"].id, 6)]
+    assert dbmod.retried["transactions"] == retried_before + 1
+    assert {q.location_id: q.reserved for q in Quant.select()} == {locs["A-01"].id: 6, locs["A-02"].id: 0}
+    # the aborted run's ledger row went with it (the other session's raw updates have none)
+    assert [(m.from_location_id, m.reserved) for m in StockMove.select().where(StockMove.ref == "deadlock")] == [
+        (locs["A-01"].id, 6)]

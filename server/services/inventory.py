@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from peewee import JOIN, fn
 
 from server import events
-from server.db import is_sqlite, sql, sql_row, write_transaction
+from server.db import is_sqlite, sql, sql_row, write_retrying, write_transaction
 from server.models import AuditLog, Location, Product, Quant, StockMove, User
 from server.models.base import utcnow
 from server.models.stock import STOCK_STATES
@@ -201,10 +201,14 @@ class Reservation:
 
 def reserve_any(product, qty: int, *, actor: Actor, warehouse=None, ref="",
                 kinds=("pick", "reserve")) -> list[Reservation]:
-    """Reserve ``qty`` free units of a SKU wherever they are (pick faces first), all or nothing."""
+    """Reserve ``qty`` free units of a SKU wherever they are (pick faces first), all or nothing.
+    Two reservations can lock the same quants in opposite orders: one that found a quant full
+    locks the next first, and finds the first free on its second look. PostgreSQL then aborts
+    one of them, which runs again (write_retrying)."""
     _check(qty)
     product_id = _id(product)
-    with write_transaction():
+
+    def attempt() -> list[Reservation]:
         taken: list[Reservation] = []
         need = qty
         for _ in range(3):  # candidates can change under us; look again a couple of times
@@ -233,6 +237,8 @@ def reserve_any(product, qty: int, *, actor: Actor, warehouse=None, ref="",
                 if need == 0:
                     return taken
         raise InsufficientStock(f"only {qty - need} of {qty} units free", qty=qty, free=qty - need)
+
+    return write_retrying(attempt)
 
 
 def _audit(actor: Actor, action: str, product, location, detail: str) -> None:
