@@ -3,7 +3,9 @@
 One gevent worker per process: Socket.IO keeps each device's session in the process that
 accepted it, so more workers behind one port would split sessions; run more processes on more
 ports instead, behind nginx with sticky sessions. The server speaks WebSocket itself
-(server/realtime/websocket.py), in each connection's greenlet; no WebSocket worker class is needed.
+(server/realtime/websocket.py), in each connection's greenlet; no WebSocket worker class is needed,
+and gevent-websocket must not be installed (Flask-SocketIO's runner, behind ``wavefloor serve``,
+would then give the server that package's handler in place of its own).
 """
 import gc
 
