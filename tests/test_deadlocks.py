@@ -37,6 +37,25 @@ def two_faces(small_warehouse, people, qty: int, device: str) -> Principal:
     return Principal(people["receiver"], ["receiver"], Device.create(code=device))
 
 
+def stage_lock_cycle(db_url: str, locs: dict, victim) -> None:
+    """Another session takes A-02's quant; ``victim()`` runs in a thread of its own, takes
+    A-01's and waits for A-02's; the other session then asks for A-01's. The victim's session
+    finds the cycle first (1 s against the other's 10 s) and PostgreSQL aborts its transaction;
+    the other session commits once it has, and the victim's second run goes through."""
+    other = psycopg.connect(db_url)
+    try:
+        other.execute("SET deadlock_timeout = '10s'")
+        other.execute("UPDATE quant SET qty = qty + 1 WHERE location_id = %s", (locs["A-02"].id,))
+        thread = threading.Thread(target=victim)
+        thread.start()
+        time.sleep(0.3)  # the victim holds A-01 and waits for A-02
+        other.execute("UPDATE quant SET qty = qty + 1 WHERE location_id = %s", (locs["A-01"].id,))
+        other.commit()  # reached once the victim's first run was aborted
+        thread.join(30)
+    finally:
+        other.close()
+
+
 def test_opposite_moves_at_the_same_moment_all_succeed(db, small_warehouse, people):
     principal = two_faces(small_warehouse, people, 40, "HH-D1")
     retried_before = dbmod.retried["transactions"]
@@ -61,21 +80,32 @@ def test_opposite_moves_at_the_same_moment_all_succeed(db, small_warehouse, peop
     assert dbmod.retried["transactions"] == retried_before  # taken in one order, the locks never formed a cycle
 
 
-def test_a_transaction_aborted_by_a_deadlock_runs_again(db, small_warehouse):
-    """The first run writes, then fails as PostgreSQL fails a deadlock's victim: its write is
-    rolled back, and the second run's is the one kept."""
-    runs = []
-
+def first_run_deadlocks(runs: list):
+    """Work whose first run writes, then fails as PostgreSQL fails a deadlock's victim."""
     def work():
         runs.append(1)
         Device.create(code=f"RUN-{len(runs)}")
         if len(runs) == 1:
             raise psycopg.errors.DeadlockDetected("deadlock detected")
         return "done"
+    return work
 
-    assert write_grouped(work) == "done"
+
+@pytest.mark.parametrize("runner", [write_grouped, dbmod.write_retrying], ids=["grouped", "retrying"])
+def test_a_transaction_aborted_by_a_deadlock_runs_again(db, small_warehouse, runner):
+    """The first run's write is rolled back, and the second run's is the one kept."""
+    runs = []
+    assert runner(first_run_deadlocks(runs)) == "done"
     assert len(runs) == 2
     assert [d.code for d in Device.select().order_by(Device.code)] == ["RUN-2"]
+
+
+def test_a_nested_retrying_write_leaves_the_deadlock_to_the_outer_transaction(db, small_warehouse):
+    runs = []
+    with pytest.raises(psycopg.errors.DeadlockDetected):
+        with dbmod.write_transaction():
+            dbmod.write_retrying(first_run_deadlocks(runs))
+    assert len(runs) == 1
 
 
 def test_other_database_errors_are_not_run_again(db):
@@ -103,48 +133,14 @@ def test_a_command_caught_in_a_real_deadlock_runs_again_and_succeeds(db, db_url,
     retried_before = dbmod.retried["transactions"]
     answer = {}
 
-    other = psycopg.connect(db_url)
-    try:
-        other.execute("SET deadlock_timeout = '10s'")
-        other.execute("UPDATE quant SET qty = qty + 1 WHERE location_id = %s", (locs["A-02"].id,))
+    def move():
+        answer.update(commands.execute(principal, move_command("A-01", "A-02")))
+        database.close()
 
-        def move():
-            answer.update(commands.execute(principal, move_command("A-01", "A-02")))
-            database.close()
-
-        thread = threading.Thread(target=move)
-        thread.start()
-        time.sleep(0.3)  # the move holds A-01 and waits for A-02
-        other.execute("UPDATE quant SET qty = qty + 1 WHERE location_id = %s", (locs["A-01"].id,))
-        other.commit()  # reached once the move's first run was aborted
-        thread.join(30)
-    finally:
-        other.close()
+    stage_lock_cycle(db_url, locs, move)
     assert answer.get("ok"), answer
     assert dbmod.retried["transactions"] == retried_before + 1
     assert (stock_at("A-01"), stock_at("A-02")) == (5, 7)  # 6 - 1 and 6 + 1
-
-
-def test_write_retrying_runs_an_aborted_transaction_again_but_not_a_nested_one(db, small_warehouse):
-    """Outermost, a transaction PostgreSQL aborts runs again and only the second run's write
-    is kept; inside another transaction the error goes to that transaction's owner."""
-    runs = []
-
-    def work():
-        runs.append(1)
-        Device.create(code=f"RETRY-{len(runs)}")
-        if len(runs) == 1:
-            raise psycopg.errors.DeadlockDetected("deadlock detected")
-        return "done"
-
-    assert dbmod.write_retrying(work) == "done"
-    assert [d.code for d in Device.select().order_by(Device.code)] == ["RETRY-2"]
-
-    runs.clear()
-    with pytest.raises(psycopg.errors.DeadlockDetected):
-        with dbmod.write_transaction():
-            dbmod.write_retrying(work)
-    assert len(runs) == 1
 
 
 def test_a_reservation_caught_in_a_real_deadlock_runs_again_and_succeeds(db, db_url, engine, small_warehouse,
@@ -161,28 +157,16 @@ def test_a_reservation_caught_in_a_real_deadlock_runs_again_and_succeeds(db, db_
     retried_before = dbmod.retried["transactions"]
     outcome = {}
 
-    other = psycopg.connect(db_url)
-    try:
-        other.execute("SET deadlock_timeout = '10s'")
-        other.execute("UPDATE quant SET qty = qty + 1 WHERE location_id = %s", (locs["A-02"].id,))
+    def reserve():
+        try:
+            outcome["taken"] = inventory.reserve_any(small_warehouse["tee"].id, 6, ref="deadlock",
+                                                     actor=inventory.Actor(people["picker"].id))
+        except Exception as exc:  # the test fails on it below
+            outcome["error"] = exc
+        finally:
+            database.close()
 
-        def reserve():
-            try:
-                outcome["taken"] = inventory.reserve_any(small_warehouse["tee"].id, 6, ref="deadlock",
-                                                         actor=inventory.Actor(people["picker"].id))
-            except Exception as exc:  # the test fails on it below
-                outcome["error"] = exc
-            finally:
-                database.close()
-
-        thread = threading.Thread(target=reserve)
-        thread.start()
-        time.sleep(0.3)  # the reservation holds A-01 and waits for A-02
-        other.execute("UPDATE quant SET qty = qty + 1 WHERE location_id = %s", (locs["A-01"].id,))
-        other.commit()  # reached once the reservation's first run was aborted
-        thread.join(30)
-    finally:
-        other.close()
+    stage_lock_cycle(db_url, locs, reserve)
     assert "error" not in outcome, outcome
     assert [(r.location_id, r.qty) for r in outcome["taken"]] == [(locs["A-01"].id, 6)]
     assert dbmod.retried["transactions"] == retried_before + 1
