@@ -203,6 +203,9 @@ def test_a_peer_that_vanishes_mid_frame_ends_the_handler(echo):
 
 @pytest.mark.parametrize("environ, status", [
     ({"HTTP_SEC_WEBSOCKET_KEY": ""}, "400 Bad Request"),
+    ({"HTTP_SEC_WEBSOCKET_KEY": "not base64 at all"}, "400 Bad Request"),
+    ({"HTTP_SEC_WEBSOCKET_KEY": "c2hvcnQ="}, "400 Bad Request"),          # 5 bytes, not 16
+    ({"HTTP_SEC_WEBSOCKET_KEY": "dGhlIHNhbXBsZSBub25jZQ==\u6731"}, "400 Bad Request"),
     ({"HTTP_UPGRADE": "h2c"}, "400 Bad Request"),
     ({"REQUEST_METHOD": "POST"}, "400 Bad Request"),
     ({"HTTP_SEC_WEBSOCKET_VERSION": "8"}, "426 Upgrade Required"),
@@ -212,6 +215,13 @@ def test_a_request_that_is_not_a_websocket_upgrade_gets_an_http_answer(echo, env
     run.thread.join(5)
     assert run.answer["status"] == status and run.received == []
     assert b"".join(run.answer["body"])
+    assert run.ws._sock is None  # the connection was not taken: the server answers on it as usual
+
+
+def test_a_server_that_does_not_hand_its_socket_over_gets_a_500(echo):
+    run = echo(environ={"gunicorn.socket": None, "SERVER_SOFTWARE": "werkzeug"})
+    run.thread.join(5)
+    assert run.answer["status"].startswith("500") and run.received == []
 
 
 def test_unmask_matches_the_byte_by_byte_definition():

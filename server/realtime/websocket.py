@@ -37,6 +37,14 @@ def accept_key(key: str) -> str:
     return base64.b64encode(hashlib.sha1(key.encode("ascii") + GUID).digest()).decode("ascii")
 
 
+def _valid_key(key: str) -> bool:
+    """A Sec-WebSocket-Key as RFC 6455 has it: 16 bytes in base64."""
+    try:
+        return len(base64.b64decode(key.encode("ascii"), validate=True)) == 16
+    except (ValueError, UnicodeEncodeError):
+        return False
+
+
 def frame(opcode: int, payload: bytes) -> bytes:
     """One unmasked frame (a server's), final."""
     n = len(payload)
@@ -89,17 +97,19 @@ class FloorWebSocket:
 
     def __call__(self, environ, start_response):
         key = environ.get("HTTP_SEC_WEBSOCKET_KEY", "")
-        version = environ.get("HTTP_SEC_WEBSOCKET_VERSION", "")
         upgrade = environ.get("HTTP_UPGRADE", "").lower()
         connection = environ.get("HTTP_CONNECTION", "").lower()
-        sock, mode = _socket_of(environ)
         if (environ.get("REQUEST_METHOD") != "GET" or upgrade != "websocket" or "upgrade" not in connection
-                or not key or sock is None):
+                or not _valid_key(key)):
             start_response("400 Bad Request", [("Content-Type", "text/plain")])
             return [b"a WebSocket upgrade was expected"]
-        if version != "13":
+        if environ.get("HTTP_SEC_WEBSOCKET_VERSION", "") != "13":
             start_response("426 Upgrade Required", [("Sec-WebSocket-Version", "13"), ("Content-Type", "text/plain")])
             return [b"WebSocket version 13 is the one spoken here"]
+        sock, mode = _socket_of(environ)
+        if sock is None:
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [b"this server does not hand its connections over"]
         self._sock, self.mode = sock, mode
         self._sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                       b"Sec-WebSocket-Accept: " + accept_key(key).encode("ascii") + b"\r\n\r\n")
