@@ -148,11 +148,12 @@ def test_a_message_in_fragments_with_a_ping_between_is_one_message(echo):
     assert run.received == [text.decode()]
 
 
-def test_the_client_closing_is_answered_and_ends_the_handler(echo):
+@pytest.mark.parametrize("sent, answered", [(1001, 1001), (4000, 4000), (1005, 1002), (1006, 1002), (999, 1002)])
+def test_the_client_closing_is_answered_and_ends_the_handler(echo, sent, answered):
     run = echo()
     handshake(run.peer)
-    run.peer.sock.sendall(client_frame(0x8, struct.pack("!H", 1001) + b"going away"))
-    assert run.peer.closed_with() == 1001
+    run.peer.sock.sendall(client_frame(0x8, struct.pack("!H", sent) + b"going away"))
+    assert run.peer.closed_with() == answered  # its own code, unless no endpoint may send that one
     run.thread.join(5)
     assert run.received == [None] and run.answer["body"] == "stopped"
     assert run.peer.at_eof()

@@ -45,6 +45,12 @@ def _valid_key(key: str) -> bool:
         return False
 
 
+def _sendable(code: int) -> bool:
+    """A close code an endpoint may send (RFC 6455 section 7.4): answering a close, the server
+    echoes the client's code when it is one of these."""
+    return (1000 <= code <= 1014 and code not in (1004, 1005, 1006)) or 3000 <= code < 5000
+
+
 def frame(opcode: int, payload: bytes) -> bytes:
     """One unmasked frame (a server's), final."""
     n = len(payload)
@@ -189,7 +195,7 @@ class FloorWebSocket:
                 continue
             if opcode == CLOSE:
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else NORMAL
-                self._close(code if 1000 <= code < 5000 else PROTOCOL_ERROR)
+                self._close(code if _sendable(code) else PROTOCOL_ERROR)
                 raise Closed()
             if opcode == CONTINUATION:
                 if kind is None:
