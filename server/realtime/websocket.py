@@ -4,7 +4,7 @@ python-engineio's gevent driver runs each WebSocket through simple-websocket: a 
 reads the socket, wsproto parses each frame into event objects, and an Event wakes the
 connection's greenlet for every message. It also accepts the permessage-deflate every browser
 offers, so each scan was inflated and its answer deflated: with clients offering it, as the
-handhelds' Chrome does, a scan cost the server 0.61-0.67 ms of CPU, and 0.44-0.54 ms here
+handhelds' Chrome does, a scan cost the server 0.61-0.67 ms of CPU, and 0.36-0.54 ms here
 (tests/bench/bench_scans.py on the 2-core machine). :class:`FloorWebSocket` is the same
 interface (``wait``, ``send``, ``close``) over the socket itself: RFC 6455 frames read where
 Engine.IO waits for them, each send one ``sendall``.
