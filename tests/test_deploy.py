@@ -1,9 +1,11 @@
 """deploy/: the backup and restore scripts give back equal data (SQLite and PostgreSQL), the
 shell scripts parse and pass shellcheck, the systemd units verify, the nginx site passes
-``nginx -t``, and the gunicorn settings serve Socket.IO over WebSockets."""
+``nginx -t``, the gunicorn settings serve Socket.IO over WebSockets, and a device reaches them
+through the nginx site over TLS with the installer's certificate."""
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
 import shutil
 import socket
@@ -238,17 +240,27 @@ def test_systemd_units_verify(tmp_path):
     assert verified.returncode == 0 and verified.stderr.strip() == "", verified.stderr
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (apt-get install nginx-light)")
-def test_nginx_site_passes_nginx_t(tmp_path):
+NEEDS_NGINX = pytest.mark.skipif(shutil.which("nginx") is None,
+                                 reason="nginx is not installed (apt-get install nginx-light)")
+
+
+def nginx_site(tmp_path: Path, upstream_port: int | None = None) -> tuple[Path, int]:
+    """deploy/nginx/wavefloor.conf made to run from ``tmp_path``: the installer's certificate,
+    free ports, and the upstream at ``upstream_port`` when given; returns nginx.conf and the
+    TLS port."""
     tls = tmp_path / "tls"
     tls.mkdir()
-    made = run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=wavefloor",
-               "-keyout", tls / "wavefloor.key", "-out", tls / "wavefloor.crt")
+    made = run(DEPLOY / "make-certificate.sh", tls, "wavefloor.lan")
     assert made.returncode == 0, made.stderr
+    tls_port = free_port()
     site = (DEPLOY / "nginx" / "wavefloor.conf").read_text().replace("/etc/wavefloor/tls", str(tls))
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{free_port()};").replace("listen 443", f"listen 127.0.0.1:{free_port()}")
-    site = "\n".join(line for line in site.splitlines() if "[::]" not in line)  # the test box may lack IPv6
-    (tmp_path / "site.conf").write_text(site)
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{free_port()};").replace("listen 443", f"listen 127.0.0.1:{tls_port}")
+    lines = [line for line in site.splitlines() if "[::]" not in line]  # the test box may lack IPv6
+    if upstream_port is not None:  # the upstream's two server lines become the one test server
+        servers = [n for n, line in enumerate(lines) if line.strip().startswith("server 127.0.0.1:")]
+        lines[servers[0]] = f"    server 127.0.0.1:{upstream_port};"
+        del lines[servers[1]:servers[-1] + 1]
+    (tmp_path / "site.conf").write_text("\n".join(lines))
     (tmp_path / "logs").mkdir()
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/logs/error.log;\n"
@@ -256,15 +268,22 @@ def test_nginx_site_passes_nginx_t(tmp_path):
         + "events {}\nhttp {\n"
         f"  access_log off;\n  client_body_temp_path {tmp_path}/body;\n  proxy_temp_path {tmp_path}/proxy;\n"
         f"  include {tmp_path}/site.conf;\n}}\n")
-    checked = run("nginx", "-t", "-p", tmp_path, "-c", tmp_path / "nginx.conf")
+    return tmp_path / "nginx.conf", tls_port
+
+
+@NEEDS_NGINX
+def test_nginx_site_passes_nginx_t(tmp_path):
+    conf, _ = nginx_site(tmp_path)
+    checked = run("nginx", "-t", "-p", tmp_path, "-c", conf)
     assert checked.returncode == 0, checked.stderr
+    site = (tmp_path / "site.conf").read_text()
     assert "syntax is ok" in checked.stderr and "ip_hash" in site and "Upgrade $http_upgrade" in site
 
 
-@pytest.mark.parametrize("engine", ["sqlite"])
-def test_gunicorn_settings_serve_websockets(db, db_url, people, tmp_path):
-    """The unit's command line: gunicorn with deploy/gunicorn.conf.py, one gevent worker,
-    Socket.IO over a real WebSocket."""
+@contextlib.contextmanager
+def gunicorn_server(db_url: str, tmp_path: Path):
+    """The unit's command line: gunicorn with deploy/gunicorn.conf.py on a free port, once it
+    answers /healthz; yields its port and the text it logged while starting."""
     port = free_port()
     env = dict(os.environ, WAVEFLOOR_DATABASE_URL=db_url, WAVEFLOOR_INSTANCE_DIR=str(tmp_path / "instance"),
                WAVEFLOOR_SECRET_KEY="test-secret", WAVEFLOOR_PRINT_WORKER="false")
@@ -272,34 +291,77 @@ def test_gunicorn_settings_serve_websockets(db, db_url, people, tmp_path):
     server = subprocess.Popen([VENV_BIN / "gunicorn", "--config", DEPLOY / "gunicorn.conf.py",
                                "--bind", f"127.0.0.1:{port}", "server.app:create_app()"],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
         from tests.test_faults import wait_until
 
         def healthy():
             try:
-                return requests.get(f"{url}/healthz", timeout=2).status_code == 200
+                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
             except (requests.ConnectionError, requests.Timeout):  # the worker is still starting
                 return False
         assert wait_until(healthy, timeout=30), (tmp_path / "gunicorn.log").read_text()[-2000:]
-        started = (tmp_path / "gunicorn.log").read_text()  # the worker runs the serving process's tasks
-        assert "command results older than 72 h are forgotten every minute" in started, started[-2000:]
-        assert ("SQLite checkpoints run in a thread of their own" in started) == db_url.startswith("sqlite"), started
-        token = requests.post(f"{url}/api/v1/auth/pin", timeout=10,
-                              json={"user": "u-picker", "pin": "2468", "device": "HH-G"}).json()["token"]
-        device = socketio.Client(reconnection=False)
-        snapshots = []
-        device.on("snapshot", snapshots.append, namespace="/floor")
-        device.connect(url, namespaces=["/floor"], auth={"token": token}, transports=["websocket"], wait_timeout=10)
-        try:
-            assert device.transport() == "websocket"
-            answer = device.call("cmd", {"key": uuid.uuid4().hex, "scenario": "stock", "action": "lookup",
-                                         "code": "nothing-here"}, namespace="/floor", timeout=10)
-            assert answer["message"]["code"] == "unknown_barcode"
-            assert snapshots and snapshots[0]["device"] == "HH-G"
-        finally:
-            hang_up(device)
+        yield port, (tmp_path / "gunicorn.log").read_text()
     finally:
         server.terminate()
         server.wait(30)
         log.close()
+
+
+def lookup_over_the_floor_socket(url: str, device_code: str, authority: Path | None = None) -> None:
+    """A picker's PIN login and a Socket.IO device over a WebSocket at ``url``, both trusting
+    ``authority`` (a certificate file) when given: the snapshot names the device, and a
+    command is answered."""
+    session = requests.Session()
+    if authority is not None:
+        session.verify = str(authority)  # python-engineio hands it to its WebSocket as ca_certs
+    token = session.post(f"{url}/api/v1/auth/pin", timeout=10, verify=session.verify,  # over REQUESTS_CA_BUNDLE
+                         json={"user": "u-picker", "pin": "2468", "device": device_code}).json()["token"]
+    device = socketio.Client(reconnection=False, http_session=session)
+    snapshots = []
+    device.on("snapshot", snapshots.append, namespace="/floor")
+    device.connect(url, namespaces=["/floor"], auth={"token": token}, transports=["websocket"], wait_timeout=10)
+    try:
+        assert device.transport() == "websocket"
+        answer = device.call("cmd", {"key": uuid.uuid4().hex, "scenario": "stock", "action": "lookup",
+                                     "code": "nothing-here"}, namespace="/floor", timeout=10)
+        assert answer["message"]["code"] == "unknown_barcode"
+        assert snapshots and snapshots[0]["device"] == device_code
+    finally:
+        hang_up(device)
+        session.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_gunicorn_settings_serve_websockets(db, db_url, people, tmp_path):
+    """One gevent worker, Socket.IO over a real WebSocket, and the serving process's tasks."""
+    with gunicorn_server(db_url, tmp_path) as (port, started):
+        assert "command results older than 72 h are forgotten every minute" in started, started[-2000:]
+        assert ("SQLite checkpoints run in a thread of their own" in started) == db_url.startswith("sqlite"), started
+        lookup_over_the_floor_socket(f"http://127.0.0.1:{port}", "HH-G")
+
+
+@NEEDS_NGINX
+@pytest.mark.parametrize("engine", ["sqlite"])
+def test_a_device_reaches_the_server_through_the_nginx_site_over_tls(db, db_url, people, tmp_path):
+    """The whole way a handheld comes in: TLS with the installer's certificate at nginx, the
+    site's WebSocket upgrade and sticky upstream, gunicorn's gevent worker, and the server's
+    own WebSocket. The login and the socket both check the certificate, as a device that
+    installed it does."""
+    with gunicorn_server(db_url, tmp_path) as (port, _):
+        conf, tls_port = nginx_site(tmp_path, upstream_port=port)
+        proxy = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            from tests.test_faults import wait_until
+
+            def listening():
+                try:
+                    socket.create_connection(("127.0.0.1", tls_port), timeout=1).close()
+                    return True
+                except OSError:
+                    return proxy.poll() is not None  # nginx gave up: its error is read below
+            assert wait_until(listening, timeout=15) and proxy.poll() is None, proxy.stderr.read().decode()
+            lookup_over_the_floor_socket(f"https://127.0.0.1:{tls_port}", "HH-N", tmp_path / "tls" / "wavefloor.crt")
+        finally:
+            proxy.terminate()
+            proxy.wait(30)
