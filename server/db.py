@@ -609,11 +609,8 @@ def write_grouped(work):
     state = _state()
     db = database.obj
     lock = _write_lock()
-    if state.depth:
-        with write_transaction():
-            return work()
-    if not (_greenlets and isinstance(db, SqliteDatabase)):
-        return _alone(work)
+    if state.depth or not (_greenlets and isinstance(db, SqliteDatabase)):
+        return write_retrying(work)  # nested, or no group to share: as any other retrying write
     lock.acquire()
     try:
         group = _group
