@@ -117,13 +117,15 @@ class FloorWebSocket:
             start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
             return [b"this server does not hand its connections over"]
         self._sock, self.mode = sock, mode
-        self._sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      b"Sec-WebSocket-Accept: " + accept_key(key).encode("ascii") + b"\r\n\r\n")
+        # open before the answer goes out: a close() from then on sends its close frame
         self.connected = True
         try:
+            self._sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          b"Sec-WebSocket-Accept: " + accept_key(key).encode("ascii") + b"\r\n\r\n")
             result = self.app(self)
         finally:
-            self._shut()
+            with self._write_lock:  # a frame on its way out (a close() from elsewhere) goes out whole
+                self._shut()
         if mode == "gunicorn":  # as python-engineio does: the worker then drops the connection
             raise StopIteration()
         return result
@@ -185,8 +187,8 @@ class FloorWebSocket:
     def _message(self):
         parts, kind, size = [], None, 0
         while True:
-            if not self.connected:
-                raise Closed()
+            if not self.connected:  # close() has begun: it shuts the socket once its frame is out
+                return None
             fin, opcode, payload = self._frame()
             if opcode == PING:
                 self._sendall(frame(PONG, payload))
@@ -227,13 +229,14 @@ class FloorWebSocket:
 
     def _close(self, code: int) -> None:
         """Send a close frame with ``code`` (once); the connection is closed from then on."""
-        if not self.connected:
-            return
-        self.connected = False
-        try:
-            self._sendall(frame(CLOSE, struct.pack("!H", code)))
-        except OSError:
-            pass
+        with self._write_lock:  # closed and the frame sent in one step: see __call__'s last lines
+            if not self.connected:
+                return
+            self.connected = False
+            try:
+                self._sock.sendall(frame(CLOSE, struct.pack("!H", code)))
+            except OSError:
+                pass
 
     def _fail(self, code: int):
         self._close(code)
