@@ -278,6 +278,45 @@ def test_the_chunk_insert_takes_every_kind_of_value(db, two_warehouses, small_pr
     assert stored == [(order.id, at, people["picker"].id, "一"), (order.id, at, None, "")]
 
 
+def test_the_chunk_insert_keeps_text_as_written_and_takes_a_single_column(db):
+    """Text the chunked INSERT carries (in one JSON document on PostgreSQL) comes back exactly:
+    quotes, backslashes, line breaks, braces, Chinese, emoji; and a model with one column to
+    write is a row of one value, not the value's characters."""
+    import datetime as dt
+
+    import peewee
+    from server.services import order_batch
+
+    class Scratch(peewee.Model):
+        note = peewee.TextField(null=True)
+        flag = peewee.BooleanField(default=False)
+        at = peewee.DateTimeField(null=True)
+
+        class Meta:
+            database = db
+            table_name = "scratch_chunk_insert"
+
+    class Single(peewee.Model):
+        code = peewee.CharField()
+
+        class Meta:
+            database = db
+            table_name = "scratch_single_column"
+
+    db.create_tables([Scratch, Single])
+    try:
+        at = dt.datetime(2026, 11, 11, 23, 59, 59, 123456)
+        texts = ['say "hi"', "C:\\temp\\new", "two\nlines\ttab", "{a,b}", "NULL", "一件 🎁", "", None]
+        rows = [{"note": text, "flag": n % 2 == 0, "at": at if n % 3 else None} for n, text in enumerate(texts)]
+        ids = order_batch._insert(Scratch, rows, ("id",))
+        stored = {s.id: (s.note, s.flag, s.at) for s in Scratch.select()}
+        assert [stored[i] for i, in ids] == [(r["note"], r["flag"], r["at"]) for r in rows]
+        order_batch._insert(Single, [{"code": "AB-12"}, {"code": "7"}])
+        assert sorted(s.code for s in Single.select()) == ["7", "AB-12"]
+    finally:
+        db.drop_tables([Scratch, Single])
+
+
 def test_a_large_import_refreshes_the_planner_statistics(db, db_url, two_warehouses, small_products, monkeypatch):
     monkeypatch.setattr(order_import, "ANALYZE_FIRST", 2)
     monkeypatch.setattr(order_import, "CHUNK", 2)
