@@ -6,7 +6,11 @@ scan moves the unit in the ledger and sends wave.progress to the wall screen). E
 carries a time-ordered key, as the handheld makes them (tests/bench/keys.py). Two phases:
 
   paced      every device scans at an even rate so the floor sends RATE scans/s in total:
-             round trip p50/p99 at that load (DESIGN section 11: p99 < 25 ms at 1,000 scans/s)
+             round trip p50/p99 at that load (DESIGN section 11: p99 < 25 ms at 1,000 scans/s).
+             The devices start at random moments within one line's three scans, so at any moment
+             a third of the scans are tote scans (the heaviest: the stock move), as on a floor
+             where each picker walks at their own pace. With --in-step they start within one
+             scan's interval, and every device's tote scans fall in the same fifth of a second.
   saturated  every device scans again as soon as its answer arrives: scans/s the server takes
 
 Baseline, same run, same machine, same client code: a bare python-socketio server under
@@ -27,6 +31,8 @@ Prints one JSON object.
 usage: python tests/bench/bench_scans.py [--devices 200] [--rate 1000] [--database sqlite|postgres]
        [--servers 1]  (N > 1: N server processes and a Redis of the run's own; devices spread over them)
        [--no-deflate]  (clients that do not offer WebSocket compression; browsers all offer it)
+       [--in-step]  (the paced phase's devices scan in step: all location scans, then all item scans, ...)
+       [--trace FILE]  (each paced scan of Wavefloor's run: [seconds into the phase, round trip ms, code])
 """
 from __future__ import annotations
 
@@ -59,6 +65,7 @@ PACED_SCANS = 45       # per device (15 lines)
 SATURATED_SCANS = 60   # per device (20 lines)
 LINES_PER_TASK = 40
 LOCATIONS = 20
+SCANS_PER_LINE = 3     # location, item, tote
 PHASE_LIMIT_S = 20.0   # a phase stops sending when this is up, so the run stays short
 LOG_DIR = os.path.join(ROOT, "tests", "artifacts")  # the servers' output, for a run that went wrong
 os.makedirs(LOG_DIR, exist_ok=True)
@@ -110,7 +117,14 @@ def setup(url: str, devices: int) -> tuple[list[dict], str]:
             scans += [stop.code, "6900000009999", tote.code]
         walks.append({"token": token_for(user, device), "scans": scans})
     boss = auth.add_user("b-boss", "Boss", ["supervisor"])
-    return walks, token_for(boss)
+    boss_token = token_for(boss)
+    if not url.startswith("sqlite"):
+        # a database in service has its planner statistics (autovacuum gathers them within a
+        # minute of a change this size); without them the paced phase's first five seconds
+        # queued up to 300 ms on PostgreSQL
+        from server.db import database
+        database.execute_sql("ANALYZE")
+    return walks, boss_token
 
 
 # --- servers ---------------------------------------------------------------------------------
@@ -208,10 +222,12 @@ def machine_ticks() -> list[int]:
         return [int(n) for n in stat.readline().split()[1:9]]
 
 
-async def run_phase(clients, walks, count: int, interval: float | None, server_pids: list[int]) -> dict:
+async def run_phase(clients, walks, count: int, interval: float | None, server_pids: list[int],
+                    in_step: bool = False, trace: list | None = None) -> dict:
     """Each device sends the next ``count`` scans of its walk; one every ``interval`` seconds
-    when paced, back to back otherwise, for at most PHASE_LIMIT_S. Returns throughput and
-    round trips."""
+    when paced (starting at a random moment within a line's scans, or within one interval when
+    ``in_step``), back to back otherwise, for at most PHASE_LIMIT_S. Returns throughput and
+    round trips; ``trace`` gets each scan's start (s), round trip (ms) and code."""
     times: list[float] = []
     refused = []
     loop = asyncio.get_running_loop()
@@ -219,7 +235,7 @@ async def run_phase(clients, walks, count: int, interval: float | None, server_p
 
     async def device(client, walk):
         if interval:
-            await asyncio.sleep(random.random() * interval)
+            await asyncio.sleep(random.random() * interval * (1 if in_step else SCANS_PER_LINE))
         next_at = loop.time()
         start_at = walk.setdefault("position", 0)
         for code in walk["scans"][start_at:start_at + count]:
@@ -230,6 +246,8 @@ async def run_phase(clients, walks, count: int, interval: float | None, server_p
             answer = await client.call("cmd", {"key": time_ordered_key(), "scenario": "picking", "action": "scan",
                                                "code": code}, namespace="/floor", timeout=60)
             times.append(time.perf_counter() - sent)
+            if trace is not None:
+                trace.append((round(sent - began, 4), round(1000 * times[-1], 2), code))
             if not answer.get("ok"):
                 refused.append(answer["message"]["code"])
             if interval:
@@ -253,7 +271,7 @@ async def run_phase(clients, walks, count: int, interval: float | None, server_p
 
 
 async def floor(urls: list[str], walks: list[dict], boss_token: str | None, rate: float,
-                server_pids: list[int]) -> dict:
+                server_pids: list[int], in_step: bool = False, trace: list | None = None) -> dict:
     """Device n connects to server ``urls[n % len(urls)]``, as nginx's sticky sessions would
     spread them; the wall screen watches the first."""
     wall_events = {"wave.progress": 0}
@@ -279,7 +297,7 @@ async def floor(urls: list[str], walks: list[dict], boss_token: str | None, rate
         gc.collect()
         gc.freeze()
         timed = command_buckets(urls) if boss_token else None  # the servers' own count of each command's time
-        paced = await run_phase(clients, walks, PACED_SCANS, len(clients) / rate, server_pids)
+        paced = await run_phase(clients, walks, PACED_SCANS, len(clients) / rate, server_pids, in_step, trace)
         if timed is not None:
             timed = server_quantiles(paced, timed, command_buckets(urls))
         saturated = await run_phase(clients, walks, SATURATED_SCANS, None, server_pids)
@@ -386,6 +404,9 @@ def main() -> None:
                         help="wavefloor serve processes (more than one share events through a Redis of the run's own)")
     parser.add_argument("--no-deflate", action="store_true",
                         help="clients that do not offer permessage-deflate (browsers all do)")
+    parser.add_argument("--in-step", action="store_true",
+                        help="paced phase: the devices start within one scan's interval and scan in step")
+    parser.add_argument("--trace", help="write each paced scan of Wavefloor's run to this JSON file")
     parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.no_deflate:
@@ -409,7 +430,11 @@ def main() -> None:
                                      os.path.join(LOG_DIR, f"bench-scans-server-{n}.log")))
             pids = [server.pid for server in servers] + ([redis_pid] if redis_pid else [])
             urls = [f"http://127.0.0.1:{port}" for port in ports]
-            wavefloor = asyncio.run(floor(urls, walks, boss, args.rate, pids))
+            trace = [] if args.trace else None
+            wavefloor = asyncio.run(floor(urls, walks, boss, args.rate, pids, args.in_step, trace))
+            if trace is not None:
+                with open(args.trace, "w") as out:
+                    json.dump(sorted(trace), out)
             wavefloor["commands_per_commit"] = commands_per_commit(urls)
         finally:
             for server in servers:
@@ -427,7 +452,7 @@ def main() -> None:
     echo = start([sys.executable, os.path.abspath(__file__), "--echo-server", str(port)], dict(os.environ), port,
                  os.path.join(LOG_DIR, "bench-scans-echo.log"))
     try:
-        baseline = asyncio.run(floor([f"http://127.0.0.1:{port}"], walks, None, args.rate, [echo.pid]))
+        baseline = asyncio.run(floor([f"http://127.0.0.1:{port}"], walks, None, args.rate, [echo.pid], args.in_step))
     finally:
         stop(echo)
 
@@ -436,7 +461,7 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
         "devices": args.devices, "database": args.database, "server_processes": args.servers,
-        "clients_offer_deflate": not args.no_deflate,
+        "clients_offer_deflate": not args.no_deflate, "paced_devices_in_step": args.in_step,
         "wavefloor": wavefloor,
         "baseline_echo_gevent": baseline,
         "ratio_saturated_throughput": round(wavefloor["saturated"]["scans_per_s"]
