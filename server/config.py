@@ -23,8 +23,9 @@ SETTINGS = (
     Setting("INSTANCE_DIR", "instance", "Folder for the SQLite file, the secret key and local state."),
     Setting("DATABASE_URL", "", "sqlite:///path/to.db or postgresql://user@host:5432/db; empty means "
             "instance/wavefloor.db."),
-    Setting("DB_POOL_SIZE", 20, "Database connections a process keeps for reuse "
-            "(PostgreSQL: also the most open at once)."),
+    Setting("DB_POOL_SIZE", 6, "Database connections a process keeps for reuse (PostgreSQL: also the most "
+            "open at once; a serving process works on one core, and more connections than it needs to keep "
+            "that core busy only interleave its transactions, each then holding its locks longer)."),
     Setting("SQLITE_BUSY_TIMEOUT_MS", 10000, "How long a SQLite writer waits for another process's lock."),
     Setting("REDIS_URL", "", "redis://host:6379/0 to share Socket.IO events between server processes."),
     Setting("SECRET_KEY", "", "Signs web sessions; empty means a key generated once into the instance folder."),
