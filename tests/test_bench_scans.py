@@ -1,0 +1,46 @@
+"""The scan benchmark end to end on a small floor, on both engines: it is the proof that a floor
+of handhelds scanning at once loses no unit and picks none twice, so it must keep running.
+It checks what the run counted, never how fast it went (DESIGN section 11: timing belongs to
+``make bench``)."""
+from __future__ import annotations
+
+import collections
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PG_ADMIN_URL, ROOT
+
+DEVICES = 4
+PACED, SATURATED = 45, 60  # scans per device in each phase (tests/bench/bench_scans.py)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_the_scan_benchmark_moves_every_unit_once(engine, tmp_path):
+    trace_path = tmp_path / "trace.json"
+    run = subprocess.run(
+        [sys.executable, "tests/bench/bench_scans.py", "--devices", str(DEVICES), "--rate", "80",
+         "--database", engine, "--trace", str(trace_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "WAVEFLOOR_TEST_PG": PG_ADMIN_URL})
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout)
+    ours, echo = result["wavefloor"], result["baseline_echo_gevent"]
+    for measured in (ours, echo):
+        assert measured["paced"]["scans"] == DEVICES * PACED
+        assert measured["saturated"]["scans"] == DEVICES * SATURATED
+        assert measured["paced"]["refused"] == measured["saturated"]["refused"] == 0
+    assert ours["pick_moves"] == DEVICES * (PACED + SATURATED) // 3  # one move per tote scan
+    assert ours["audit_differences"] == 0
+    assert ours["wall_progress_events"] > 0
+    assert result["database"] == engine and not result["paced_devices_in_step"]
+    assert result["ratio_saturated_throughput"] > 0
+
+    trace = json.loads(trace_path.read_text())
+    assert len(trace) == DEVICES * PACED
+    assert [entry[0] for entry in trace] == sorted(entry[0] for entry in trace)
+    totes = collections.Counter(code for _, _, code in trace if code.startswith("BT-"))
+    assert totes == {f"BT-{n:03d}": PACED // 3 for n in range(DEVICES)}
