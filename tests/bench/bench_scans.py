@@ -120,8 +120,9 @@ def setup(url: str, devices: int) -> tuple[list[dict], str]:
     boss_token = token_for(boss)
     if not url.startswith("sqlite"):
         # a database in service has its planner statistics (autovacuum gathers them within a
-        # minute of a change this size); without them the paced phase's first five seconds
-        # queued up to 300 ms on PostgreSQL
+        # minute of a change this size). In a run with 20 connections on PostgreSQL, scans queued
+        # up to 300 ms for the paced phase's first five seconds without them, and up to 190 ms
+        # for its first one and a half seconds with them
         from server.db import database
         database.execute_sql("ANALYZE")
     return walks, boss_token
