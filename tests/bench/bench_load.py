@@ -133,8 +133,7 @@ class Site:
         self.listen = free_port()
         env = dict(os.environ, WAVEFLOOR_DATABASE_URL=db_url, WAVEFLOOR_REDIS_URL=redis_url,
                    WAVEFLOOR_REDIS_CHANNEL=f"bench-{uuid.uuid4().hex[:8]}", WAVEFLOOR_PRINT_WORKER="false",
-                   WAVEFLOOR_INSTANCE_DIR=os.path.join(self.folder, "instance"), WAVEFLOOR_SECRET_KEY="bench",
-                   WAVEFLOOR_DB_POOL_SIZE="20")
+                   WAVEFLOOR_INSTANCE_DIR=os.path.join(self.folder, "instance"), WAVEFLOOR_SECRET_KEY="bench")
         self.servers = [subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
                                          cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                          stderr=open(os.path.join(self.folder, f"server-{port}.log"), "wb"))
