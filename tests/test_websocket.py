@@ -136,6 +136,41 @@ def test_the_handshake_then_messages_of_every_length_come_back(echo):
                             b"\x00\xffbinary"]
 
 
+class CountingSocket:
+    """A socket that counts what each ``send`` took; with a timeout, as a server's sockets
+    are not blocking, one send takes no more than the socket's buffer holds."""
+
+    def __init__(self, sock):
+        self.sock, self.sent = sock, []
+        sock.settimeout(10)
+
+    def send(self, data):
+        self.sent.append(self.sock.send(data))
+        return self.sent[-1]
+
+    def __getattr__(self, name):
+        return getattr(self.sock, name)
+
+
+def test_an_answer_larger_than_the_socket_buffer_goes_out_whole(echo, monkeypatch):
+    """One send takes what the socket's buffer holds; the rest follows as the peer reads."""
+    counted = []
+    real = ws_module.FloorWebSocket.__call__
+
+    def counting(self, environ, start_response):
+        counted.append(CountingSocket(environ["gunicorn.socket"]))
+        return real(self, dict(environ, **{"gunicorn.socket": counted[-1]}), start_response)
+
+    monkeypatch.setattr(ws_module.FloorWebSocket, "__call__", counting)
+    run = echo(limit=5_000_000)
+    handshake(run.peer)
+    text = "".join(f"{n:07d}" for n in range(500_000))  # 3.5 MB, no two stretches alike
+    run.peer.sock.sendall(client_frame(0x1, text.encode()))
+    assert run.peer.frame() == (0x1, text.encode())
+    (sock,) = counted
+    assert 0 < sock.sent[-1] < len(text)  # the first send took part of the answer, sendall the rest
+
+
 def test_a_message_in_fragments_with_a_ping_between_is_one_message(echo):
     run = echo()
     handshake(run.peer)

@@ -224,8 +224,12 @@ class FloorWebSocket:
     # --- writing and closing ------------------------------------------------------------------
 
     def _sendall(self, data: bytes) -> None:
+        """One ``send``, which takes a whole answer unless the peer's window is full: gevent's
+        ``sendall`` first asks the socket for its buffer size, a system call on every answer."""
         with self._write_lock:
-            self._sock.sendall(data)
+            sent = self._sock.send(data)
+            if sent < len(data):
+                self._sock.sendall(memoryview(data)[sent:])
 
     def _close(self, code: int) -> None:
         """Send a close frame with ``code`` (once); the connection is closed from then on."""
