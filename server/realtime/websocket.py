@@ -7,7 +7,7 @@ offers, so each scan was inflated and its answer deflated: with clients offering
 handhelds' Chrome does, a scan cost the server 0.61-0.67 ms of CPU, and 0.36-0.54 ms here
 (tests/bench/bench_scans.py on the 2-core machine). :class:`FloorWebSocket` is the same
 interface (``wait``, ``send``, ``close``) over the socket itself: RFC 6455 frames read where
-Engine.IO waits for them, each send one ``sendall``.
+Engine.IO waits for them, each answer written with one ``send``.
 
 What it takes: text and binary messages, fragmented or not, masked as a client must mask them;
 pings (answered) and pongs; the close handshake. What it refuses, closing with the RFC's code:
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import socket
 import struct
 import threading
 
@@ -253,7 +254,7 @@ class FloorWebSocket:
         if sock is None:
             return
         try:
-            sock.shutdown(2)  # socket.SHUT_RDWR
+            sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
         if self.mode == "gevent":  # our own duplicate; gunicorn closes its socket itself
