@@ -55,11 +55,11 @@ def create_app(config: dict | None = None) -> APIFlask:
     warnings.filterwarnings("ignore", message=r".* has already been added to the spec", category=UserWarning,
                             module=r"apispec\.ext\.marshmallow")
 
-    import server.services.allocation  # noqa: F401  (retries backorders when stock arrives)
-    import server.services.lookup  # noqa: F401  (registers the stock scenario)
-    import server.services.picking  # noqa: F401  (registers the picking scenario)
-    import server.services.packing  # noqa: F401  (registers the packing scenario)
-    import server.services.putwall  # noqa: F401  (registers the put wall scenario)
+    import server.services.orders.allocation  # noqa: F401  (retries backorders when stock arrives)
+    import server.services.scenarios.stock  # noqa: F401  (registers the stock scenario)
+    import server.services.scenarios.picking  # noqa: F401  (registers the picking scenario)
+    import server.services.scenarios.packing  # noqa: F401  (registers the packing scenario)
+    import server.services.scenarios.putwall  # noqa: F401  (registers the put wall scenario)
     from server.realtime import init_realtime
     init_realtime(app, settings)
     return app
@@ -146,7 +146,7 @@ def start_serving_tasks(app) -> None:
 
     from server.db import is_sqlite
     from server.realtime import socketio
-    from server.services.commands import forget_forever
+    from server.services.device.commands import forget_forever
     settings = app.config["WF"]
     socketio.start_background_task(forget_forever, settings["COMMAND_KEY_TTL_H"])
     told = f"command results older than {settings['COMMAND_KEY_TTL_H']:g} h are forgotten every minute"

@@ -123,7 +123,7 @@ def import_():
 def import_products(file, as_json):
     """Products CSV: sku,name,barcode,weight_g,cost_fen,price_fen (Chinese headers accepted)."""
     _db()
-    from server.services import catalog
+    from server.services.stock import catalog
     _report(catalog.import_products(file), as_json)
 
 
@@ -133,7 +133,7 @@ def import_products(file, as_json):
 def import_layout(file, as_json):
     """A layout file (YAML or JSON, DESIGN section 8): creates the warehouse and its locations."""
     _db()
-    from server.services import layout
+    from server.services.stock import layout
     _report(layout.import_layout(file), as_json)
 
 
@@ -143,7 +143,7 @@ def import_layout(file, as_json):
 def import_stock(file, as_json):
     """Stock CSV: sku,location,qty[,state,lot]; sets each quant to the counted quantity."""
     _db()
-    from server.services import stockfile
+    from server.services.stock import stockfile
     _report(stockfile.import_stock(file), as_json)
 
 
@@ -158,11 +158,12 @@ def import_stock(file, as_json):
 def import_orders(files, channel, shop, mapping, as_json):
     """Orders from a channel: reviewed, routed and reserved as they come in."""
     settings = _db()
-    from server.services import order_import
+    from server.services.orders import intake as order_import
     options = {"mapping": mapping} if mapping else {}
     report = order_import.import_files(channel, list(files), shop, ship_by_hours=settings["SHIP_BY_HOURS"],
                                        **options)
-    from server.services import inventory, merge
+    from server.services.stock import inventory
+    from server.services.orders import merge
     report.merged = merge.merge_all(inventory.system_actor())  # as the routing rules' `merge` allows
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
@@ -187,7 +188,7 @@ def orders():
 def orders_export(fmt, status, shop):
     """Print every order with its lines, amounts in fen, hold reasons and province."""
     _db()
-    from server.services import order_export
+    from server.services.orders import export as order_export
     click.echo(json.dumps(order_export.export(status, shop), ensure_ascii=False, indent=1))
 
 
@@ -196,7 +197,8 @@ def orders_export(fmt, status, shop):
 def orders_merge(dry_run):
     """Merge orders of one buyer to one receiver that are not yet in a wave (合单)."""
     _db()
-    from server.services import inventory, merge
+    from server.services.stock import inventory
+    from server.services.orders import merge
     groups = merge.candidates()
     for group in groups:
         click.echo(" + ".join(o.external_id for o in group))
@@ -208,7 +210,7 @@ def orders_merge(dry_run):
 def orders_allocate():
     """Try every backordered order again (after stock arrived by other means)."""
     _db()
-    from server.services import allocation
+    from server.services.orders import allocation
     click.echo(f"allocated {allocation.retry_backorders(limit=100000)} backordered order(s)")
 
 
@@ -224,7 +226,7 @@ def commands_forget(older_than_h):
     """Delete stored command results older than the key lifetime (the server does this every
     minute by itself)."""
     settings = _db()
-    from server.services import commands as device_commands
+    from server.services.device import commands as device_commands
     hours = settings["COMMAND_KEY_TTL_H"] if older_than_h is None else older_than_h
     click.echo(f"forgot {device_commands.forget(hours)} command results older than {hours:g} h")
 
@@ -238,7 +240,7 @@ def stock():
 def stock_audit():
     """Recompute every quant from the ledger; exit 1 naming each quant that disagrees."""
     _db()
-    from server.services import inventory
+    from server.services.stock import inventory
     differences = inventory.audit()
     for difference in differences:
         click.echo(f"MISMATCH {difference}")
@@ -254,7 +256,7 @@ def stock_audit():
 def stock_sync(shop_code, out):
     """Write the shop's stock upload file: available minus reserved minus the safety buffer, times its share."""
     _db()
-    from server.services import channel_stock
+    from server.services.orders import channel_stock
     from server.services.errors import DomainError
     try:
         text = channel_stock.upload_csv(shop_code)
@@ -284,7 +286,8 @@ def shop():
 def shop_set(code, **values):
     """Create or update a shop."""
     _db()
-    from server.services import channel_stock, inventory
+    from server.services.orders import channel_stock
+    from server.services.stock import inventory
     found = channel_stock.save_shop(code, values, inventory.system_actor())
     click.echo(json.dumps(channel_stock.shop_view(found), ensure_ascii=False))
 
@@ -337,7 +340,7 @@ def config_():
 def route(layout_path, picks_path):
     """Shortest walking tour through the pick locations, from and back to the depot."""
     from server.layoutspec import LayoutError
-    from server.services.routing import RoutingError, route_command
+    from server.services.waves.routing import RoutingError, route_command
     try:
         result = route_command(layout_path, picks_path)
     except (LayoutError, RoutingError) as exc:
@@ -372,7 +375,7 @@ def rules_explain(order, as_json):
     _db()
     from rules import explain_report
     from server.models import Order
-    from server.services.review import context
+    from server.services.orders.review import context
     from server.services.rulebook import book
     found = Order.get_or_none(Order.external_id == order)
     if found is None and order.isdecimal():
@@ -409,7 +412,8 @@ def printers_list():
 def printers_set(code, **values):
     """Create or update a printer (only the options given change)."""
     _db()
-    from server.services import inventory, printing
+    from server.services import printing
+    from server.services.stock import inventory
     from server.services.errors import DomainError
     changes = {key: value for key, value in values.items() if value is not None}
     if "dpi" in changes:
@@ -482,7 +486,8 @@ def _wave_or_fail(verb, *args, **kwargs):
 def waves_plan(warehouse, max_orders, as_json):
     """Put the warehouse's allocated orders into planned waves, most urgent first."""
     _db()
-    from server.services import inventory, waves
+    from server.services.stock import inventory
+    from server.services.waves import planning as waves
     planned = _wave_or_fail(waves.plan_waves, warehouse, max_orders=max_orders, actor=inventory.system_actor())
     rows = [waves.wave_summary(w) for w in planned]
     if as_json:
@@ -499,7 +504,8 @@ def waves_plan(warehouse, max_orders, as_json):
 def waves_release(wave):
     """Release a planned wave (its code or number): its pick tasks go to the pickers."""
     _db()
-    from server.services import inventory, waves
+    from server.services.stock import inventory
+    from server.services.waves import planning as waves
     released = _wave_or_fail(waves.release_wave, wave, inventory.system_actor())
     tasks = waves.preview(released.id)["tasks"]
     click.echo(f"{released.code} released: {len(tasks)} task(s), {released.planned_metres:.0f} m")
@@ -510,7 +516,7 @@ def waves_release(wave):
 def waves_show(wave):
     """A wave's orders and tasks (stops in walking order) as JSON."""
     _db()
-    from server.services import waves
+    from server.services.waves import planning as waves
     click.echo(json.dumps(_wave_or_fail(waves.preview, wave), ensure_ascii=False, default=str, indent=1))
 
 
@@ -528,7 +534,8 @@ def ship_export(shop_code, out, include_exported):
     """The channel's bulk-shipping upload file (Tmall CSV: 订单编号,物流公司,运单号; JSON for
     others) of shipped orders not yet exported; they are then recorded as exported."""
     _db()
-    from server.services import inventory, shipping
+    from server.services.stock import inventory
+    from server.services.packages import shipping
     from server.services.errors import DomainError
     try:
         name, _media, content, count = shipping.export(shop_code, inventory.system_actor(),

@@ -46,7 +46,7 @@ def _names(command, action_known: bool) -> tuple[str, str]:
 def _registered(scenario: str) -> bool:
     """Whether ``scenario`` is a registered one (bound on first use: commands imports this module)."""
     global _registered
-    from server.services.commands import registered
+    from server.services.device.commands import registered
     _registered = registered
     return registered(scenario)
 

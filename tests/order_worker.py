@@ -16,7 +16,7 @@ import gevent  # noqa: E402
 
 from server.channels.base import ParsedLine, ParsedOrder, ParseResult  # noqa: E402
 from server.db import init_database  # noqa: E402
-from server.services import order_import  # noqa: E402
+from server.services.orders import intake as order_import  # noqa: E402
 
 SKUS = ("TS-01", "MG-01")
 PROVINCES = ("浙江省", "广东省", "四川省")

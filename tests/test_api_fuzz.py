@@ -25,7 +25,8 @@ def fuzzed_app(tmp_path_factory, secret_hashes):
     from server.db import database, init_database
     from server.models import Barcode, Location, Product, User, Warehouse
     from server.schema import create_all
-    from server.services import auth, inventory
+    from server.services import auth
+    from server.services.stock import inventory
     folder = tmp_path_factory.mktemp("fuzz")
     url = f"sqlite:///{folder}/wavefloor.db"
     init_database(url)

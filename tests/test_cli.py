@@ -21,7 +21,7 @@ def wavefloor(db_url, *args, tmp_path, check=True):
 def test_demo_twice_then_activity_then_audit_then_tamper(db_url, tmp_path):
     from server.db import database, init_database
     from server.models import Location, Product, Quant, StockMove, User
-    from server.services import inventory
+    from server.services.stock import inventory
 
     assert "0001_initial" in wavefloor(db_url, "migrate", tmp_path=tmp_path).stdout
     first = json.loads(wavefloor(db_url, "demo", tmp_path=tmp_path).stdout)
@@ -74,7 +74,7 @@ def test_import_the_shared_sample_products(db_url, tmp_path):
     again = json.loads(wavefloor(db_url, "import", "products", str(sample), "--json", tmp_path=tmp_path).stdout)
     assert again == {"created": 0, "updated": 0, "unchanged": len(lines), "problems": []}
     from server.db import init_database
-    from server.services import inventory
+    from server.services.stock import inventory
     init_database(db_url)
     for line in lines:
         sku, name, barcode = line.split(",")[:3]

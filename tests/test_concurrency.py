@@ -9,7 +9,7 @@ import time
 import pytest
 
 from server.models import Quant
-from server.services import inventory
+from server.services.stock import inventory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = os.path.join(ROOT, "tests", "reserve_worker.py")

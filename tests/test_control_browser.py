@@ -9,7 +9,9 @@ import requests
 
 from printers.labels import tote_demo
 from server.models import PrintJob, Printer, User
-from server.services import auth, inventory, printing, waves
+from server.services import auth, printing
+from server.services.stock import inventory
+from server.services.waves import planning as waves
 from tests.conftest import ServerProcess
 from tests.test_handheld_browser import browser  # noqa: F401  (headless chromium)
 from tests.test_wall_browser import confirm_lines, in_process, release_wave

@@ -15,7 +15,9 @@ import pytest
 from server import db as dbmod
 from server.db import database, write_grouped
 from server.models import Device, Location, Quant, StockMove
-from server.services import commands, inventory, lookup  # noqa: F401 (lookup: the stock scenario)
+from server.services.device import commands  # noqa: F401 (lookup: the stock scenario)
+from server.services.stock import inventory
+from server.services.scenarios import stock as lookup
 from server.services.auth import Principal
 
 

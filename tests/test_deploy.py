@@ -54,7 +54,7 @@ def table_contents(url: str) -> dict[str, list[tuple]]:
 @pytest.fixture
 def floor_data(db, small_warehouse, people):
     """Some of everything the backup has to carry: stock and its ledger, users, a command key."""
-    from server.services import inventory
+    from server.services.stock import inventory
     actor = inventory.Actor(people["receiver"].id)
     inventory.receive(small_warehouse["tee"], small_warehouse["locations"]["A-01"], 40, actor=actor)
     inventory.move(small_warehouse["tee"], small_warehouse["locations"]["A-01"], small_warehouse["locations"]["R-01"],

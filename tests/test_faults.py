@@ -156,7 +156,7 @@ def servers(db, db_url, tmp_path, people, own_redis):
 
 @pytest.fixture
 def stocked(small_warehouse, people):
-    from server.services import inventory
+    from server.services.stock import inventory
     inventory.receive(small_warehouse["tee"], small_warehouse["locations"]["A-01"], 1000,
                       actor=inventory.Actor(people["receiver"].id))
     return small_warehouse
@@ -337,7 +337,7 @@ def test_an_event_from_one_process_reaches_a_supervisor_on_the_other(servers, st
 
 def test_killing_a_server_mid_run_loses_and_doubles_nothing(servers, stocked):
     """Devices on A fail over to B when A is killed; every command is applied exactly once."""
-    from server.services import inventory
+    from server.services.stock import inventory
     a, b = servers(2)
     devices = [Handheld(pin_login(a, "u-receiver", f"HH-{n:02d}"), [a.url, b.url]) for n in range(4)]
     devices += [Handheld(pin_login(b, "u-receiver", f"HH-{n:02d}"), [b.url, a.url]) for n in range(4, 6)]
@@ -382,7 +382,7 @@ def test_a_database_restart_gives_error_envelopes_and_retries_apply_once(servers
     """PostgreSQL goes away under a run of commands: devices get the `error` envelope (the
     server stays up, /healthz says 503), retry with the same keys once it is back, and the
     ledger holds each command exactly once."""
-    from server.services import inventory
+    from server.services.stock import inventory
     a, b = servers(2)
     devices = [Handheld(pin_login(server, "u-receiver", f"HH-R{n}"), [server.url])
                for n, server in enumerate((a, b, a))]
@@ -495,7 +495,8 @@ def test_a_silent_printer_holds_its_jobs_until_it_answers(db, db_url, tmp_path, 
     not answer; they print once, in order, when it is back."""
     from printers.emulator import PrinterEmulator
     from server.models import PrintJob
-    from server.services import inventory, printing
+    from server.services import printing
+    from server.services.stock import inventory
     from tests.test_print_queue import label
     (server,) = servers(1)
     emulator = PrinterEmulator("127.0.0.1", 0, str(tmp_path / "printed")).start()

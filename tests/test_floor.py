@@ -13,7 +13,10 @@ from server import events
 from server.models import (AuditLog, Device, Location, Order, OrderEvent, PickLine, PickTask, Printer, PrintJob,
                            StockMove, User, Wave, Zone)
 from server.models.base import utcnow
-from server.services import auth, commands, inventory, printing, waves
+from server.services import auth, printing
+from server.services.device import commands
+from server.services.stock import inventory
+from server.services.waves import planning as waves
 from server.services import floor as floor_service
 from server.services.auth import Principal
 from tests.test_waves import floor as hz_floor, place, sku  # noqa: F401  (the WH-HZ fixture)
@@ -159,7 +162,7 @@ def test_summary_after_known_picking(released, people, client, token_for):
 
 
 def test_the_summary_is_in_a_wall_screens_snapshot_only(released, people):
-    from server.services import snapshot
+    from server.services.device import snapshot
     wall = snapshot.build(Principal(people["supervisor"], ["supervisor"]))
     assert wall["floor"]["waves"][0]["wave"] == released.id
     assert "floor" not in snapshot.build(Principal(people["picker"], ["picker"]))

@@ -12,7 +12,8 @@ import requests
 from peewee import fn
 
 from server.models import CommandResult, Location, Order, PickLine, PickTask, StockMove
-from server.services import inventory, waves
+from server.services.stock import inventory
+from server.services.waves import planning as waves
 from tests.test_picking import make_order
 from tests.test_realtime import Device, pin_login
 

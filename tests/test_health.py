@@ -9,7 +9,9 @@ import pytest
 import socketio
 
 from server import metrics
-from server.services import commands, inventory, printing
+from server.services import printing
+from server.services.device import commands
+from server.services.stock import inventory
 from tests.conftest import free_port
 from tests.test_faults import hang_up
 

@@ -2,7 +2,7 @@
 import pytest
 
 from server.models import AuditLog, Device, Quant, StockMove
-from server.services import inventory
+from server.services.stock import inventory
 from server.services.errors import InsufficientStock, InvalidQuantity, InvalidState
 
 

@@ -6,7 +6,11 @@ import pytest
 
 from server.channels.base import ParsedLine, ParsedOrder, ParseResult
 from server.models import Allocation, Location, Order, OrderLine, Product, Quant, Warehouse
-from server.services import catalog, inventory, order_export, order_import, orders
+from server.services.stock import catalog
+from server.services.stock import inventory
+from server.services.orders import export as order_export
+from server.services.orders import intake as order_import
+from server.services.orders import lifecycle as orders
 from tests.conftest import SHARED
 
 TMALL = SHARED / "samples" / "tmall"
@@ -150,7 +154,7 @@ def small_products(db):
 
 
 def test_merge_orders_of_one_buyer_to_one_receiver(db, two_warehouses, small_products):
-    from server.services import merge
+    from server.services.orders import merge
     stock("TS-01", "WH-HZ-A1", 10)
     order_import.import_parsed(ParseResult([parsed("M1", [("TS-01", 1, "none")], paid_fen=1000),
                                             parsed("M2", [("TS-01", 2, "none")], paid_fen=2000),
@@ -170,7 +174,7 @@ def test_merge_orders_of_one_buyer_to_one_receiver(db, two_warehouses, small_pro
 
 
 def test_a_channel_change_to_a_merged_order_reaches_its_lines(db, two_warehouses, small_products):
-    from server.services import merge
+    from server.services.orders import merge
     stock("TS-01", "WH-HZ-A1", 10)
     order_import.import_parsed(ParseResult([parsed("N1", [("TS-01", 1, "none")]),
                                             parsed("N2", [("TS-01", 2, "none")])]))
@@ -224,7 +228,7 @@ def test_bulky_goods_ship_apart(db, two_warehouses, small_products):
 
 
 def test_the_routing_rules_decide_which_orders_merge_by_themselves(db, two_warehouses, small_products):
-    from server.services import merge
+    from server.services.orders import merge
     stock("TS-01", "WH-HZ-A1", 10)
     order_import.import_parsed(ParseResult([
         parsed("Q1", [("TS-01", 1, "none")]), parsed("Q2", [("TS-01", 1, "none")]),
@@ -266,7 +270,7 @@ def test_the_chunk_insert_takes_every_kind_of_value(db, two_warehouses, small_pr
     a model where its id belongs and a number written as text get the field's own conversion."""
     import datetime as dt
     from server.models import OrderEvent
-    from server.services import order_batch
+    from server.services.orders import batch as order_batch
     order_import.import_parsed(ParseResult([parsed("E1", [("TS-01", 1, "none")])]))
     order = Order.get(Order.external_id == "E1")
     at = dt.datetime(2026, 11, 11, 0, 0, 1)
@@ -285,7 +289,7 @@ def test_the_chunk_insert_keeps_text_as_written_and_takes_a_single_column(db):
     import datetime as dt
 
     import peewee
-    from server.services import order_batch
+    from server.services.orders import batch as order_batch
 
     class Scratch(peewee.Model):
         note = peewee.TextField(null=True)

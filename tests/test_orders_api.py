@@ -5,8 +5,8 @@ import pytest
 
 from server.channels.base import ParseResult
 from server.models import Order, Shop
-from server.services import order_import
-from server.services.webhooks import sign
+from server.services.orders import intake as order_import
+from server.services.orders.webhooks import sign
 from tests.test_orders import parsed, stock, two_warehouses, small_products  # noqa: F401  (fixtures)
 
 

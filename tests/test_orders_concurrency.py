@@ -9,7 +9,7 @@ import time
 from peewee import fn
 
 from server.models import Allocation, Order, OrderLine, Product, Quant
-from server.services import inventory
+from server.services.stock import inventory
 from tests.test_orders import stock, two_warehouses  # noqa: F401  (fixture)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from server.models import Order, PrintJob
-from server.services import inventory, printing
+from server.services import printing
+from server.services.stock import inventory
 from tests.test_packing import emulator, floor  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser

@@ -16,7 +16,11 @@ from printers.emulator import PrinterEmulator
 from server import events
 from server.models import (Barcode, Device, Location, Order, OrderEvent, OrderLine, PickLine, PickTask, PrintJob,
                            Product, Quant, StockMove, Wave, WaveOrder)
-from server.services import commands, inventory, packing, printing, shipping  # noqa: F401  (registers packing)
+from server.services import printing  # noqa: F401  (registers packing)
+from server.services.device import commands
+from server.services.stock import inventory
+from server.services.scenarios import packing
+from server.services.packages import shipping
 from server.services.auth import Principal
 
 QUICK = {"connect_timeout": 1.0, "send_timeout": 2.0, "read_timeout": 0.3}

@@ -10,7 +10,9 @@ import pytest
 from server import events
 from server.models import (Allocation, Device, Location, Order, OrderEvent, OrderLine, PickLine, PickTask,
                            Quant, StockMove, User, Wave, WaveOrder)
-from server.services import commands, inventory, picking  # noqa: F401  (registers the scenario)
+from server.services.device import commands  # noqa: F401  (registers the scenario)
+from server.services.stock import inventory
+from server.services.scenarios import picking
 from server.services.auth import Principal
 
 

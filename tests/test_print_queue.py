@@ -14,7 +14,8 @@ from server import events
 from server.models import PrintJob
 from server.models.base import utcnow
 from server.models.printing import TRANSITIONS
-from server.services import inventory, printing
+from server.services import printing
+from server.services.stock import inventory
 from server.services.errors import InvalidTransition
 from tests.conftest import free_port
 

@@ -6,7 +6,8 @@ import pytest
 from printers.emulator import PrinterEmulator
 from server import events
 from server.models import Printer
-from server.services import inventory, printing
+from server.services import printing
+from server.services.stock import inventory
 from tests.conftest import free_port
 
 QUICK = {"connect_timeout": 1.0, "send_timeout": 2.0, "read_timeout": 0.3}

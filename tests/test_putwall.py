@@ -13,8 +13,13 @@ import pytest
 from server import events
 from server.models import (Barcode, Device, Location, Order, OrderEvent, PickTask, Product, Quant, StockMove,
                            ToteSort, Wave, WaveOrder, Warehouse)
-from server.services import (commands, inventory, orders, packing, picking, picking_ledger, putwall,  # noqa: F401
-                             shipping, snapshot, waves)
+from server.services.device import commands, snapshot  # noqa: F401
+from server.services.orders import lifecycle as orders  # noqa: F401
+from server.services.packages import shipping  # noqa: F401
+from server.services.scenarios import packing, picking, putwall  # noqa: F401
+from server.services.stock import inventory  # noqa: F401
+from server.services.waves import picks as picking_ledger  # noqa: F401
+from server.services.waves import planning as waves  # noqa: F401
 from server.services.auth import Principal
 from tests.test_cli import wavefloor
 from tests.test_orders import stock

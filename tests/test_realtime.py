@@ -7,7 +7,7 @@ import pytest
 import requests
 import socketio
 
-from server.services import inventory
+from server.services.stock import inventory
 
 
 def pin_login(server, user, device):

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from server.layoutspec import LayoutError, parse_layout
-from server.services import aisle_sweep
-from server.services.routing import (RoutingError, UnknownLocationError, distance, largest_gap, route,
+from server.services.waves import aisle_sweep
+from server.services.waves.routing import (RoutingError, UnknownLocationError, distance, largest_gap, route,
                                      route_command, route_many, s_shape)
 
 

@@ -14,7 +14,10 @@ import pytest
 import requests
 
 from server.models import Location, PickLine, PickTask, Printer
-from server.services import auth, commands, inventory, waves
+from server.services import auth
+from server.services.device import commands
+from server.services.stock import inventory
+from server.services.waves import planning as waves
 from server.services.auth import Principal
 from tests.test_handheld_browser import browser  # noqa: F401  (headless chromium)
 from tests.test_realtime import Device, pin_login

@@ -12,9 +12,16 @@ from server.channels.base import ParseResult
 from server.db import in_write_transaction, write_transaction
 from server.layoutspec import parse_layout
 from server.models import Order, OrderEvent, PickLine, PickTask, Product, Wave, WaveOrder, Warehouse
-from server.services import catalog, inventory, order_facts, order_import, orders, routing, rulebook, waves
+from server.services import rulebook
+from server.services.stock import catalog
+from server.services.stock import inventory
+from server.services.waves import wave_facts as order_facts
+from server.services.orders import intake as order_import
+from server.services.orders import lifecycle as orders
+from server.services.waves import routing
+from server.services.waves import planning as waves
 from server.services.errors import InvalidTransition
-from server.services.layout import apply_layout, layout_of
+from server.services.stock.layout import apply_layout, layout_of
 from tests.test_orders import parsed, stock
 
 AISLES, SPOTS = 8, (2.0, 5.0, 8.0, 11.0, 14.0, 17.0)
@@ -318,7 +325,7 @@ def test_http_surface_and_roles(client, token_for, floor):
 
 def test_planning_sees_each_order_as_review_does(floor):
     from server.models import OrderLine
-    from server.services.review import active_lines, context
+    from server.services.orders.review import active_lines, context
     place(("S1", [(sku(0, 0), 1)]), ("C1", [(sku(0, 1), 1), (sku(3, 2), 2)]))
     products = {p.id: p for p in Product.select()}
     for order in Order.select():

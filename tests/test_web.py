@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from server.services import inventory
+from server.services.stock import inventory
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}

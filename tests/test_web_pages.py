@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from server.services import inventory
+from server.services.stock import inventory
 
 
 def test_login_page_in_both_languages(client, people):

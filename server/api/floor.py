@@ -5,7 +5,8 @@ from apiflask.validators import Length, Range
 
 from server.api import api
 from server.guard import current_principal, requires
-from server.services import floor, stockdesk
+from server.services import floor
+from server.services.stock import desk as stockdesk
 
 
 class WaveProgressOut(Schema):

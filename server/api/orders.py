@@ -6,8 +6,13 @@ from flask import Response, current_app, request
 from server.api import api
 from server.guard import current_principal, public, requires
 from server.models.orders import ORDER_STATES
-from server.services import channel_stock, merge, order_views, orders, stockdesk, webhooks
-from server.services.orders import EDITABLE
+from server.services.orders import channel_stock
+from server.services.orders import merge
+from server.services.orders import views as order_views
+from server.services.orders import lifecycle as orders
+from server.services.stock import desk as stockdesk
+from server.services.orders import webhooks
+from server.services.orders.lifecycle import EDITABLE
 
 
 class OrderQuery(Schema):

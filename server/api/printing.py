@@ -7,7 +7,8 @@ from apiflask.validators import Length, OneOf, Range
 from server.api import api
 from server.guard import current_principal, requires
 from server.models.printing import JOB_STATES, PRINTER_CJK
-from server.services import printing, stockdesk
+from server.services import printing
+from server.services.stock import desk as stockdesk
 
 
 class PrinterStatusOut(Schema):

@@ -5,7 +5,8 @@ from flask import Response
 
 from server.api import api
 from server.guard import current_principal, requires
-from server.services import shipping, stockdesk
+from server.services.packages import shipping
+from server.services.stock import desk as stockdesk
 
 
 class ShipmentQuery(Schema):

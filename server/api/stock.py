@@ -3,7 +3,8 @@ from server.api.schemas import (AdjustIn, DoneOut, LedgerOut, MoveIn, MoveQuery,
                                 ProductList, ProductOut, ProductQuery, ReceiveIn, StateIn,
                                 StockOut, StockQuery)
 from server.guard import current_principal, requires
-from server.services import catalog, stockdesk
+from server.services.stock import catalog
+from server.services.stock import desk as stockdesk
 
 
 def _actor():

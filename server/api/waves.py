@@ -5,7 +5,8 @@ from apiflask.validators import Length, OneOf, Range
 
 from server.api import api
 from server.guard import current_principal, requires
-from server.services import stockdesk, waves
+from server.services.stock import desk as stockdesk
+from server.services.waves import planning as waves
 
 WAVE_STATES = ("planned", "released", "picking", "paused", "picked", "done", "cancelled")
 

@@ -10,7 +10,9 @@ from server.db import database
 from server.realtime.redis_queue import FloorRedisManager
 from server.realtime.websocket import FloorWebSocket
 from server.realtime.wire import FloorPacket, SocketJson
-from server.services import auth, commands, snapshot
+from server.services import auth
+from server.services.device import commands
+from server.services.device import snapshot
 
 NAMESPACE = "/floor"
 socketio = SocketIO()

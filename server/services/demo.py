@@ -11,9 +11,10 @@ import random
 from server.db import write_transaction
 from server.layoutspec import LayoutSpec, LocationSpec
 from server.models import Barcode, Location, Product, StockMove, User, Warehouse
-from server.services import auth, inventory
-from server.services.catalog import _apply
-from server.services.layout import apply_layout
+from server.services import auth
+from server.services.stock import inventory
+from server.services.stock.catalog import _apply
+from server.services.stock.layout import apply_layout
 
 DEMO_PASSWORD = "wavefloor"
 DEMO_PIN = "1234"

@@ -21,7 +21,11 @@ from server.db import write_transaction
 from server.models import (AuditLog, Location, Order, PickLine, PickTask, Printer, PrintJob,
                            Product, StockMove, User, Wave, WaveOrder, Warehouse, Zone)
 from server.models.base import utcnow
-from server.services import auth, orders, picking_ledger, printing, snapshot, waves
+from server.services import auth, printing
+from server.services.orders import lifecycle as orders
+from server.services.waves import picks as picking_ledger
+from server.services.device import snapshot
+from server.services.waves import planning as waves
 from server.services.errors import DomainError, InvalidTransition, NotFound
 
 OPEN_WAVES = ("released", "picking", "paused", "picked")

@@ -49,7 +49,7 @@ from server.models import AuditLog, Printer, PrintJob, User
 from server.models.base import utcnow
 from server.models.printing import OPEN_STATES, PRINTER_CJK, TRANSITIONS
 from server.services.errors import DomainError, InvalidTransition, NotFound
-from server.services.inventory import Actor
+from server.services.stock.inventory import Actor
 
 log = logging.getLogger(__name__)
 

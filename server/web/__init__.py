@@ -14,7 +14,8 @@ from flask_babel import Babel, gettext as _
 
 from server.guard import current_principal, public, requires
 from server.messages import LANGUAGES, normalise_language
-from server.services import auth, stockdesk
+from server.services import auth
+from server.services.stock import desk as stockdesk
 from server.services.errors import DomainError
 
 web = Blueprint("web", __name__)

@@ -8,7 +8,9 @@ from flask_babel import gettext as _
 
 from server.guard import current_principal, requires
 from server.models.orders import ORDER_STATES
-from server.services import order_views, orders, stockdesk
+from server.services.orders import views as order_views
+from server.services.orders import lifecycle as orders
+from server.services.stock import desk as stockdesk
 from server.services.errors import DomainError
 from server.web import web
 

@@ -100,7 +100,8 @@ def measure(path: str, kind: str, walks_file: str, scans: int) -> dict:
 
     from server.app import create_app
     from server.db import database
-    from server.services import auth, commands
+    from server.services import auth
+    from server.services.device import commands
 
     create_app()
     database.obj.checkpoint_in_background()  # as a serving process does

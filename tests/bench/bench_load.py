@@ -61,7 +61,8 @@ def setup(url: str, devices: int) -> list[dict]:
     from server.models import ApiToken, Barcode, Device, Location, Product, Warehouse
     from server.models.base import utcnow
     from server.schema import create_all
-    from server.services import auth, inventory
+    from server.services import auth
+    from server.services.stock import inventory
 
     init_database(url)
     create_all()

@@ -24,7 +24,10 @@ from printers.emulator import PrinterEmulator  # noqa: E402
 from server.db import database, init_database  # noqa: E402
 from server.models import Barcode, Device, Location, PrintJob, Product, User, Warehouse, Wave  # noqa: E402
 from server.schema import create_all  # noqa: E402
-from server.services import commands, inventory, packing, printing  # noqa: E402
+from server.services import printing  # noqa: E402
+from server.services.device import commands
+from server.services.stock import inventory
+from server.services.scenarios import packing
 from server.services.auth import Principal  # noqa: E402
 from tests.bench.keys import time_ordered_key  # noqa: E402
 from tests.test_packing import picked_order  # noqa: E402

@@ -25,7 +25,8 @@ from printers.transport import TcpTransport  # noqa: E402
 from server.db import database, init_database  # noqa: E402
 from server.models import PrintJob  # noqa: E402
 from server.schema import create_all  # noqa: E402
-from server.services import inventory, printing  # noqa: E402
+from server.services import printing  # noqa: E402
+from server.services.stock import inventory
 
 LABELS = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 WARMUP = 20

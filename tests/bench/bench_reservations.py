@@ -23,7 +23,8 @@ import psycopg  # noqa: E402
 from server.db import database, init_database, write_transaction  # noqa: E402
 from server.models import Location, Product, Quant, User, Warehouse  # noqa: E402
 from server.schema import create_all  # noqa: E402
-from server.services import auth, inventory  # noqa: E402
+from server.services import auth  # noqa: E402
+from server.services.stock import inventory
 
 PG_ADMIN = os.environ.get("WAVEFLOOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SEQUENTIAL = 2000

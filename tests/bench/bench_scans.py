@@ -81,7 +81,8 @@ def setup(url: str, devices: int) -> tuple[list[dict], str]:
                                Warehouse)
     from server.models.base import utcnow
     from server.schema import create_all
-    from server.services import auth, inventory
+    from server.services import auth
+    from server.services.stock import inventory
 
     init_database(url)
     create_all()
@@ -443,7 +444,7 @@ def main() -> None:
         note("wavefloor measured")
         from server.db import database
         from server.models import StockMove
-        from server.services import inventory
+        from server.services.stock import inventory
         with database.connection_context():
             wavefloor["pick_moves"] = StockMove.select().where(StockMove.reason == "pick").count()
             wavefloor["audit_differences"] = len(inventory.audit())

@@ -27,7 +27,9 @@ from server.db import init_database, write_transaction  # noqa: E402
 from server.models import (Allocation, Location, Order, OrderLine, PickLine, PickTask, Product,  # noqa: E402
                            Quant, Warehouse)
 from server.schema import create_all  # noqa: E402
-from server.services import demo, inventory, waves  # noqa: E402
+from server.services import demo  # noqa: E402
+from server.services.stock import inventory
+from server.services.waves import planning as waves
 
 # share of orders per kind: one unit, one SKU several units, a few items (cart), many items (put wall)
 MIX = (("single_unit", 0.45), ("single_sku_multi", 0.12), ("cluster", 0.38), ("batch", 0.05))

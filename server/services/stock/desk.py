@@ -6,7 +6,7 @@ from peewee import JOIN
 
 from server.models import Device, Location, Product, StockMove, User, Warehouse
 from server.models.base import as_utc
-from server.services import inventory
+from server.services.stock import inventory
 from server.services.errors import DomainError, NotFound
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from server import events
 from server.models import Location
-from server.services import inventory
+from server.services.stock import inventory
 from server.services.auth import Principal
-from server.services.commands import envelope, refusal, scenario
-from server.services.stockdesk import actor_of, location_by_code, quant_rows
+from server.services.device.commands import envelope, refusal, scenario
+from server.services.stock.desk import actor_of, location_by_code, quant_rows
 from server.services.errors import NotFound
 
 

@@ -43,12 +43,13 @@ from server.db import sql, sql_row
 from server.models import Location, PickLine, PickTask, Wave
 from server.models.base import utcnow
 from server.models.waves import ACTIVE_TASK_SQL, OPEN_LINE_SQL, TASK_TRANSITIONS
-from server.services import picking_ledger as ledger
+from server.services.waves import picks as ledger
 from server.services.auth import Principal
-from server.services.commands import envelope, refusal, scenario
+from server.services.device.commands import envelope, refusal, scenario
 from server.services.errors import InvalidTransition
-from server.services import inventory, snapshot
-from server.services.stockdesk import actor_of
+from server.services.stock import inventory
+from server.services.device import snapshot
+from server.services.stock.desk import actor_of
 
 _READ = object()  # "not read yet"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from server.models import Location, Order, OrderLine, PickLine, PickTask, StockMove, Wave, WaveOrder
-from server.services.picking_ledger import OPEN_LINE, SORTED_LATER
+from server.services.waves.picks import OPEN_LINE, SORTED_LATER
 
 SORTING = ("waved", "picking")            # orders whose units may still go into their slot
 SORTED = ("picked", "packed", "shipped")  # orders whose slot is complete

@@ -11,9 +11,10 @@ from server import events
 from server.db import write_transaction
 from server.models import Allocation, Location, Order, OrderLine, Quant, Warehouse
 from server.models.base import utcnow
-from server.services import inventory, orders
+from server.services.stock import inventory
+from server.services.orders import lifecycle as orders
 from server.services.errors import InsufficientStock
-from server.services.review import active_lines, context
+from server.services.orders.review import active_lines, context
 from server.services.rulebook import book
 
 PICKABLE = ("pick", "reserve")

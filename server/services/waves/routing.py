@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.layoutspec import LayoutSpec, load_layout
-from server.services.aisle_sweep import ratliff_rosenthal
-from server.services.tour_search import held_karp, local_search
+from server.services.waves.aisle_sweep import ratliff_rosenthal
+from server.services.waves.tour_search import held_karp, local_search
 
 METHODS = ("auto", "exact", "ratliff-rosenthal", "held-karp", "local-search", "s-shape",
            "largest-gap")

@@ -8,7 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from server.models import Allocation, Location, Order, OrderLine, Product
-from server.services import batching, review
+from server.services.waves import batching
+from server.services.orders import review
 from server.services.rulebook import book
 
 IN_CHUNK = 5000  # ids per IN (...) list

@@ -16,9 +16,12 @@ from server.db import database, is_sqlite, write_transaction
 from server.models import Order, OrderLine
 from server.models.base import utcnow
 from server import events
-from server.services import allocation, inventory, order_batch, orders  # noqa: F401  (allocation subscribes to stock events)
-from server.services import review
-from server.services.review import review_and_route
+from server.services.orders import allocation  # noqa: F401  (allocation subscribes to stock events)
+from server.services.stock import inventory
+from server.services.orders import batch as order_batch
+from server.services.orders import lifecycle as orders
+from server.services.orders import review
+from server.services.orders.review import review_and_route
 
 IMPORTABLE = {"paid", "forbid_consign", "waiting_payment"}
 

@@ -6,7 +6,13 @@ import hashlib
 import hmac
 import json
 
-from server.services import channel_stock, inventory, merge, order_import
+from server.services.orders import channel_stock
+
+from server.services.stock import inventory
+
+from server.services.orders import merge
+
+from server.services.orders import intake as order_import
 from server.services.errors import AuthError, DomainError
 
 JSON_CHANNELS = {"top": "top_json", "jd": "jd_json", "douyin": "douyin_json"}

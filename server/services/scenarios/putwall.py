@@ -53,14 +53,16 @@ from peewee import fn
 from server import events
 from server.models import Location, Order, PickLine, PickTask, Product, Quant, ToteSort, Wave
 from server.models.base import utcnow
-from server.services import inventory, orders, snapshot
+from server.services.stock import inventory
+from server.services.orders import lifecycle as orders
+from server.services.device import snapshot
 from server.services.auth import Principal
-from server.services.commands import Refused, at_station, envelope, scenario
+from server.services.device.commands import Refused, at_station, envelope, scenario
 from server.services.errors import InvalidTransition
-from server.services.picking import resolve_item
-from server.services.picking_ledger import SORTED_LATER, _move_wave, publish_progress
-from server.services.stockdesk import actor_of
-from server.services.wall_slots import (PUT_REASON, Slot, all_sorted, picking_own_lines, put_ref, slot_labels,
+from server.services.scenarios.picking import resolve_item
+from server.services.waves.picks import SORTED_LATER, _move_wave, publish_progress
+from server.services.stock.desk import actor_of
+from server.services.waves.wall import (PUT_REASON, Slot, all_sorted, picking_own_lines, put_ref, slot_labels,
                                         wall_of, wall_slots)
 
 NO_PUT = {"put_order": None, "put_product": None, "put_lot": "", "put_qty": 0, "put_slot": 0}

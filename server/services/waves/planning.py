@@ -24,10 +24,11 @@ from server.db import sql_many, sql_row, write_transaction
 from server.models import Location, Order, PickLine, PickTask, Wave, WaveOrder, Warehouse, Zone
 from server.models.base import utcnow
 from server.models.waves import TASK_TRANSITIONS, WAVE_STRATEGIES, WAVE_TRANSITIONS
-from server.services import batching, orders
+from server.services.waves import batching
+from server.services.orders import lifecycle as orders
 from server.services.errors import InvalidTransition, NotFound
-from server.services.layout import layout_of
-from server.services.order_facts import Facts, facts_of, strategy_of
+from server.services.stock.layout import layout_of
+from server.services.waves.wave_facts import Facts, facts_of, strategy_of
 from server.services.rulebook import book
 
 #: how the orders of a wave are told apart (the rules' ``sort_at``) for each kind of wave

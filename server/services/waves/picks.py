@@ -18,8 +18,9 @@ from server.models import (Allocation, Location, Order, OrderLine, PickLine, Pic
                            User, Wave, WaveOrder)
 from server.models.base import utcnow
 from server.models.waves import OPEN_LINE_SQL, TASK_TRANSITIONS, WAVE_TRANSITIONS
-from server.services import inventory, orders
-from server.services.commands import Refused  # noqa: F401  (the scenario answers it)
+from server.services.stock import inventory
+from server.services.orders import lifecycle as orders
+from server.services.device.commands import Refused  # noqa: F401  (the scenario answers it)
 from server.services.errors import DomainError, InvalidTransition
 
 OPEN_LINE = ("open", "skipped", "located")
@@ -276,7 +277,7 @@ def _finish_task(task: PickTask, actor: inventory.Actor) -> None:
     if wave.strategy in SORTED_LATER:
         # an order whose last units were shorted has nothing left to put, so no put completes it;
         # after the move above, so that a wave left with nothing to sort is done too
-        from server.services import putwall  # putwall imports this module
+        from server.services.scenarios import putwall  # putwall imports this module
         putwall.complete_filled(wave, actor)
 
 
@@ -357,7 +358,7 @@ def picker_rates(wave: Wave) -> list[dict]:
 
 
 def progress(wave: Wave) -> dict:
-    from server.services import waves as wave_plans
+    from server.services.waves import planning as wave_plans
     return dict(wave_plans.progress(wave), pickers=picker_rates(wave))
 
 

@@ -44,11 +44,15 @@ from server import events
 from server.models import (Location, Order, OrderEvent, OrderLine, PickLine, PickTask, Printer, PrintJob, Product,
                            Warehouse, Wave, WaveOrder)
 from server.models.base import utcnow
-from server.services import inventory, orders, printing, shipping, snapshot
+from server.services import printing
+from server.services.stock import inventory
+from server.services.orders import lifecycle as orders
+from server.services.packages import shipping
+from server.services.device import snapshot
 from server.services.auth import Principal, mask_name
-from server.services.commands import Refused, at_station, envelope, scenario
+from server.services.device.commands import Refused, at_station, envelope, scenario
 from server.services.errors import NotFound
-from server.services.stockdesk import actor_of
+from server.services.stock.desk import actor_of
 
 # The expected weight is the units' catalogue weight plus this allowance for box, filler and
 # label; a parcel passes when it is within the band (whichever is wider, percent or grams).
@@ -482,7 +486,7 @@ def resolve_item(code: str) -> tuple[int, int] | None:
     except NotFound:
         pass
     try:
-        from server.services.picking import resolve_item as gs1_item
+        from server.services.scenarios.picking import resolve_item as gs1_item
     except ImportError:  # pragma: no cover - picking ships with the server
         return None
     found = gs1_item(code)
@@ -498,7 +502,7 @@ def orders_for_code(code: str) -> list[Order]:
     if kind == "tote":
         return tote_orders(code)
     if kind == "pack":  # a put wall slot's label names the order sorted into it
-        from server.services.wall_slots import slot_orders
+        from server.services.waves.wall import slot_orders
         return slot_orders(code)
     named = list(Order.select().where(Order.external_id == code).order_by(Order.id))
     if named:

@@ -7,7 +7,7 @@ from pathlib import Path
 from server.db import write_transaction
 from server.models import Location, Product, Quant
 from server.models.stock import STOCK_STATES
-from server.services import inventory
+from server.services.stock import inventory
 from server.services.csvin import ImportReport, Problem, read_rows, whole_number
 from server.services.errors import DomainError
 

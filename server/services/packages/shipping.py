@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from server.models import (Location, Order, OrderEvent, OrderLine, PickLine, PickTask, Quant, Shop, StockMove,
                            WaveOrder)
-from server.services import inventory, orders
+from server.services.stock import inventory
+from server.services.orders import lifecycle as orders
 from server.services.errors import DomainError, NotFound
 
 LABEL_EVENT = "label"

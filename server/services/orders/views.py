@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from server.models import Order, OrderLine, Warehouse
-from server.services import orders
+from server.services.orders import lifecycle as orders
 from server.services.auth import Principal, personal
 
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from server.db import write_transaction
 from server.models import Order, OrderLine
 from server.models.base import utcnow
-from server.services import orders
+from server.services.orders import lifecycle as orders
 from server.services.errors import DomainError
 
 MERGEABLE = ("approved", "allocated", "backorder")
@@ -56,7 +56,7 @@ def merge(order_ids: list[int], actor) -> Order:
 def merge_all(actor, *, by_rule: bool = True) -> int:
     """Merge candidate groups; with ``by_rule`` only those whose every order the routing rules'
     ``merge`` condition allows. Return how many orders were absorbed."""
-    from server.services.review import context
+    from server.services.orders.review import context
     from server.services.rulebook import book
     absorbed = 0
     for group in candidates():

@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from server.layoutspec import LayoutSpec
-from server.services import routing
+from server.services.waves import routing
 
 EPS = 1e-6
 #: new routes the local search may compute per clump of the wave

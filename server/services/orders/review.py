@@ -4,7 +4,8 @@ The rules see the order as a plain dict (rules/order.py lists its fields)."""
 from __future__ import annotations
 
 from server.models import Order, OrderLine, Product
-from server.services import inventory, orders
+from server.services.stock import inventory
+from server.services.orders import lifecycle as orders
 from server.services.rulebook import book
 
 BLOCKING_CHANNEL_STATES = {"forbid_consign"}
@@ -50,7 +51,7 @@ def context(order: Order, lines: list[OrderLine] | None = None, warehouses_with_
 
 def review_and_route(order: Order, actor: inventory.Actor) -> None:
     """``order`` is in ``reviewing``: hold it with every reason that applies, or approve and allocate."""
-    from server.services import allocation
+    from server.services.orders import allocation
     result = book().review.review(context(order))
     if not result.approved:
         codes = ",".join(h.code for h in result.holds)

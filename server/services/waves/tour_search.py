@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from server.services.aisle_sweep import ratliff_rosenthal
+from server.services.waves.aisle_sweep import ratliff_rosenthal
 
 _INF = float("inf")
 _EPS = 1e-9

@@ -12,7 +12,7 @@ from server.db import write_transaction
 from server.models import Allocation, Order, OrderEvent, OrderLine
 from server.models.base import utcnow
 from server.models.orders import TRANSITIONS
-from server.services import inventory
+from server.services.stock import inventory
 from server.services.errors import DomainError, InvalidTransition, NotFound
 
 
@@ -105,7 +105,7 @@ def cancel(order: Order, actor: inventory.Actor, reason: str) -> None:
 
 def approve(order_id: int, actor: inventory.Actor, note: str = "") -> Order:
     """The office approves a held order (审单通过); it is then routed and reserved."""
-    from server.services import allocation
+    from server.services.orders import allocation
     with write_transaction():
         order = get(order_id)
         transition(order, "approved", actor, note or "approved by hand")
@@ -120,7 +120,7 @@ EDITABLE = ("receiver_name", "receiver_phone", "receiver_province", "receiver_ci
 
 def edit(order_id: int, changes: dict, actor: inventory.Actor) -> Order:
     """Correct a held order (an address, a memo); it goes back through review."""
-    from server.services import review
+    from server.services.orders import review
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise DomainError(f"cannot edit {', '.join(sorted(unknown))}; editable: {', '.join(EDITABLE)}")

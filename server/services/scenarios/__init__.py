@@ -1,0 +1,5 @@
+"""One module per device scenario (picking, putwall, packing, stock; next: receiving, putaway,
+counting, replenishment), each with its state table and sequence diagram in its docstring.
+
+Layer 3 of services/, the top: a scenario uses the device frame and the nouns; nothing in
+services/ imports a scenario. A scenario registers itself with ``device.commands.scenario``."""
