@@ -40,6 +40,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "line_skipped": ("Line moved to the end of the walk.", "已跳过，此行移到最后。"),
     "reason_required": ("Choose a reason for the short pick.", "请选择缺货原因。"),
     "scan_tote_first": ("Put the counted units into the tote first.", "请先将已计数的商品放入周转箱。"),
+    "units_in_hand": ("The picker holds counted units that are not in a tote yet; the task cannot change hands now.",
+                      "拣货员手上还有已计数但未放入周转箱的商品，任务暂不能转派。"),
+    "not_a_picker": ("This user does not pick.", "该用户不是拣货员。"),
     # packing (打包) and shipping (发货)
     "no_station": ("Log in at a packing station.", "请在打包台登录。"),
     "no_open_order": ("Scan a tote, an order number or a tracking number.", "请扫描周转箱、订单号或运单号。"),
@@ -68,6 +71,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "order_shipped": ("Shipped.", "已发货。"),
     "pack_closed": ("Order put aside.", "订单已挂起。"),
     "units_not_at_packing": ("Some items of this parcel are not at packing.", "此包裹的部分商品不在打包区。"),
+    # label printers (面单打印机)
+    "invalid_printer": ("The printer settings are not valid.", "打印机设置无效。"),
+    "label_rejected": ("The label cannot be made from this data. Check the order and the printer's font.",
+                       "无法用这些数据生成面单，请检查订单和打印机字体。"),
+    "printer_inactive": ("This printer is not in use.", "该打印机已停用。"),
+    "print_job_failed": ("A label failed to print. Check the printer.", "面单打印失败，请检查打印机。"),
     # put wall (播种墙)
     "no_wall_station": ("Log in at a put wall station.", "请在播种墙工位登录。"),
     "no_open_tote": ("Scan a batch tote first.", "请先扫描汇总拣货周转箱。"),
@@ -86,6 +95,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "put_again": ("This slot needs no more of this item now. Scan the item again.", "此格口已不需要该商品，请重新扫描商品。"),
     "unit_put": ("Put.", "已播种。"),
     "slot_complete": ("Slot complete: the order is ready for packing.", "格口已齐，订单可以打包。"),
+    "nothing_left_to_put": ("Nothing is left to put into this slot (short picks): the order is ready for packing.",
+                            "此格口已无商品可播（缺货），订单可以打包。"),
     "tote_done": ("The tote is empty. Scan the next tote.", "周转箱已分完，请扫描下一个周转箱。"),
     "wave_sorted": ("Every order is sorted; units are left in the tote. Take it to the supervisor.",
                     "所有订单已分拣完毕，周转箱内仍有剩余商品，请交给主管。"),
