@@ -56,10 +56,7 @@ def create_app(config: dict | None = None) -> APIFlask:
                             module=r"apispec\.ext\.marshmallow")
 
     import server.services.orders.allocation  # noqa: F401  (retries backorders when stock arrives)
-    import server.services.scenarios.stock  # noqa: F401  (registers the stock scenario)
-    import server.services.scenarios.picking  # noqa: F401  (registers the picking scenario)
-    import server.services.scenarios.packing  # noqa: F401  (registers the packing scenario)
-    import server.services.scenarios.putwall  # noqa: F401  (registers the put wall scenario)
+    import server.services.scenarios  # noqa: F401  (registers every floor scenario and its snapshot)
     from server.realtime import init_realtime
     init_realtime(app, settings)
     return app

@@ -54,7 +54,8 @@ def migrate():
 
 
 def _migrate() -> list[str]:
-    from server.schema import MigrationsMissing, migrate as run
+    from server.schema import MigrationsMissing
+    from server.schema import migrate as run
     try:
         return run()
     except MigrationsMissing as exc:
@@ -162,8 +163,8 @@ def import_orders(files, channel, shop, mapping, as_json):
     options = {"mapping": mapping} if mapping else {}
     report = order_import.import_files(channel, list(files), shop, ship_by_hours=settings["SHIP_BY_HOURS"],
                                        **options)
-    from server.services.stock import inventory
     from server.services.orders import merge
+    from server.services.stock import inventory
     report.merged = merge.merge_all(inventory.system_actor())  # as the routing rules' `merge` allows
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
@@ -197,8 +198,8 @@ def orders_export(fmt, status, shop):
 def orders_merge(dry_run):
     """Merge orders of one buyer to one receiver that are not yet in a wave (合单)."""
     _db()
-    from server.services.stock import inventory
     from server.services.orders import merge
+    from server.services.stock import inventory
     groups = merge.candidates()
     for group in groups:
         click.echo(" + ".join(o.external_id for o in group))
@@ -256,8 +257,8 @@ def stock_audit():
 def stock_sync(shop_code, out):
     """Write the shop's stock upload file: available minus reserved minus the safety buffer, times its share."""
     _db()
-    from server.services.orders import channel_stock
     from server.services.errors import DomainError
+    from server.services.orders import channel_stock
     try:
         text = channel_stock.upload_csv(shop_code)
     except DomainError as exc:
@@ -375,7 +376,7 @@ def rules_explain(order, as_json):
     _db()
     from rules import explain_report
     from server.models import Order
-    from server.services.orders.review import context
+    from server.services.orders.facts import context
     from server.services.rulebook import book
     found = Order.get_or_none(Order.external_id == order)
     if found is None and order.isdecimal():
@@ -413,8 +414,8 @@ def printers_set(code, **values):
     """Create or update a printer (only the options given change)."""
     _db()
     from server.services import printing
-    from server.services.stock import inventory
     from server.services.errors import DomainError
+    from server.services.stock import inventory
     changes = {key: value for key, value in values.items() if value is not None}
     if "dpi" in changes:
         changes["dpi"] = int(changes["dpi"])
@@ -534,9 +535,9 @@ def ship_export(shop_code, out, include_exported):
     """The channel's bulk-shipping upload file (Tmall CSV: 订单编号,物流公司,运单号; JSON for
     others) of shipped orders not yet exported; they are then recorded as exported."""
     _db()
-    from server.services.stock import inventory
-    from server.services.packages import shipping
     from server.services.errors import DomainError
+    from server.services.packages import shipping
+    from server.services.stock import inventory
     try:
         name, _media, content, count = shipping.export(shop_code, inventory.system_actor(),
                                                        include_exported=include_exported)

@@ -4,9 +4,10 @@ Each server process counts its own commands; Prometheus scrapes every process an
 up. Labels are bounded: a scenario or action that is not registered counts as ``other``, so
 a device sending junk cannot grow the label set without end.
 
-``commands.execute`` reports through :func:`metered` (it wraps the function)::
+``commands.execute`` reports through :func:`metered`, which wraps it and is told which
+scenario names are registered (so this module needs nothing from the commands' layer)::
 
-    @metrics.metered
+    @metrics.metered(registered)
     def execute(principal, command) -> dict: ...
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ import bisect
 import functools
 import re
 import time
+from typing import Callable
 
 from server.db import unpatched
 
@@ -32,30 +34,24 @@ _latency_counts = [0] * (len(BUCKETS) + 1)  # the last slot is +Inf
 _latency_sum = 0.0
 
 
-def _names(command, action_known: bool) -> tuple[str, str]:
+def _names(command, action_known: bool, registered: Callable[[str], bool]) -> tuple[str, str]:
     if not isinstance(command, dict):
         return "other", "other"
     scenario, action = command.get("scenario"), command.get("action")
-    if not isinstance(scenario, str) or not _registered(scenario):
+    if not isinstance(scenario, str) or not registered(scenario):
         return "other", "other"
     if not action_known or not isinstance(action, str) or not ACTION_RE.match(action):
         action = "other"
     return scenario, action
 
 
-def _registered(scenario: str) -> bool:
-    """Whether ``scenario`` is a registered one (bound on first use: commands imports this module)."""
-    global _registered
-    from server.services.device.commands import registered
-    _registered = registered
-    return registered(scenario)
-
-
-def observe_command(command, outcome: str, seconds: float, action_known: bool = True) -> None:
+def observe_command(command, outcome: str, seconds: float, action_known: bool = True,
+                    registered: Callable[[str], bool] = lambda name: False) -> None:
     """Count one command and the time it took from receipt to answer; ``action_known`` is
-    false when the scenario refused the action as unknown (its name then counts as ``other``)."""
+    false when the scenario refused the action as unknown (its name then counts as ``other``),
+    and a scenario that ``registered`` does not know counts as ``other`` too."""
     global _latency_sum
-    scenario, action = _names(command, action_known)
+    scenario, action = _names(command, action_known, registered)
     outcome = outcome if outcome in OUTCOMES else "error"
     slot = bisect.bisect_left(BUCKETS, seconds)
     with _lock:
@@ -65,24 +61,28 @@ def observe_command(command, outcome: str, seconds: float, action_known: bool = 
         _latency_sum += seconds
 
 
-def metered(execute):
-    """Wrap a command executor: every call is counted with its outcome and latency."""
-    @functools.wraps(execute)
-    def timed(principal, command):
-        started = time.perf_counter()
-        try:
-            result = execute(principal, command)
-        except BaseException:
-            observe_command(command, "error", time.perf_counter() - started)
-            raise
-        ok = isinstance(result, dict) and result.get("ok")
-        code = (result.get("message") or {}).get("code") if isinstance(result, dict) else None
-        observe_command(command, "ok" if ok else ("error" if code == "error" else "refused"),
-                        time.perf_counter() - started, action_known=code not in UNNAMED)
-        return result
+def metered(registered: Callable[[str], bool]):
+    """Wrap a command executor: every call is counted with its outcome and latency, under its
+    scenario's name when ``registered(name)`` says it is one."""
+    def wrap(execute):
+        @functools.wraps(execute)
+        def timed(principal, command):
+            started = time.perf_counter()
+            try:
+                result = execute(principal, command)
+            except BaseException:
+                observe_command(command, "error", time.perf_counter() - started, registered=registered)
+                raise
+            ok = isinstance(result, dict) and result.get("ok")
+            code = (result.get("message") or {}).get("code") if isinstance(result, dict) else None
+            observe_command(command, "ok" if ok else ("error" if code == "error" else "refused"),
+                            time.perf_counter() - started, action_known=code not in UNNAMED,
+                            registered=registered)
+            return result
 
-    timed.wf_metered = True
-    return timed
+        timed.wf_metered = True
+        return timed
+    return wrap
 
 
 def command_counts() -> dict[tuple[str, str, str], int]:

@@ -16,8 +16,8 @@ import gevent  # noqa: E402
 
 from server.db import database, init_database  # noqa: E402
 from server.models import Product, User  # noqa: E402
-from server.services.stock import inventory  # noqa: E402
 from server.services.errors import InsufficientStock  # noqa: E402
+from server.services.stock import inventory  # noqa: E402
 
 
 def main(url, sku, greenlets, attempts, qty, start_at):

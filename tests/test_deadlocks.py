@@ -15,10 +15,10 @@ import pytest
 from server import db as dbmod
 from server.db import database, write_grouped
 from server.models import Device, Location, Quant, StockMove
-from server.services.device import commands  # noqa: F401 (lookup: the stock scenario)
-from server.services.stock import inventory
-from server.services.scenarios import stock as lookup
 from server.services.auth import Principal
+from server.services.device import commands
+from server.services.scenarios import stock as lookup  # noqa: F401 (registers the stock scenario)
+from server.services.stock import inventory
 
 
 def stock_at(location_code: str) -> int:

@@ -14,11 +14,11 @@ from server.models import (AuditLog, Device, Location, Order, OrderEvent, PickLi
                            StockMove, User, Wave, Zone)
 from server.models.base import utcnow
 from server.services import auth, printing
+from server.services import floor as floor_service
+from server.services.auth import Principal
 from server.services.device import commands
 from server.services.stock import inventory
 from server.services.waves import planning as waves
-from server.services import floor as floor_service
-from server.services.auth import Principal
 from tests.test_waves import floor as hz_floor, place, sku  # noqa: F401  (the WH-HZ fixture)
 
 

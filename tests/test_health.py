@@ -127,7 +127,7 @@ def test_commands_are_counted_with_outcome_and_latency(app, client, token_for, s
                       actor=inventory.system_actor())
     principal = auth.authenticate(token_for("receiver", device="HH-01"))
     execute = commands.execute if getattr(commands.execute, "wf_metered", False) else metrics.metered(
-        commands.execute)
+        commands.registered)(commands.execute)
     metrics.reset()
     execute(principal, {"key": uuid.uuid4().hex, "scenario": "stock", "action": "lookup", "code": "A-01"})
     execute(principal, {"key": uuid.uuid4().hex, "scenario": "stock", "action": "move", "sku": "TS-01",

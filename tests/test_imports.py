@@ -3,10 +3,7 @@ skipped, good rows in, and a second import changes nothing."""
 import pytest
 
 from server.models import Barcode, Location, Product, Quant, StockMove, Warehouse, Zone
-from server.services.stock import catalog
-from server.services.stock import inventory
-from server.services.stock import layout
-from server.services.stock import stockfile
+from server.services.stock import catalog, inventory, layout, stockfile
 
 PRODUCTS_ZH = (
     "商家编码,商品名称,条码,重量,成本(分),售价(分),箱码,箱规\n"

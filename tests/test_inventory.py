@@ -2,8 +2,8 @@
 import pytest
 
 from server.models import AuditLog, Device, Quant, StockMove
-from server.services.stock import inventory
 from server.services.errors import InsufficientStock, InvalidQuantity, InvalidState
+from server.services.stock import inventory
 
 
 @pytest.fixture

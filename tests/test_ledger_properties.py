@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from server.models import AuditLog, Quant, StockMove
-from server.services.stock import inventory
 from server.services.errors import DomainError
+from server.services.stock import inventory
 
 LOCATIONS = ("A-01", "A-02", "R-01")
 STATES = ("available", "damaged")

@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from server.channels.base import ParsedLine, ParsedOrder, ParseResult
+from server.channels.base import ParseResult, ParsedLine, ParsedOrder
 from server.models import Allocation, Location, Order, OrderLine, Product, Quant, Warehouse
-from server.services.stock import catalog
-from server.services.stock import inventory
+from server.services.orders import office
 from server.services.orders import export as order_export
 from server.services.orders import intake as order_import
 from server.services.orders import lifecycle as orders
+from server.services.stock import catalog, inventory
 from tests.conftest import SHARED
 
 TMALL = SHARED / "samples" / "tmall"
@@ -90,7 +90,7 @@ def test_review_holds_routes_by_province_and_reserves(db, two_warehouses, small_
     assert sum(a.qty for a in Allocation.select()) == 3
     assert inventory.audit() == []
 
-    approved = orders.approve(Order.get(Order.external_id == "A3").id, inventory.system_actor())
+    approved = office.approve(Order.get(Order.external_id == "A3").id, inventory.system_actor())
     assert approved.status == "allocated"
     history = [e["action"] for e in orders.history(approved)]
     assert history == ["imported", "reviewing", "held", "approved", "allocated"]
@@ -234,7 +234,7 @@ def test_the_routing_rules_decide_which_orders_merge_by_themselves(db, two_wareh
         parsed("Q1", [("TS-01", 1, "none")]), parsed("Q2", [("TS-01", 1, "none")]),
         parsed("Q3", [("TS-01", 1, "none")], buyer_nick="other", seller_memo="送赠品"),
         parsed("Q4", [("TS-01", 1, "none")], buyer_nick="other")]))
-    orders.approve(Order.get(Order.external_id == "Q3").id, inventory.system_actor())  # memo read, approved
+    office.approve(Order.get(Order.external_id == "Q3").id, inventory.system_actor())  # memo read, approved
     assert len(merge.candidates()) == 2
     assert merge.merge_all(inventory.system_actor()) == 1  # Q3 carries a memo: the rule leaves it to a person
     assert Order.get(Order.external_id == "Q2").merged_into_id == Order.get(Order.external_id == "Q1").id

@@ -17,11 +17,11 @@ from server import events
 from server.models import (Barcode, Device, Location, Order, OrderEvent, OrderLine, PickLine, PickTask, PrintJob,
                            Product, Quant, StockMove, Wave, WaveOrder)
 from server.services import printing  # noqa: F401  (registers packing)
-from server.services.device import commands
-from server.services.stock import inventory
-from server.services.scenarios import packing
-from server.services.packages import shipping
 from server.services.auth import Principal
+from server.services.device import commands
+from server.services.packages import shipping
+from server.services.scenarios import packing
+from server.services.stock import inventory
 
 QUICK = {"connect_timeout": 1.0, "send_timeout": 2.0, "read_timeout": 0.3}
 RECEIVER = {"receiver_name": "张三", "receiver_phone": "13812345678", "receiver_province": "广东省",

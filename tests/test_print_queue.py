@@ -15,8 +15,8 @@ from server.models import PrintJob
 from server.models.base import utcnow
 from server.models.printing import TRANSITIONS
 from server.services import printing
-from server.services.stock import inventory
 from server.services.errors import InvalidTransition
+from server.services.stock import inventory
 from tests.conftest import free_port
 
 QUICK = {"connect_timeout": 1.0, "send_timeout": 2.0, "read_timeout": 0.3}

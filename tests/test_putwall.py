@@ -13,14 +13,16 @@ import pytest
 from server import events
 from server.models import (Barcode, Device, Location, Order, OrderEvent, PickTask, Product, Quant, StockMove,
                            ToteSort, Wave, WaveOrder, Warehouse)
+from server.services.auth import Principal
 from server.services.device import commands, snapshot  # noqa: F401
+from server.services.orders import office
 from server.services.orders import lifecycle as orders  # noqa: F401
 from server.services.packages import shipping  # noqa: F401
 from server.services.scenarios import packing, picking, putwall  # noqa: F401
 from server.services.stock import inventory  # noqa: F401
 from server.services.waves import picks as picking_ledger  # noqa: F401
+from server.services.waves import progress as wave_progress
 from server.services.waves import planning as waves  # noqa: F401
-from server.services.auth import Principal
 from tests.test_cli import wavefloor
 from tests.test_orders import stock
 from tests.test_waves import floor, heard, place, sku, status  # noqa: F401  (fixtures)
@@ -409,7 +411,7 @@ def test_sorting_the_last_slot_makes_the_wave_done(wall, station, heard):  # noq
     _, data, _ = step(station, "scan", code=sku(6, 0))
     assert step(station, "scan", code=data["put"]["label"])[2] == "tote_done"
     assert (status("B1"), wave_status(wall["wave"])) == ("picked", "done")
-    picking_ledger.flush_progress()  # the wall screen hears of it a moment after the commit
+    wave_progress.flush_progress()  # the wall screen hears of it a moment after the commit
     assert [payload["status"] for event, payload, *_ in heard if event == "wave.progress"][-1] == "done"
 
 
@@ -417,7 +419,7 @@ def test_a_wave_with_a_pick_task_still_open_is_not_done(floor, people, station):
     wave, _ = batch_wave({**ORDERS, "B6": [(sku(7, 1), 4), (sku(7, 2), 3)]})  # B6 is picked in zone B only
     picker = at("HH-01", "picker", people)
     pick_everything(picker, TOTE)  # zone A
-    orders.cancel(Order.get(Order.external_id == "B6"), inventory.system_actor(), "channel: refunded")
+    office.cancel(Order.get(Order.external_id == "B6"), inventory.system_actor(), "channel: refunded")
     step(station, "scan", code=TOTE)
     assert sort_rest(station)[-1] == "tote_done"
     assert {status(o) for o in ORDERS} == {"picked"}

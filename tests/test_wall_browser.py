@@ -15,10 +15,10 @@ import requests
 
 from server.models import Location, PickLine, PickTask, Printer
 from server.services import auth
+from server.services.auth import Principal
 from server.services.device import commands
 from server.services.stock import inventory
 from server.services.waves import planning as waves
-from server.services.auth import Principal
 from tests.test_handheld_browser import browser  # noqa: F401  (headless chromium)
 from tests.test_realtime import Device, pin_login
 from tests.test_waves import floor as hz_floor, place, sku  # noqa: F401  (the WH-HZ fixture)
@@ -69,7 +69,8 @@ def by_socket(device: Device):
 
 def in_process(user_code: str, device_code: str):
     """The same scenario run in the test process (while the server is down)."""
-    from server.models import Device as DeviceRow, User
+    from server.models import User
+    from server.models import Device as DeviceRow
     user = User.get(User.code == user_code)
     device, _ = DeviceRow.get_or_create(code=device_code, defaults={"kind": "handheld"})
     principal = Principal(user, auth.roles_of(user), device)

@@ -11,17 +11,17 @@ from server import events
 from server.channels.base import ParseResult
 from server.db import in_write_transaction, write_transaction
 from server.layoutspec import parse_layout
-from server.models import Order, OrderEvent, PickLine, PickTask, Product, Wave, WaveOrder, Warehouse
+from server.models import Order, OrderEvent, PickLine, PickTask, Product, Warehouse, Wave, WaveOrder
 from server.services import rulebook
-from server.services.stock import catalog
-from server.services.stock import inventory
-from server.services.waves import wave_facts as order_facts
+from server.services.errors import InvalidTransition
+from server.services.orders import office
 from server.services.orders import intake as order_import
 from server.services.orders import lifecycle as orders
+from server.services.stock import catalog, inventory
+from server.services.stock.layout import apply_layout, layout_of
 from server.services.waves import routing
 from server.services.waves import planning as waves
-from server.services.errors import InvalidTransition
-from server.services.stock.layout import apply_layout, layout_of
+from server.services.waves import wave_facts as order_facts
 from tests.test_orders import parsed, stock
 
 AISLES, SPOTS = 8, (2.0, 5.0, 8.0, 11.0, 14.0, 17.0)
@@ -143,7 +143,7 @@ def test_wave_and_cart_limits_are_respected(floor, small_waves):
 
 def test_max_orders_takes_the_most_urgent(floor):
     place(*[(f"S{n}", [(sku(n, 0), 1)]) for n in range(5)])
-    orders.set_priority(Order.get(Order.external_id == "S4").id, 5, actor())
+    office.set_priority(Order.get(Order.external_id == "S4").id, 5, actor())
     (wave,) = waves.plan_waves("WH-HZ", max_orders=2, actor=actor())
     assert {o.order.external_id for o in wave.wave_orders} == {"S4", "S0"}
     assert status("S1") == "allocated"
@@ -325,7 +325,7 @@ def test_http_surface_and_roles(client, token_for, floor):
 
 def test_planning_sees_each_order_as_review_does(floor):
     from server.models import OrderLine
-    from server.services.orders.review import active_lines, context
+    from server.services.orders.facts import active_lines, context
     place(("S1", [(sku(0, 0), 1)]), ("C1", [(sku(0, 1), 1), (sku(3, 2), 2)]))
     products = {p.id: p for p in Product.select()}
     for order in Order.select():

@@ -6,13 +6,10 @@ from flask import Response, current_app, request
 from server.api import api
 from server.guard import current_principal, public, requires
 from server.models.orders import ORDER_STATES
-from server.services.orders import channel_stock
-from server.services.orders import merge
-from server.services.orders import views as order_views
+from server.services.orders import channel_stock, merge, office, webhooks
 from server.services.orders import lifecycle as orders
+from server.services.orders import views as order_views
 from server.services.stock import desk as stockdesk
-from server.services.orders import webhooks
-from server.services.orders.lifecycle import EDITABLE
 
 
 class OrderQuery(Schema):
@@ -104,7 +101,7 @@ class PriorityIn(Schema):
 
 
 class EditIn(Schema):
-    changes = Dict(keys=String(validate=OneOf(EDITABLE)), values=String(validate=Length(0, 300)), required=True)
+    changes = Dict(keys=String(validate=OneOf(office.EDITABLE)), values=String(validate=Length(0, 300)), required=True)
 
 
 class ShopIn(Schema):
@@ -172,7 +169,7 @@ def get_order(order_id):
 @api.output(OrderDetail)
 @api.doc(summary="Approve a held order (审单通过); it is routed and reserved", security="BearerAuth")
 def approve_order(order_id, json_data):
-    orders.approve(order_id, _actor(), json_data["note"])
+    office.approve(order_id, _actor(), json_data["note"])
     return order_views.order_detail(order_id, current_principal())
 
 
@@ -182,7 +179,7 @@ def approve_order(order_id, json_data):
 @api.output(OrderDetail)
 @api.doc(summary="Cancel an order before it ships; its stock is released", security="BearerAuth")
 def cancel_order(order_id, json_data):
-    orders.cancel(orders.get(order_id), _actor(), json_data["reason"])
+    office.cancel(orders.get(order_id), _actor(), json_data["reason"])
     return order_views.order_detail(order_id, current_principal())
 
 
@@ -192,7 +189,7 @@ def cancel_order(order_id, json_data):
 @api.output(OrderDetail)
 @api.doc(summary="Correct a held order (address, memo, carrier); it is reviewed again", security="BearerAuth")
 def edit_order(order_id, json_data):
-    orders.edit(order_id, json_data["changes"], _actor())
+    office.edit(order_id, json_data["changes"], _actor())
     return order_views.order_detail(order_id, current_principal())
 
 
@@ -202,7 +199,7 @@ def edit_order(order_id, json_data):
 @api.output(OrderDetail)
 @api.doc(summary="Raise or lower an order's priority for waves", security="BearerAuth")
 def prioritise_order(order_id, json_data):
-    orders.set_priority(order_id, json_data["priority"], _actor())
+    office.set_priority(order_id, json_data["priority"], _actor())
     return order_views.order_detail(order_id, current_principal())
 
 

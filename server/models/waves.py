@@ -19,12 +19,24 @@ WAVE_TRANSITIONS = frozenset({
     ("released", "picking"), ("released", "paused"), ("released", "cancelled"),
     ("picking", "paused"), ("paused", "released"), ("paused", "picking"),
     ("picking", "picked"), ("released", "picked"), ("picked", "done"), ("paused", "cancelled"),
+    ("paused", "picked"),  # the last task, already walking, finished while the wave was paused
 })
 
 TASK_TRANSITIONS = frozenset({
     ("open", "assigned"), ("assigned", "in_progress"), ("in_progress", "done"), ("assigned", "done"),
-    ("assigned", "open"), ("in_progress", "open"),  # handed back or reassigned
+    ("assigned", "open"), ("in_progress", "open"),  # handed back
+    ("in_progress", "assigned"),  # a supervisor hands a started task to another picker
     ("open", "cancelled"), ("assigned", "cancelled"),
+})
+
+# A line's step is kept on the line (services/scenarios/picking.py): open or skipped (scan the
+# location), located (the location was scanned: scan items, then the tote), done or short.
+LINE_TRANSITIONS = frozenset({
+    ("open", "located"), ("skipped", "located"),   # the location scanned
+    ("open", "skipped"), ("located", "skipped"),   # come back to it at the end of the walk
+    ("located", "done"), ("located", "short"),     # its last units into a tote, or none left to find
+    ("open", "short"), ("skipped", "short"),       # nothing at the location
+    ("located", "open"),                           # the task handed to another picker
 })
 
 
@@ -90,7 +102,7 @@ class PickLine(BaseModel):
     short_qty = IntegerField(default=0)
     slot = IntegerField(default=0)  # cart slot for cluster picking
     tote = CharField(max_length=64, default="")  # the tote or slot code the units went into
-    status = CharField(max_length=16, default="open")  # open | done | short | skipped
+    status = CharField(max_length=16, default="open")  # open | skipped | located | done | short
 
 
 # Every scan asks for its picker's active task, its next open line and the tote its cart slot

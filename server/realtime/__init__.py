@@ -11,8 +11,7 @@ from server.realtime.redis_queue import FloorRedisManager
 from server.realtime.websocket import FloorWebSocket
 from server.realtime.wire import FloorPacket, SocketJson
 from server.services import auth
-from server.services.device import commands
-from server.services.device import snapshot
+from server.services.device import commands, snapshot
 
 NAMESPACE = "/floor"
 socketio = SocketIO()

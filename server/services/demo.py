@@ -10,8 +10,8 @@ import random
 
 from server.db import write_transaction
 from server.layoutspec import LayoutSpec, LocationSpec
-from server.models import Barcode, Location, Product, StockMove, User, Warehouse
-from server.services import auth
+from server.models import Barcode, Location, Product, Shop, StockMove, User, Warehouse
+from server.services import auth, printing
 from server.services.stock import inventory
 from server.services.stock.catalog import _apply
 from server.services.stock.layout import apply_layout
@@ -180,8 +180,6 @@ def _users() -> list[dict]:
 
 def _printers_and_shops(printer_port: int) -> None:
     """A label printer per pack station (the emulator `make run` starts) and the demo shops."""
-    from server.models import Shop
-    from server.services import printing
     actor = inventory.system_actor()
     for station in ("PACK-01", "PACK-02"):
         printing.save_printer(f"ZD-{station}", {"name": f"Zebra {station}", "url": f"tcp://127.0.0.1:{printer_port}",

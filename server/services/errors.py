@@ -13,6 +13,16 @@ class DomainError(Exception):
         self.params = params
 
 
+class Refused(DomainError):
+    """A scan or step a floor scenario does not take, named by its code (``wrong_location``).
+    Raised only before anything is written, so the answer can carry the device's unchanged
+    state and the device stays on its step."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code, **params)
+        self.code = code
+
+
 class NotFound(DomainError):
     code = "not_found"
     http_status = 404

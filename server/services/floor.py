@@ -2,7 +2,8 @@
 
 summary      open waves with progress and ETA, pickers with their task, rate and idle time, zone
              backlogs, orders due before the carrier cut-off, exceptions with their age and the
-             units picked per hour today. Read-only; the wall screen gets it in its ``snapshot``.
+             units picked per hour today. Read-only; the wall screen gets it in its ``snapshot``
+             (scenarios/wallboard.py).
 control      the verbs a supervisor uses on the floor (release, pause, resume, cancel a wave;
              reassign a task; raise an order's priority; count a location; reprint a label; move
              jobs off a printer). Each goes through the service that owns the noun and leaves an
@@ -22,16 +23,14 @@ from server.models import (AuditLog, Location, Order, PickLine, PickTask, Printe
                            Product, StockMove, User, Wave, WaveOrder, Warehouse, Zone)
 from server.models.base import utcnow
 from server.services import auth, printing
-from server.services.orders import lifecycle as orders
-from server.services.waves import picks as picking_ledger
-from server.services.device import snapshot
-from server.services.waves import planning as waves
 from server.services.errors import DomainError, InvalidTransition, NotFound
+from server.services.orders import office
+from server.services.waves import lifecycle
+from server.services.waves import picks as picking_ledger
+from server.services.waves import planning as waves
+from server.services.waves import progress as wave_progress
+from server.services.waves.lifecycle import ACTIVE_TASK, OPEN_LINE, OPEN_WAVES, PICKING_WAVES
 
-OPEN_WAVES = ("released", "picking", "paused", "picked")
-PICKABLE_WAVES = ("released", "picking", "paused")
-ACTIVE_TASK = ("assigned", "in_progress")
-OPEN_LINE = ("open", "skipped", "located")
 RATE_WINDOW = dt.timedelta(minutes=15)
 #: orders whose ship-by falls within this many hours count as due before the next carrier pick-up
 CUTOFF_WINDOW_H = 4
@@ -117,7 +116,7 @@ def _waves(now: dt.datetime, window) -> list[dict]:
         states[wave_id][status] = count
     rows = []
     for wave in open_waves:
-        progress = waves.progress(wave)
+        progress = wave_progress.totals(wave)
         per_hour = recent[wave.id] * (dt.timedelta(hours=1) / RATE_WINDOW)
         left = progress["units_total"] - progress["units_done"]
         eta = now + dt.timedelta(hours=left / per_hour) if per_hour and left > 0 else None
@@ -173,7 +172,7 @@ def _zone_backlog() -> list[dict]:
                             fn.SUM(PickLine.qty - PickLine.picked_qty - PickLine.short_qty))
             .join(PickTask).join(Wave).switch(PickTask).join(Zone, JOIN.LEFT_OUTER)
             .where(PickLine.status.in_(OPEN_LINE) & PickTask.status.not_in(("done", "cancelled"))
-                   & Wave.status.in_(PICKABLE_WAVES))
+                   & Wave.status.in_(PICKING_WAVES))
             .group_by(Zone.code).tuples())
     return sorted(({"zone": code or "-", "open_lines": int(lines), "open_units": max(0, int(left or 0))}
                    for code, lines, left in rows), key=lambda z: (-z["open_lines"], z["zone"]))
@@ -280,14 +279,6 @@ def _throughput(now: dt.datetime, day_start: dt.datetime, zone: ZoneInfo) -> dic
     return {"hours": labels, "units": units, "total": sum(units)}
 
 
-@snapshot.provider
-def floor_snapshot(principal: auth.Principal) -> dict:
-    """A wall screen that (re)connects replaces its whole picture with this."""
-    if not principal.can("wallboard.view"):
-        return {}
-    return {"floor": summary()}
-
-
 # --- the control room --------------------------------------------------------------------------
 
 def audit(actor, action: str, target: str, detail: str = "") -> None:
@@ -324,14 +315,13 @@ def reassign_task(task_id, picker_code: str, actor) -> PickTask:
         located = list(PickLine.select().where((PickLine.task == task.id) & (PickLine.status == "located")))
         if any(picking_ledger.pending(line) for line in located):
             raise UnitsInHand(f"{task.code}: counted units are not in a tote yet", task=task.code)
-        PickLine.update(status="open").where(PickLine.id.in_([line.id for line in located])).execute()
+        lifecycle.reopen_lines([line.id for line in located])
         previous = task.picker_id
-        PickTask.update(status="assigned", picker=picker.id, device=None, assigned_at=utcnow()).where(
-            (PickTask.id == task.id) & (PickTask.status == task.status)).execute()
+        lifecycle.reassign_task(task, picker.id)
         task = PickTask.get_by_id(task.id)
         audit(actor, "floor.task.reassign", task.code,
               f"{User.get_by_id(previous).code if previous else '-'} -> {picker.code}")
-        payload = picking_ledger.task_payload(task)
+        payload = wave_progress.task_payload(task)
         rooms = ["wallboard", f"user:{picker.id}"] + ([f"user:{previous}"] if previous and previous != picker.id
                                                       else [])
         events.publish("task.changed", dict(payload, reassigned_from=previous), rooms=rooms)
@@ -349,7 +339,7 @@ def _task(task_id) -> PickTask:
 
 def set_priority(order_id: int, priority: int, actor) -> Order:
     with write_transaction():
-        order = orders.set_priority(order_id, priority, actor)
+        order = office.set_priority(order_id, priority, actor)
         audit(actor, "floor.priority", f"order:{order.id}", str(priority))
     return order
 
@@ -411,7 +401,7 @@ def control_view() -> dict:
                     released_at=iso(wave["released_at"]))
     tasks = (PickTask.select(PickTask, Wave.code.alias("wave_code"), User.code.alias("picker_code"))
              .join(Wave).switch(PickTask).join(User, JOIN.LEFT_OUTER, on=(PickTask.picker == User.id))
-             .where(PickTask.status.in_(("open",) + ACTIVE_TASK) & Wave.status.in_(PICKABLE_WAVES))
+             .where(PickTask.status.in_(("open",) + ACTIVE_TASK) & Wave.status.in_(PICKING_WAVES))
              .order_by(PickTask.wave, PickTask.seq).limit(200).objects())
     pickers = [u.code for u in User.select().where(User.active == True).order_by(User.code)  # noqa: E712
                if auth.can(auth.roles_of(u), "floor.picking") and u.code != "system"]

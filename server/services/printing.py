@@ -25,6 +25,9 @@ longer than the worst send (timeouts included), so a live worker never loses its
 another; and a worker checks it still holds the lease right before it sends, so a worker
 that stalled past its lease never sends a job someone else has taken over. A duplicate is a
 second copy of the same label (same tracking number), never a different parcel's label.
+
+It is one module of about 600 lines because the printers, the jobs' verbs and the worker share
+the ordering and lease rules above, which stay right only when they are read in one place.
 """
 from __future__ import annotations
 
@@ -45,13 +48,16 @@ from printers.transport import TRANSPORTS, open_transport
 from printers.zpl import PrinterProfile
 from server import events
 from server.db import after_commit, database, write_transaction
-from server.models import AuditLog, Printer, PrintJob, User
+from server.models import AuditLog, PrintJob, Printer, User
 from server.models.base import utcnow
 from server.models.printing import OPEN_STATES, PRINTER_CJK, TRANSITIONS
 from server.services.errors import DomainError, InvalidTransition, NotFound
+from server.services.states import Lifecycle
 from server.services.stock.inventory import Actor
 
 log = logging.getLogger(__name__)
+
+JOB = Lifecycle("print_job", PrintJob, TRANSITIONS, column="state")
 
 MAX_ATTEMPTS = 8
 BACKOFF_CAP_S = 60
@@ -186,15 +192,10 @@ def get_job(job_id: int) -> PrintJob:
     return job
 
 
-def _transition(job: PrintJob, target: str, where=None, **changes) -> None:
-    """Move ``job`` to ``target`` if TRANSITIONS allow it and nobody moved it first."""
-    if (job.state, target) not in TRANSITIONS:
-        raise InvalidTransition("print_job", job.state, target)
-    condition = (PrintJob.id == job.id) & (PrintJob.state == job.state)
-    if where is not None:
-        condition &= where
-    if PrintJob.update(state=target, **changes).where(condition).execute() != 1:
-        raise InvalidTransition("print_job", job.state, target)
+def _transition(job: PrintJob, target: str, guard: tuple[str, tuple] = ("", ()), **changes) -> None:
+    """Move ``job`` to ``target`` if TRANSITIONS allow it and nobody moved it first (and the job
+    still meets ``guard``: the worker's own lease)."""
+    JOB.move(job.id, job.state, target, guard=guard, **changes)
     job.state = target
     for key, value in changes.items():
         setattr(job, key, value)
@@ -246,14 +247,15 @@ def move_jobs(from_printer: str, to_printer: str, actor: Actor) -> int:
     now = utcnow()
     with write_transaction():
         for job in jobs:
-            changes = {PrintJob.printer: target.id, PrintJob.zpl: rendered[job.id], PrintJob.attempts: 0,
-                       PrintJob.next_attempt_at: now, PrintJob.last_error: "", PrintJob.state: "queued"}
-            if job.state != "queued" and (job.state, "queued") not in TRANSITIONS:
-                raise InvalidTransition("print_job", job.state, "queued")
+            changes = {"printer": target.id, "zpl": rendered[job.id], "attempts": 0, "next_attempt_at": now,
+                       "last_error": ""}
             # a job a worker claimed meanwhile stays where it is
-            moved += (PrintJob.update(changes)
-                      .where((PrintJob.id == job.id) & (PrintJob.state == job.state)
-                             & (PrintJob.printer == source.id)).execute())
+            if job.state == "failed":
+                moved += JOB.move_if(job.id, "failed", "queued", guard=("printer_id = ?", (source.id,)), **changes)
+            else:
+                moved += (PrintJob.update(**changes)
+                          .where((PrintJob.id == job.id) & (PrintJob.state == "queued")
+                                 & (PrintJob.printer == source.id)).execute())
         _audit(actor, "print.move", f"{from_printer}->{to_printer}", f"{moved} job(s)")
         after_commit(_work_arrived.set)
     return moved
@@ -319,16 +321,17 @@ def claim_next(printer: Printer, worker_id: str, lease_s: float = LEASE_S,
                             & (PrintJob.claimed_until >= now)).exists())
         if in_flight:
             return None
+        until = now + dt.timedelta(seconds=lease_s)
         if head.state == "queued":
             if head.next_attempt_at > now:
                 return None  # waiting for its retry; the jobs behind it wait too
-            guard = (PrintJob.state == "queued") & (PrintJob.next_attempt_at <= now)
-        else:
-            guard = (PrintJob.state == "sending") & (PrintJob.claimed_until < now)
-        until = now + dt.timedelta(seconds=lease_s)
-        rows = (PrintJob.update(state="sending", claimed_by=worker_id, claimed_until=until)
-                .where((PrintJob.id == head.id) & guard).execute())
-        if rows != 1:
+            due = ("next_attempt_at <= ?", (PrintJob.next_attempt_at.db_value(now),))
+            claimed = JOB.move_if(head.id, "queued", "sending", guard=due, claimed_by=worker_id, claimed_until=until)
+        else:  # its worker died: the lease passes to this one, the job stays sending
+            claimed = (PrintJob.update(claimed_by=worker_id, claimed_until=until)
+                       .where((PrintJob.id == head.id) & (PrintJob.state == "sending")
+                              & (PrintJob.claimed_until < now)).execute()) == 1
+        if not claimed:
             return None
     if head.state == "sending":
         log.warning("print job %s: lease of %s expired, claimed again by %s", head.id, head.claimed_by,
@@ -404,27 +407,31 @@ def confirm_status(transport) -> PrinterStatus | None:
                          source="~HS+~HQES", host=status.host)
 
 
+def _leased_by(worker_id: str) -> tuple[str, tuple]:
+    return "claimed_by = ?", (worker_id,)
+
+
 def _finish(job: PrintJob, worker_id: str) -> str:
     now = utcnow()
     with write_transaction():
-        _transition(job, "done", where=(PrintJob.claimed_by == worker_id), sent_at=now,
+        _transition(job, "done", guard=_leased_by(worker_id), sent_at=now,
                     attempts=job.attempts + 1, last_error="", claimed_by=None, claimed_until=None)
     return "done"
 
 
 def _requeue(job: PrintJob, worker_id: str, error: str, max_attempts: int) -> str:
     attempts = job.attempts + 1
-    mine = PrintJob.claimed_by == worker_id
+    mine = _leased_by(worker_id)
     with write_transaction():
         if attempts >= max_attempts:
-            _transition(job, "failed", where=mine, attempts=attempts, last_error=error[:2000],
+            _transition(job, "failed", guard=mine, attempts=attempts, last_error=error[:2000],
                         claimed_by=None, claimed_until=None)
             printer = job.printer
             events.publish("alert", {"code": "print_job_failed", "printer": printer.code, "job": job.id,
                                      "ref": job.ref, "error": error[:200]},
                            rooms=_rooms(printer))
         else:
-            _transition(job, "queued", where=mine, attempts=attempts, last_error=error[:2000],
+            _transition(job, "queued", guard=mine, attempts=attempts, last_error=error[:2000],
                         next_attempt_at=utcnow() + dt.timedelta(seconds=backoff_s(attempts)),
                         claimed_by=None, claimed_until=None)
     return job.state

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 
 from rules import RuleBook
+from server.config import load_settings
 
 _book = None
 _guard = threading.Lock()
@@ -14,7 +15,6 @@ def book() -> RuleBook:
     if _book is None:
         with _guard:
             if _book is None:
-                from server.config import load_settings
                 directory = load_settings().get("RULES_DIR") or None
                 _book = RuleBook(directory)
     return _book

@@ -15,8 +15,8 @@ from flask_babel import Babel, gettext as _
 from server.guard import current_principal, public, requires
 from server.messages import LANGUAGES, normalise_language
 from server.services import auth
-from server.services.stock import desk as stockdesk
 from server.services.errors import DomainError
+from server.services.stock import desk as stockdesk
 
 web = Blueprint("web", __name__)
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -180,8 +180,8 @@ def request_token() -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else session.get("token")
 
 
-from server.web import orders as _orders  # noqa: E402,F401  (office pages register on the blueprint)
 from server.web import handheld as _handheld  # noqa: E402,F401  (the picker's app at /handheld/)
+from server.web import orders as _orders  # noqa: E402,F401  (office pages register on the blueprint)
 from server.web import pack as _pack  # noqa: E402,F401  (the packing station's page)
 from server.web import putwall as _putwall  # noqa: E402,F401  (the put wall station's page)
 from server.web import wall as _wall  # noqa: E402,F401  (the wall screen and the control room)

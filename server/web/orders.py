@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 
 from server.guard import current_principal, requires
 from server.models.orders import ORDER_STATES
-from server.services.orders import views as order_views
-from server.services.orders import lifecycle as orders
-from server.services.stock import desk as stockdesk
 from server.services.errors import DomainError
+from server.services.orders import office
+from server.services.orders import lifecycle as orders
+from server.services.orders import views as order_views
+from server.services.stock import desk as stockdesk
 from server.web import web
 
 
@@ -54,14 +55,14 @@ def order_action(order_id, action):
     actor = stockdesk.actor_of(current_principal())
     try:
         if action == "approve":
-            orders.approve(order_id, actor, request.form.get("note", ""))
+            office.approve(order_id, actor, request.form.get("note", ""))
         elif action == "cancel":
-            orders.cancel(orders.get(order_id), actor, request.form.get("reason", "") or _("cancelled by office"))
+            office.cancel(orders.get(order_id), actor, request.form.get("reason", "") or _("cancelled by office"))
         elif action == "edit":
-            changes = {k: request.form[k].strip() for k in orders.EDITABLE if k in request.form}
-            orders.edit(order_id, changes, actor)
+            changes = {k: request.form[k].strip() for k in office.EDITABLE if k in request.form}
+            office.edit(order_id, changes, actor)
         elif action == "priority":
-            orders.set_priority(order_id, int(request.form.get("priority", "0")), actor)
+            office.set_priority(order_id, int(request.form.get("priority", "0")), actor)
         else:
             return render_template("message.html", message=_("Unknown action.")), 404
     except (DomainError, ValueError) as exc:

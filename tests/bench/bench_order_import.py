@@ -24,8 +24,8 @@ from server.channels import get_adapter  # noqa: E402
 from server.db import database, init_database  # noqa: E402
 from server.models import Location, Order, OrderLine, Product, Warehouse  # noqa: E402
 from server.schema import create_all  # noqa: E402
-from server.services.stock import inventory  # noqa: E402
 from server.services.orders import intake as order_import
+from server.services.stock import inventory  # noqa: E402
 
 PG_ADMIN = os.environ.get("WAVEFLOOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -25,10 +25,10 @@ from server.db import database, init_database  # noqa: E402
 from server.models import Barcode, Device, Location, PrintJob, Product, User, Warehouse, Wave  # noqa: E402
 from server.schema import create_all  # noqa: E402
 from server.services import printing  # noqa: E402
-from server.services.device import commands
-from server.services.stock import inventory
-from server.services.scenarios import packing
 from server.services.auth import Principal  # noqa: E402
+from server.services.device import commands
+from server.services.scenarios import packing
+from server.services.stock import inventory
 from tests.bench.keys import time_ordered_key  # noqa: E402
 from tests.test_packing import picked_order  # noqa: E402
 

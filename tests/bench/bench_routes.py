@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from server.layoutspec import parse_layout  # noqa: E402
-from server.services.waves import routing  # noqa: E402
 from server.services.waves import tour_search
+from server.services.waves import routing  # noqa: E402
 
 AISLES, LENGTH, WIDTH, SLOTS = 20, 30.0, 3.0, 60
 PICKS, LISTS, TIMED_ROUNDS = 40, 200, 5

@@ -76,10 +76,9 @@ def build_floor(db_url: str) -> dict:
     from server.layoutspec import parse_layout
     from server.models import Location, PickLine, PickTask, User
     from server.services import auth
-    from server.services.stock import catalog
-    from server.services.stock import inventory
-    from server.services.waves import planning as waves
+    from server.services.stock import catalog, inventory
     from server.services.stock.layout import apply_layout
+    from server.services.waves import planning as waves
     from tests.test_waves import place, sku
     from tests.test_orders import stock
 

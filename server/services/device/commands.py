@@ -26,7 +26,7 @@ from server.messages import text
 from server.models import CommandResult
 from server.models.base import utcnow
 from server.services.auth import Principal
-from server.services.errors import DomainError
+from server.services.errors import DomainError, Refused
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 
@@ -74,15 +74,6 @@ def refusal(code: str, lang: str | None, next_state: str = "error", data: dict |
     return envelope(False, next_state, data, code=code, lang=lang)
 
 
-class Refused(DomainError):
-    """A scan or step a scenario does not take. Raised only before anything is written, so the
-    answer can carry the device's unchanged state and the device stays on its step."""
-
-    def __init__(self, code: str, **params):
-        super().__init__(code, **params)
-        self.code = code
-
-
 def at_station(principal: Principal, action: str, params: dict, actions: dict, view, *, no_station: str) -> dict:
     """Run a station scenario's action (packing, put wall): the device the kiosk logged in with
     is the station, and a refused step answers with the station's unchanged state."""
@@ -101,7 +92,7 @@ def at_station(principal: Principal, action: str, params: dict, actions: dict, v
         return envelope(False, state, dict(data, refused=refused), code=exc.code, lang=lang)
 
 
-@metrics.metered
+@metrics.metered(registered)
 def execute(principal: Principal, command) -> dict:
     """Run one command for ``principal``; never raises for bad input."""
     lang = principal.user.language or None

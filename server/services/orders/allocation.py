@@ -11,11 +11,11 @@ from server import events
 from server.db import write_transaction
 from server.models import Allocation, Location, Order, OrderLine, Quant, Warehouse
 from server.models.base import utcnow
-from server.services.stock import inventory
-from server.services.orders import lifecycle as orders
 from server.services.errors import InsufficientStock
-from server.services.orders.review import active_lines, context
+from server.services.orders import lifecycle as orders
+from server.services.orders.facts import active_lines, context
 from server.services.rulebook import book
+from server.services.stock import inventory
 
 PICKABLE = ("pick", "reserve")
 
@@ -57,6 +57,23 @@ def _reserve(lines, warehouse: Warehouse, order: Order, actor) -> None:
                                            ref=f"order:{order.id}"):
             Allocation.create(line=line.id, location=taken.location_id, lot=taken.lot, qty=taken.qty)
         OrderLine.update(reserved_qty=OrderLine.qty).where(OrderLine.id == line.id).execute()
+
+
+def release_allocations(order: Order, actor: inventory.Actor, lines=None) -> int:
+    """Give back every unit reserved for the order (or for some of its lines)."""
+    released = 0
+    query = (Allocation.select(Allocation, OrderLine).join(OrderLine)
+             .where(OrderLine.order == order.id))
+    if lines is not None:
+        query = query.where(OrderLine.id.in_([line.id for line in lines]))
+    for allocation in query:
+        inventory.release(allocation.line.product_id, allocation.location_id, allocation.qty, actor=actor,
+                          lot=allocation.lot, ref=f"order:{order.id}")
+        OrderLine.update(reserved_qty=OrderLine.reserved_qty - allocation.qty).where(
+            OrderLine.id == allocation.line_id).execute()
+        allocation.delete_instance()
+        released += allocation.qty
+    return released
 
 
 def allocate(order: Order, actor: inventory.Actor) -> str:

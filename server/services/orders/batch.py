@@ -18,9 +18,10 @@ import orjson
 import peewee
 
 from server.db import database, is_sqlite, write_transaction
-from server.models import Allocation, Location, Order, OrderEvent, OrderLine, Quant, StockMove, Warehouse
+from server.models import Allocation, Location, Order, OrderEvent, OrderLine, Product, Quant, StockMove, Warehouse
 from server.models.base import utcnow
 from rules.order import OrderContext
+from server.services.orders.facts import RuleLine, TO_REVIEW, is_active, rules_view
 from server.services.rulebook import book
 
 PICKABLE = ("pick", "reserve")
@@ -44,27 +45,13 @@ class Plan:
 
 
 def _context(parsed, products: dict, fillers=()) -> dict:
-    lines = [l for l in parsed.lines if l.refund_status != "refunded" and l.qty > 0]
-    info = [products.get(l.sku_code) for l in lines]
-    return {
-        "channel": parsed.channel, "shop": parsed.shop, "external_id": parsed.external_id,
-        "status": parsed.status, "buyer_nick": parsed.buyer_nick, "buyer_message": parsed.buyer_message,
-        "seller_memo": parsed.seller_memo, "seller_flag": parsed.seller_flag,
-        "receiver": {"name": parsed.receiver_name, "phone": parsed.receiver_phone,
-                     "province": parsed.receiver_province, "city": parsed.receiver_city,
-                     "district": parsed.receiver_district, "address": parsed.receiver_address,
-                     "zip": parsed.receiver_zip},
-        "goods_fen": parsed.goods_fen, "freight_fen": parsed.freight_fen, "discount_fen": parsed.discount_fen,
-        "paid_fen": parsed.paid_fen, "units": sum(l.qty for l in lines), "sku_count": len({l.sku_code for l in lines}),
-        "presale": parsed.presale, "presale_final_paid": parsed.presale_final_paid,
-        "refund_pending": any(l.refund_status == "pending" for l in lines),
-        "forbid_consign": parsed.status == "forbid_consign",
-        "unknown_skus": sorted({l.sku_code for l, p in zip(lines, info) if p is None}),
-        "weight_g": sum(p[1] * l.qty for l, p in zip(lines, info) if p), "tags": [], "blacklisted": False,
-        "lines": [{"sku": l.sku_code, "qty": l.qty, "paid_fen": l.paid_fen, "refund_status": l.refund_status,
-                   "bulky": bool(p and p[2]), "cold_chain": bool(p and p[3])} for l, p in zip(lines, info)],
-        "warehouses_with_stock": list(fillers),
-    }
+    """The parsed order as the rules see it (orders.facts builds it for both paths)."""
+    lines = []
+    for line in parsed.lines:
+        info = products.get(line.sku_code)
+        lines.append(RuleLine(line.sku_code, line.qty, line.paid_fen, line.refund_status,
+                              info[1:] if info else None))
+    return rules_view(parsed, parsed.status, lines, fillers)
 
 
 def _free(product_ids) -> dict:
@@ -91,7 +78,7 @@ def plan_chunk(items, products: dict, actor) -> tuple[list[Plan], list]:
     for parsed, fp, header in items:
         plan = Plan(parsed, fp, header, "new")
         plans.append(plan)
-        active = [(i, l) for i, l in enumerate(parsed.lines) if l.refund_status != "refunded" and l.qty > 0]
+        active = [(i, l) for i, l in enumerate(parsed.lines) if is_active(l.refund_status, l.qty)]
         if parsed.status in ("shipped", "finished"):
             plan.status = "shipped"
             continue
@@ -99,7 +86,7 @@ def plan_chunk(items, products: dict, actor) -> tuple[list[Plan], list]:
             plan.status = "cancelled"
             plan.events = [("cancelled", f"channel: {parsed.channel_status}")]
             continue
-        if parsed.status not in ("paid", "forbid_consign"):
+        if parsed.status not in TO_REVIEW:
             continue
         needs = defaultdict(int)
         for _, line in active:
@@ -275,7 +262,6 @@ _KINDS = ((peewee.BooleanField, "boolean", {bool}), (peewee.BigIntegerField, "bi
 
 def product_info() -> dict:
     """sku -> (id, weight_g, bulky, cold_chain)."""
-    from server.models import Product
     return {sku: (pid, weight, bulky, cold) for sku, pid, weight, bulky, cold in
             Product.select(Product.sku, Product.id, Product.weight_g, Product.bulky, Product.cold_chain).tuples()}
 

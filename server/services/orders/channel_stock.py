@@ -7,7 +7,8 @@ import io
 
 from peewee import fn
 
-from server.models import Barcode, Location, Product, Quant, Shop
+from server.db import write_transaction
+from server.models import AuditLog, Barcode, Location, Product, Quant, Shop
 from server.services.errors import NotFound
 
 SELLABLE_KINDS = ("pick", "reserve")
@@ -48,8 +49,6 @@ def upload_csv(shop_code: str) -> str:
 
 
 def save_shop(code: str, values: dict, actor) -> Shop:
-    from server.db import write_transaction
-    from server.models import AuditLog
     with write_transaction():
         found = Shop.get_or_none(Shop.code == code)
         if found is None:

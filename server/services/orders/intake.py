@@ -11,17 +11,18 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from server import events
+from server.channels import get_adapter
 from server.channels.base import ParsedLine, ParsedOrder
 from server.db import database, is_sqlite, write_transaction
 from server.models import Order, OrderLine
 from server.models.base import utcnow
-from server import events
-from server.services.orders import allocation  # noqa: F401  (allocation subscribes to stock events)
-from server.services.stock import inventory
+from server.services.orders import allocation, office, review
 from server.services.orders import batch as order_batch
 from server.services.orders import lifecycle as orders
-from server.services.orders import review
+from server.services.orders.facts import TO_REVIEW
 from server.services.orders.review import review_and_route
+from server.services.stock import inventory
 
 IMPORTABLE = {"paid", "forbid_consign", "waiting_payment"}
 
@@ -210,10 +211,10 @@ def _advance(order: Order, parsed, actor) -> list[str]:
     """Take a new or updated order as far as it can go now."""
     if parsed.status == "closed" or _all_refunded(order):
         if order.status not in ("cancelled", "shipped"):
-            orders.cancel(order, actor, f"channel: {parsed.channel_status}")
+            office.cancel(order, actor, f"channel: {parsed.channel_status}")
             return ["cancelled"]
         return []
-    if order.status == "new" and parsed.status in ("paid", "forbid_consign"):
+    if order.status == "new" and parsed.status in TO_REVIEW:
         orders.transition(order, "reviewing", actor, "paid")
         review_and_route(order, actor)
         status = Order.get_by_id(order.id).status
@@ -256,14 +257,14 @@ def _update(order: Order, parsed, skus, fp, actor, hours) -> list[str]:
     order = Order.get_by_id(order.id)
     orders.record(order, "channel_update", parsed.channel_status, actor)
     if refunded and order.status in ("allocated", "backorder", "approved", "held"):
-        orders.release_allocations(order, actor, refunded)
+        allocation.release_allocations(order, actor, refunded)
         orders.record(order, "lines_refunded", ", ".join(l.external_line_id for l in refunded), actor)
     outcome = _advance(order, parsed, actor)
     if outcome:
         return outcome
     pending = any(l.refund_status == "pending" for l in parsed.lines)
     if order.status in ("approved", "allocated", "backorder") and (pending or refunded):
-        orders.release_allocations(order, actor)
+        allocation.release_allocations(order, actor)
         review.hold(order, actor, "channel change")
         order = Order.get_by_id(order.id)
     if order.status == "held" and not pending:
@@ -275,7 +276,6 @@ def _update(order: Order, parsed, skus, fp, actor, hours) -> list[str]:
 
 def import_files(channel: str, paths, shop: str | None = None, *, actor=None, ship_by_hours: int = 48,
                  **options) -> OrderImportReport:
-    from server.channels import get_adapter
     adapter = get_adapter(ADAPTERS.get(channel, channel), **options)
     result = adapter.parse([str(p) for p in paths] if len(paths) != 1 else str(paths[0]), shop=shop)
     return import_parsed(result, actor=actor, ship_by_hours=ship_by_hours)

@@ -1,19 +1,22 @@
-"""Orders: the state machine, history, and the office's verbs (approve, cancel, edit, priority).
+"""The order's lifecycle: the only writer of ``Order.status``, and the order's history.
 
-Every state change goes through :func:`transition`, which checks ``TRANSITIONS`` and records
-who did it; a refused change raises ``InvalidTransition``.
+Every state change goes through :func:`transition` (or :func:`transition_all` for many orders
+at once), which moves the order along an edge of ``TRANSITIONS`` with a guarded update
+(services/states.py) and records who did it; a refused change raises ``InvalidTransition``.
+The office's verbs (approve, cancel, edit, priority) are in orders/office.py.
 """
 from __future__ import annotations
 
-import json
-
 from server import events
 from server.db import write_transaction
-from server.models import Allocation, Order, OrderEvent, OrderLine
+from server.models import Order, OrderEvent
 from server.models.base import utcnow
 from server.models.orders import TRANSITIONS
+from server.services.errors import InvalidTransition, NotFound
+from server.services.states import Lifecycle
 from server.services.stock import inventory
-from server.services.errors import DomainError, InvalidTransition, NotFound
+
+ORDER = Lifecycle("order", Order, TRANSITIONS)
 
 
 def get(order_id: int) -> Order:
@@ -33,14 +36,10 @@ def record(order: Order, action: str, detail: str = "", actor: inventory.Actor |
 
 
 def transition(order: Order, target: str, actor: inventory.Actor | None, detail: str = "") -> None:
-    """Move ``order`` to ``target`` (checked against TRANSITIONS) and record it."""
-    if (order.status, target) not in TRANSITIONS:
-        raise InvalidTransition("order", order.status, target)
+    """Move ``order`` to ``target`` (an edge of TRANSITIONS, and only if nobody moved it first)
+    and record it."""
     previous = order.status
-    rows = (Order.update(status=target, updated_at=utcnow())
-            .where((Order.id == order.id) & (Order.status == previous)).execute())
-    if rows != 1:  # someone else moved it first
-        raise InvalidTransition("order", previous, target)
+    ORDER.move(order.id, previous, target, updated_at=utcnow())
     order.status = target
     record(order, target, detail, actor)
     _changed(order, previous)
@@ -59,17 +58,11 @@ def transition_all(batch: list[Order], target: str, actor: inventory.Actor | Non
     if not batch:
         return
     previous = batch[0].status
-    if any(order.status != previous for order in batch) or (previous, target) not in TRANSITIONS:
+    if any(order.status != previous for order in batch):
         raise InvalidTransition("order", previous, target)
     now = utcnow()
     with write_transaction():
-        moved = 0
-        for start in range(0, len(batch), 500):
-            ids = [order.id for order in batch[start:start + 500]]
-            moved += (Order.update(status=target, updated_at=now)
-                      .where(Order.id.in_(ids) & (Order.status == previous)).execute())
-        if moved != len(batch):  # someone else moved one of them first
-            raise InvalidTransition("order", previous, target)
+        ORDER.move_many([order.id for order in batch], previous, target, updated_at=now)
         user = actor.user_id if actor else None
         history = [{"order": order.id, "at": now, "action": target, "detail": detail[:2000], "user": user}
                    for order in batch]
@@ -78,71 +71,6 @@ def transition_all(batch: list[Order], target: str, actor: inventory.Actor | Non
     for order in batch:
         order.status = target
         _changed(order, previous)
-
-
-def release_allocations(order: Order, actor: inventory.Actor, lines=None) -> int:
-    """Give back every unit reserved for the order (or for some of its lines)."""
-    released = 0
-    query = (Allocation.select(Allocation, OrderLine).join(OrderLine)
-             .where(OrderLine.order == order.id))
-    if lines is not None:
-        query = query.where(OrderLine.id.in_([line.id for line in lines]))
-    for allocation in query:
-        inventory.release(allocation.line.product_id, allocation.location_id, allocation.qty, actor=actor,
-                          lot=allocation.lot, ref=f"order:{order.id}")
-        OrderLine.update(reserved_qty=OrderLine.reserved_qty - allocation.qty).where(
-            OrderLine.id == allocation.line_id).execute()
-        allocation.delete_instance()
-        released += allocation.qty
-    return released
-
-
-def cancel(order: Order, actor: inventory.Actor, reason: str) -> None:
-    with write_transaction():
-        release_allocations(order, actor)
-        transition(order, "cancelled", actor, reason)
-
-
-def approve(order_id: int, actor: inventory.Actor, note: str = "") -> Order:
-    """The office approves a held order (审单通过); it is then routed and reserved."""
-    from server.services.orders import allocation
-    with write_transaction():
-        order = get(order_id)
-        transition(order, "approved", actor, note or "approved by hand")
-        Order.update(hold_reasons="").where(Order.id == order.id).execute()
-        allocation.allocate(order, actor)
-    return get(order_id)
-
-
-EDITABLE = ("receiver_name", "receiver_phone", "receiver_province", "receiver_city", "receiver_district",
-            "receiver_address", "receiver_zip", "seller_memo", "carrier")
-
-
-def edit(order_id: int, changes: dict, actor: inventory.Actor) -> Order:
-    """Correct a held order (an address, a memo); it goes back through review."""
-    from server.services.orders import review
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise DomainError(f"cannot edit {', '.join(sorted(unknown))}; editable: {', '.join(EDITABLE)}")
-    with write_transaction():
-        order = get(order_id)
-        if order.status not in ("held", "new", "backorder", "approved"):
-            raise InvalidTransition("order", order.status, "edited")
-        Order.update(updated_at=utcnow(), **changes).where(Order.id == order.id).execute()
-        record(order, "edited", json.dumps(changes, ensure_ascii=False), actor)
-        order = get(order_id)
-        if order.status == "held":
-            transition(order, "reviewing", actor, "re-review after edit")
-            review.review_and_route(order, actor)
-    return get(order_id)
-
-
-def set_priority(order_id: int, priority: int, actor: inventory.Actor) -> Order:
-    with write_transaction():
-        order = get(order_id)
-        Order.update(priority=priority, updated_at=utcnow()).where(Order.id == order.id).execute()
-        record(order, "priority", str(priority), actor)
-    return get(order_id)
 
 
 def history(order: Order) -> list[dict]:

@@ -9,8 +9,10 @@ from collections import defaultdict
 from server.db import write_transaction
 from server.models import Order, OrderLine
 from server.models.base import utcnow
-from server.services.orders import lifecycle as orders
 from server.services.errors import DomainError
+from server.services.orders import lifecycle as orders
+from server.services.orders.facts import context
+from server.services.rulebook import book
 
 MERGEABLE = ("approved", "allocated", "backorder")
 SAME = ("shop", "buyer_nick", "receiver_name", "receiver_phone", "receiver_province", "receiver_city",
@@ -56,8 +58,6 @@ def merge(order_ids: list[int], actor) -> Order:
 def merge_all(actor, *, by_rule: bool = True) -> int:
     """Merge candidate groups; with ``by_rule`` only those whose every order the routing rules'
     ``merge`` condition allows. Return how many orders were absorbed."""
-    from server.services.orders.review import context
-    from server.services.rulebook import book
     absorbed = 0
     for group in candidates():
         if by_rule and not all(book().routing.may_merge(context(o)) for o in group):

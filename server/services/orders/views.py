@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from server.models import Order, OrderLine, Warehouse
-from server.services.orders import lifecycle as orders
 from server.services.auth import Principal, personal
+from server.services.orders import lifecycle as orders
 
 
 def order_filter(status=None, channel=None, hold=None, province=None, since=None, until=None, q=None):

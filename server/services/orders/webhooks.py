@@ -6,14 +6,15 @@ import hashlib
 import hmac
 import json
 
+from server.channels import get_adapter
 from server.services.orders import channel_stock
 
 from server.services.stock import inventory
 
 from server.services.orders import merge
 
-from server.services.orders import intake as order_import
 from server.services.errors import AuthError, DomainError
+from server.services.orders import intake as order_import
 
 JSON_CHANNELS = {"top": "top_json", "jd": "jd_json", "douyin": "douyin_json"}
 
@@ -23,7 +24,6 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def receive_orders(shop_code: str, body: bytes, signature: str, ship_by_hours: int = 48):
-    from server.channels import get_adapter
     shop = channel_stock.shop(shop_code)
     if not shop.webhook_secret or not hmac.compare_digest(sign(shop.webhook_secret, body), signature or ""):
         raise AuthError("bad or missing signature")

@@ -14,11 +14,13 @@ import io
 import json
 from dataclasses import dataclass
 
-from server.models import (Location, Order, OrderEvent, OrderLine, PickLine, PickTask, Quant, Shop, StockMove,
+from server.db import write_transaction
+from server.models import (Location, Order, OrderEvent, OrderLine, PickLine, PickTask, Quant, Shop, StockMove, Warehouse,
                            WaveOrder)
-from server.services.stock import inventory
-from server.services.orders import lifecycle as orders
 from server.services.errors import DomainError, NotFound
+from server.services.orders import lifecycle as orders
+from server.services.rulebook import book
+from server.services.stock import inventory
 
 LABEL_EVENT = "label"
 EXPORTED_EVENT = "shipment_exported"
@@ -62,7 +64,6 @@ def carrier_of(order: Order) -> Carrier:
     if order.carrier:
         return carrier(order.carrier)
     try:
-        from server.services.rulebook import book
         return carrier(book().carriers.default)
     except Exception:  # rules that do not load must not stop a parcel at the bench
         return carrier(DEFAULT_CARRIER)
@@ -86,6 +87,16 @@ def label_of(order_id: int) -> dict | None:
            .where((OrderEvent.order == order_id) & (OrderEvent.action == LABEL_EVENT))
            .order_by(OrderEvent.id.desc()).first())
     return json.loads(row.detail) if row is not None and row.detail.startswith("{") else None
+
+
+def order_of_tracking(tracking: str) -> int | None:
+    """The order whose latest label carries this tracking number, or None."""
+    candidates = (OrderEvent.select(OrderEvent.order).distinct()
+                  .where((OrderEvent.action == LABEL_EVENT) & OrderEvent.detail.contains(f'"{tracking}"')).tuples())
+    for (order_id,) in candidates:
+        if (label_of(order_id) or {}).get("tracking") == tracking:
+            return order_id
+    return None
 
 
 # --- scan-out: units leave through the shipped location -------------------------------------------
@@ -167,7 +178,6 @@ def shipped_location(warehouse_id: int) -> Location:
     found = (Location.select().where((Location.warehouse == warehouse_id) & (Location.kind == SHIPPED_KIND))
              .order_by(Location.id).first())
     if found is None:
-        from server.models import Warehouse
         code = Warehouse.get_by_id(warehouse_id).code
         found, _ = Location.get_or_create(code=f"{code}-SHIPPED",
                                           defaults={"warehouse": warehouse_id, "kind": SHIPPED_KIND})
@@ -258,7 +268,6 @@ def export(shop_code: str, actor: inventory.Actor, include_exported: bool = Fals
            mark: bool = True) -> tuple[str, str, bytes, int]:
     """The upload file for the shop's shipments not yet exported (or all); ``mark`` records
     them as exported so the next file holds only newer ones."""
-    from server.db import write_transaction
     with write_transaction():
         rows = shipments(shop_code, include_exported)
         name, media, content = upload_file(shop_code, rows)

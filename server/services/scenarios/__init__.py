@@ -2,4 +2,8 @@
 counting, replenishment), each with its state table and sequence diagram in its docstring.
 
 Layer 3 of services/, the top: a scenario uses the device frame and the nouns; nothing in
-services/ imports a scenario. A scenario registers itself with ``device.commands.scenario``."""
+services/ imports a scenario. A scenario registers itself with ``device.commands.scenario`` (and
+what it adds to a device's snapshot with ``device.snapshot.provider``) when it is imported:
+importing this package registers them all.
+"""
+from server.services.scenarios import packing, picking, putwall, stock, wallboard  # noqa: F401

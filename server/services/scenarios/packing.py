@@ -25,7 +25,9 @@ A station is the device code the kiosk logged in with; its label printer is the 
       |<----------------------------------------|  scan_order
       after each commit: station.queue -> station:<code>; packing.progress -> wallboard
 
-Keep these diagrams current with the code.
+Keep these diagrams current with the code. The scenario is one module of about 550 lines:
+each step begins with the same guarded update of the order row and answers with the station's
+one view, and splitting the steps from them would hide that every change is refused the same way.
 
 Until there is a package table the parcel's facts are order events (all on the order's
 history page): ``pack_open``/``pack_close`` (detail: the station), ``pack_unit`` (JSON
@@ -41,18 +43,19 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from server import events
-from server.models import (Location, Order, OrderEvent, OrderLine, PickLine, PickTask, Printer, PrintJob, Product,
+from server.models import (Order, OrderEvent, OrderLine, PickLine, PickTask, Printer, PrintJob, Product,
                            Warehouse, Wave, WaveOrder)
 from server.models.base import utcnow
 from server.services import printing
-from server.services.stock import inventory
+from server.services.auth import Principal, mask_name
+from server.services.device import scan, snapshot
+from server.services.device.commands import at_station, envelope, scenario
+from server.services.errors import Refused
 from server.services.orders import lifecycle as orders
 from server.services.packages import shipping
-from server.services.device import snapshot
-from server.services.auth import Principal, mask_name
-from server.services.device.commands import Refused, at_station, envelope, scenario
-from server.services.errors import NotFound
+from server.services.stock import inventory
 from server.services.stock.desk import actor_of
+from server.services.waves.wall import slot_orders
 
 # The expected weight is the units' catalogue weight plus this allowance for box, filler and
 # label; a parcel passes when it is within the band (whichever is wider, percent or grams).
@@ -329,23 +332,24 @@ def touch(order: Order) -> None:
 
 
 def open_scan(principal, current: Order | None, code: str, lang, station: str, items: bool) -> dict:
-    """At a free station (or one whose parcel is labelled): a code names the next order to pack."""
-    candidates = orders_for_code(code)
+    """At a free station (or one whose parcel is labelled): a code names the next order to pack
+    (a tote, a put wall slot's label, a tracking number or an order number), or it is a unit
+    of a single-unit wave."""
+    found = scan.resolve(code, OPENING_KINDS if items else ORDER_KINDS)
+    candidates = orders_named(found) if found is not None else []
     if candidates:
         order = choose(candidates, station)
         if current is not None and order.id == current.id:
             return answer(station, "already_open", lang)
         open_order(principal, order, current, station)
         return changed(station, order, "pack_opened" if order.status == "picked" else "parcel_ready", lang)
-    if Location.select().where((Location.code == code) & (Location.kind == "tote")).exists():
+    if found is not None and found.kind == "tote":
         raise Refused("nothing_to_pack", scanned=code)
-    item = resolve_item(code) if items else None
-    if item is None:
+    if found is None or found.kind != "item":
         raise Refused("unknown_barcode", scanned=code[:64])
-    product_id, per_scan = item
-    if current is not None and product_id in shipping.expected_units(current):
+    if current is not None and found.id in shipping.expected_units(current):
         raise Refused("extra_unit", scanned=code[:64])
-    return single_unit(principal, current, product_id, per_scan, code, lang, station)
+    return single_unit(principal, current, found.id, found.per_scan, code, lang, station)
 
 
 def choose(candidates: list[Order], station: str) -> Order:
@@ -378,13 +382,13 @@ def open_order(principal, order: Order, current: Order | None, station: str) -> 
 
 def verify_scan(principal, order: Order, code: str, lang, station: str) -> dict:
     """One unit (or a case) of the open order goes into the parcel after its check."""
-    item = resolve_item(code)
+    item = scan.item(code)
     if item is None:
         named = orders_for_code(code)
         if any(o.id == order.id for o in named):
             return answer(station, "already_open", lang)
         raise Refused("other_order" if named else "unknown_barcode", scanned=code[:64])
-    product_id, per_scan = item
+    product_id, per_scan = item.id, item.per_scan
     wanted = shipping.expected_units(order)
     if product_id not in wanted:
         raise Refused("other_order" if in_other_order(order, product_id) else "wrong_item", scanned=code[:64])
@@ -477,42 +481,33 @@ def label_data(order: Order, the_carrier: shipping.Carrier, tracking: str) -> di
 
 # --- what a scanned code names ---------------------------------------------------------------------
 
-def resolve_item(code: str) -> tuple[int, int] | None:
-    """(product id, units per scan) for a SKU, any of its barcodes (a case counts its pack) or
-    a GS1 element string the picking scenario understands."""
-    try:
-        product, multiplier = inventory.find_product(code)
-        return product.id, multiplier
-    except NotFound:
-        pass
-    try:
-        from server.services.scenarios.picking import resolve_item as gs1_item
-    except ImportError:  # pragma: no cover - picking ships with the server
-        return None
-    found = gs1_item(code)
-    return (found[0], found[1]) if found else None
+#: the kinds of code that name an order at packing (DESIGN section 10's order), and a unit
+ORDER_KINDS = ("location", "tote", "package", "order")
+OPENING_KINDS = ("location", "tote", "package", "item", "order")
 
 
 def orders_for_code(code: str) -> list[Order]:
-    """The orders a tote, a put wall slot, an order number (external id) or a tracking number
-    names; picked orders first. A merged order's number names the order it was merged into."""
-    if not code:
+    """The orders a tote, a put wall slot, a tracking number or an order number names."""
+    found = scan.resolve(code, ORDER_KINDS)
+    return orders_named(found) if found is not None else []
+
+
+def orders_named(found: scan.Scanned) -> list[Order]:
+    """The orders a resolved code names, picked orders first: a tote's, a put wall slot's (its
+    label), a packed parcel's (its tracking number) or an order number's (a merged order's
+    number names the order it was merged into)."""
+    if found.kind == "tote":
+        return tote_orders(found.code)
+    if found.kind == "location":
+        return slot_orders(found.id) if found.location_kind == "pack" else []
+    if found.kind == "package":
+        return list(Order.select().where(Order.id == found.id))
+    if found.kind != "order":
         return []
-    kind = Location.select(Location.kind).where(Location.code == code).scalar()
-    if kind == "tote":
-        return tote_orders(code)
-    if kind == "pack":  # a put wall slot's label names the order sorted into it
-        from server.services.waves.wall import slot_orders
-        return slot_orders(code)
-    named = list(Order.select().where(Order.external_id == code).order_by(Order.id))
-    if named:
-        targets = [o.merged_into_id for o in named if o.merged_into_id]
-        named = [o for o in named if not o.merged_into_id] + list(Order.select().where(Order.id.in_(targets or [0])))
-        return sorted(named, key=lambda o: (o.status not in AT_PACKING, o.status != "picked", o.id))
-    labelled = (Order.select().join(OrderEvent, on=(OrderEvent.order == Order.id))
-                .where((Order.status == "packed") & (OrderEvent.action == shipping.LABEL_EVENT)
-                       & OrderEvent.detail.contains(f'"{code}"')))
-    return [o for o in labelled if (shipping.label_of(o.id) or {}).get("tracking") == code]
+    named = list(Order.select().where(Order.external_id == found.code).order_by(Order.id))
+    targets = [o.merged_into_id for o in named if o.merged_into_id]
+    named = [o for o in named if not o.merged_into_id] + list(Order.select().where(Order.id.in_(targets or [0])))
+    return sorted(named, key=lambda o: (o.status not in AT_PACKING, o.status != "picked", o.id))
 
 
 def tote_orders(code: str) -> list[Order]:

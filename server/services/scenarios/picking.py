@@ -39,27 +39,21 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from server.db import sql, sql_row
-from server.models import Location, PickLine, PickTask, Wave
-from server.models.base import utcnow
-from server.models.waves import ACTIVE_TASK_SQL, OPEN_LINE_SQL, TASK_TRANSITIONS
-from server.services.waves import picks as ledger
+from server.db import sql_row
+from server.models import PickLine, PickTask
+from server.models.waves import ACTIVE_TASK_SQL, OPEN_LINE_SQL
 from server.services.auth import Principal
+from server.services.device import scan, snapshot
 from server.services.device.commands import envelope, refusal, scenario
-from server.services.errors import InvalidTransition
-from server.services.stock import inventory
-from server.services.device import snapshot
+from server.services.errors import Refused
 from server.services.stock.desk import actor_of
+from server.services.waves import lifecycle
+from server.services.waves import picks as ledger
+from server.services.waves.lifecycle import ACTIVE_TASK
 
 _READ = object()  # "not read yet"
 
-ACTIVE_TASK = ("assigned", "in_progress")
-PICKABLE_WAVES = ("released", "picking")
-OPEN_LINE = ("open", "skipped", "located")
 SHORT_REASONS = ("empty", "damaged", "not_found", "other")
-
-
-Refused = ledger.Refused
 
 
 # --- reading the state ----------------------------------------------------------------------------
@@ -239,21 +233,7 @@ def do_get_work(principal, params, lang) -> dict:
 
 
 def assign_next(principal: Principal) -> PickTask | None:
-    """Claim an open task: a guarded update whose row count says who won, so two devices
-    asking at the same moment never get the same task (on SQLite and PostgreSQL alike)."""
-    device_id = principal.device.id if principal.device else None
-    candidates = (PickTask.select(PickTask.id).join(Wave)
-                  .where((PickTask.status == "open") & Wave.status.in_(PICKABLE_WAVES))
-                  .order_by(Wave.released_at, Wave.id, PickTask.seq, PickTask.id).limit(20))
-    for (task_id,) in candidates.tuples():
-        rows = (PickTask.update(status="assigned", picker=principal.user.id, device=device_id,
-                                assigned_at=utcnow())
-                .where((PickTask.id == task_id) & (PickTask.status == "open")).execute())
-        if rows == 1:
-            task = PickTask.get_by_id(task_id)
-            ledger.task_assigned(task, principal.user)
-            return task
-    return None
+    return ledger.claim_next(principal.user, principal.device.id if principal.device else None)
 
 
 def do_scan(principal, params, lang, task) -> dict:
@@ -269,25 +249,25 @@ def do_scan(principal, params, lang, task) -> dict:
         if code != line.location.code:
             raise Refused("wrong_location", scanned=code, expected=line.location.code)
         _started(task, line)
-        ledger.set_line(line, status="located")
+        lifecycle.locate_line(line)
         return answer(task, "location_ok", lang, line=line)
     if pending and code == ledger.bound_tote(line):
         return _into_tote(principal, task, line, code, pending, lang)  # the tote: no barcode to look up
-    item = resolve_item(code)
+    item = scan.item(code)
     if item is None and code == line.location.code:
         return answer(task, "location_ok", lang, line=line)  # the location scanned twice: no harm
     if item is not None:
-        product_id, per_scan, lot = item
-        if product_id != line.product_id:
+        if item.id != line.product_id:
             raise Refused("wrong_item", scanned=code)
-        if lot and line.lot and lot != line.lot:
-            raise Refused("wrong_lot", scanned=lot, expected=line.lot)
-        if pending + per_scan > ledger.remaining(line):
-            raise Refused("over_pick", counted=pending, adding=per_scan, remaining=ledger.remaining(line))
-        ledger.count(line, line.picked_qty + per_scan)
+        if item.lot and line.lot and item.lot != line.lot:
+            raise Refused("wrong_lot", scanned=item.lot, expected=line.lot)
+        if pending + item.per_scan > ledger.remaining(line):
+            raise Refused("over_pick", counted=pending, adding=item.per_scan, remaining=ledger.remaining(line))
+        ledger.count(line, line.picked_qty + item.per_scan)
         return answer(task, "item_counted", lang, line=line)
     if state == "scan_item":
-        raise Refused("wrong_item" if _is_known(code) else "unknown_barcode", scanned=code)
+        known = scan.resolve(code, ("location", "tote")) is not None
+        raise Refused("wrong_item" if known else "unknown_barcode", scanned=code)
     return _into_tote(principal, task, line, code, pending, lang)
 
 
@@ -341,7 +321,7 @@ def do_skip(principal, params, lang, task) -> dict:
         raise Refused("scan_tote_first")
     last = (PickLine.select(PickLine.seq).where(PickLine.task == task.id)
             .order_by(PickLine.seq.desc()).limit(1).scalar())
-    ledger.set_line(line, status="skipped", seq=last + 1)
+    lifecycle.skip_line(line, last + 1)
     return answer(task, "line_skipped", lang)
 
 
@@ -352,61 +332,5 @@ ACTIONS = {"current": do_current, "get_work": do_get_work, "scan": do_scan, "qty
 def _started(task: TaskInHand, line: LineInHand) -> None:
     """The first scan of a task starts it, and the first scan of a wave starts the wave."""
     if task.status == "assigned":
-        if ("assigned", "in_progress") not in TASK_TRANSITIONS:
-            raise InvalidTransition("task", "assigned", "in_progress")
-        sql("UPDATE pick_task SET status = 'in_progress', started_at = ? WHERE id = ? AND status = 'assigned'",
-            PickTask.started_at.db_value(utcnow()), task.id)
-        task.status = "in_progress"
-        ledger.wave_started(task)
-
-
-# --- what a scanned code is ----------------------------------------------------------------------
-
-def resolve_item(code: str) -> tuple[int, int, str] | None:
-    """A scanned code -> (product id, units per scan, lot) for any of a SKU's barcodes (a case
-    code counts its pack) or a GS1 element string with a GTIN (01) and maybe a lot (10)."""
-    found = inventory.scanned_product(code)
-    if found is not None:
-        return found[0], found[1], ""
-    gs1 = parse_gs1(code)
-    if gs1 is None:
-        return None
-    gtin, lot = gs1
-    for candidate in _gtin_forms(gtin):
-        found = inventory.scanned_product(candidate)
-        if found is not None:
-            return found[0], found[1], lot
-    return None
-
-
-def parse_gs1(code: str) -> tuple[str, str] | None:
-    """(GTIN, lot) from a GS1 element string (raw with FNC1/GS, with a symbology identifier, or
-    in human-readable form with parentheses); None when the code is not one."""
-    raw_ai = code[:2] == "01" and len(code) >= 16 and code[:16].isascii() and code[:16].isdigit()
-    if not (code.startswith(("(", "]")) or "\x1d" in code or raw_ai):
-        return None
-    from biip import ParseError, parse
-    from biip.gs1_messages import GS1Message
-    try:
-        message = GS1Message.parse_hri(code) if code.startswith("(") else parse(code).gs1_message
-    except ParseError:
-        return None
-    if message is None:
-        return None
-    values = {element.ai.ai: element.value for element in message.element_strings}
-    if "01" not in values:
-        return None
-    return values["01"], values.get("10", "")
-
-
-def _gtin_forms(gtin: str) -> list[str]:
-    """A GTIN-14 as the barcode table may hold it: 14, 13 (EAN), 12 (UPC) or 8 digits."""
-    forms = [gtin]
-    for length in (13, 12, 8):
-        if len(gtin) > length and set(gtin[:len(gtin) - length]) == {"0"}:
-            forms.append(gtin[len(gtin) - length:])
-    return forms
-
-
-def _is_known(code: str) -> bool:
-    return Location.select().where(Location.code == code).exists()
+        lifecycle.start_task(task)
+        lifecycle.start_wave(task.wave)

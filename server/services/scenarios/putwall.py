@@ -48,22 +48,20 @@ station sorts it and which put waits for its slot scan; the units put are ledger
 """
 from __future__ import annotations
 
-from peewee import fn
 
 from server import events
 from server.models import Location, Order, PickLine, PickTask, Product, Quant, ToteSort, Wave
 from server.models.base import utcnow
-from server.services.stock import inventory
-from server.services.orders import lifecycle as orders
-from server.services.device import snapshot
 from server.services.auth import Principal
-from server.services.device.commands import Refused, at_station, envelope, scenario
-from server.services.errors import InvalidTransition
-from server.services.scenarios.picking import resolve_item
-from server.services.waves.picks import SORTED_LATER, _move_wave, publish_progress
+from server.services.device import scan, snapshot
+from server.services.device.commands import at_station, envelope, scenario
+from server.services.errors import Refused
+from server.services.orders import lifecycle as orders
+from server.services.stock import inventory
 from server.services.stock.desk import actor_of
-from server.services.waves.wall import (PUT_REASON, Slot, all_sorted, picking_own_lines, put_ref, slot_labels,
-                                        wall_of, wall_slots)
+from server.services.waves import wall as put_wall
+from server.services.waves.lifecycle import SORTED_LATER
+from server.services.waves.wall import PUT_REASON, Slot, picking_own_lines, put_ref, slot_labels, wall_of, wall_slots
 
 NO_PUT = {"put_order": None, "put_product": None, "put_lot": "", "put_qty": 0, "put_slot": 0}
 
@@ -73,10 +71,6 @@ NO_PUT = {"put_order": None, "put_product": None, "put_lot": "", "put_qty": 0, "
 def current_sort(station: str) -> ToteSort | None:
     return (ToteSort.select().where(ToteSort.station == station)
             .order_by(ToteSort.opened_at.desc(), ToteSort.id.desc()).first())
-
-
-def tote_units(tote_id: int) -> int:
-    return int(Quant.select(fn.SUM(Quant.qty)).where(Quant.location == tote_id).scalar() or 0)
 
 
 def tote_lot(tote_id: int, product_id: int, qty: int, lot: str = "") -> str | None:
@@ -98,7 +92,7 @@ def sortable_wave(tote: Location) -> Wave:
     for wave in waves:
         if not any(slot.wanting for slot in wall_slots(wave.id)):
             continue  # every order sorted, or left with nothing to put by short picks
-        if tote_units(tote.id) == 0:
+        if put_wall.tote_units(tote.id) == 0:
             break
         picking = (PickTask.select().join(PickLine)
                    .where((PickTask.wave == wave.id) & (PickLine.tote == tote.code)
@@ -120,7 +114,7 @@ def view(station: str) -> tuple[str, dict]:
     wave = Wave.get_by_id(sort.wave_id)
     slots = wall_slots(wave.id)
     labels = slot_labels(wave.warehouse_id, wall)
-    data.update(tote={"code": sort.tote.code, "wave": wave.code, "units": tote_units(sort.tote_id)},
+    data.update(tote={"code": sort.tote.code, "wave": wave.code, "units": put_wall.tote_units(sort.tote_id)},
                 slots=[slot_view(slot, labels) for slot in slots],
                 orders={"total": len(slots), "complete": sum(1 for slot in slots if slot.complete)})
     if not sort.put_qty:
@@ -174,17 +168,16 @@ def do_scan(principal, params, lang, station) -> dict:
         label = slot_labels(sort.wave.warehouse_id, wall_of(station)).get(sort.put_slot)
         if label is not None and code == label.code:
             return confirm_put(principal, sort, label, lang, station)
-    kind = Location.select(Location.kind).where(Location.code == code).scalar()
-    if kind == "tote":
+    found = scan.resolve(code, ("location", "tote", "item"))
+    if found is not None and found.kind == "tote":
         return open_tote(principal, sort, code, lang, station)
-    if kind == "pack" and sort is not None:
+    if found is not None and found.location_kind == "pack" and sort is not None:
         raise Refused("wrong_slot" if sort.put_qty else "scan_item_first", scanned=code)
-    item = resolve_item(code)
-    if item is None:
+    if found is None or found.kind != "item":
         raise Refused("unknown_barcode", scanned=code)
     if sort is None:
         raise Refused("no_open_tote", scanned=code)
-    return show_put(sort, item, lang, station)
+    return show_put(sort, found, lang, station)
 
 
 def do_close(principal, params, lang, station) -> dict:
@@ -222,11 +215,11 @@ def open_tote(principal, current: ToteSort | None, code: str, lang, station: str
     return changed(station, current_sort(station), None, "tote_opened", lang)
 
 
-def show_put(sort: ToteSort, item: tuple[int, int, str], lang, station: str) -> dict:
+def show_put(sort: ToteSort, item: scan.Scanned, lang, station: str) -> dict:
     """An item from the tote: the slot it goes to is shown; nothing moves until that slot's
     label is scanned. A slot already started is filled first, then the lowest slot."""
-    product_id, per_scan, lot = item
-    lot = tote_lot(sort.tote_id, product_id, per_scan, lot)
+    product_id, per_scan = item.id, item.per_scan
+    lot = tote_lot(sort.tote_id, product_id, per_scan, item.lot)
     if lot is None:
         raise Refused("not_in_tote", sku=Product.get_by_id(product_id).sku)
     slot = choose_slot(wall_slots(sort.wave_id), product_id, per_scan)
@@ -266,9 +259,9 @@ def confirm_put(principal, sort: ToteSort, label: Location, lang, station: str) 
     slot.put[sort.put_product_id] = slot.put.get(sort.put_product_id, 0) + sort.put_qty
     if slot.filled and not picking_own_lines([order.id]):
         orders.transition(order, "picked", actor, f"put wall {label.code}")
-    wave_sorted = slot.filled and finish_if_sorted(sort.wave_id)  # a slot still wanting leaves it unsorted
+    wave_sorted = slot.filled and put_wall.finish_if_sorted(sort.wave_id)  # a slot still wanting leaves it unsorted
     code = "slot_complete" if slot.filled else "unit_put"
-    if tote_units(sort.tote_id) == 0:
+    if put_wall.tote_units(sort.tote_id) == 0:
         set_aside(sort, station)
         code = "tote_done"
     elif wave_sorted:
@@ -293,82 +286,12 @@ def set_aside(sort: ToteSort, station: str) -> None:
     ToteSort.update(station=None, **NO_PUT).where((ToteSort.id == sort.id) & (ToteSort.station == station)).execute()
 
 
-# --- slots short picks left with nothing to put; the end of the wave ----------------------------------
-
-NOTHING_LEFT = "put wall: nothing left to put"
-
-
-def complete_filled(wave: Wave, actor: inventory.Actor) -> list[Slot]:
-    """When a pick task of a batch wave finishes: orders still sorting whose slot needs nothing
-    more become picked. Short picks took their missing units off what they need, so no put will
-    ever complete them. The wave is then done if the wall has nothing left to sort."""
-    slots = wall_slots(wave.id)
-    filled = [slot for slot in slots if slot.open and slot.filled]
-    waiting = picking_own_lines([slot.order.id for slot in filled])
-    completed = [slot for slot in filled if slot.order.id not in waiting and complete_order(slot, actor)]
-    if completed:
-        publish_completed(wave, slots, completed)
-    if all_sorted(slots):
-        finish_wave(wave)
-    return completed
-
-
-def complete_order(slot: Slot, actor: inventory.Actor) -> bool:
-    try:
-        orders.transition(slot.order, "picked", actor, NOTHING_LEFT)
-    except InvalidTransition:  # a station put its last unit meanwhile: it is picked already
-        return False
-    return True
-
-
-def finish_if_sorted(wave_id: int) -> bool:
-    """Whether the wall has sorted every order of the wave; if so, a picked wave is done."""
-    if not all_sorted(wall_slots(wave_id)):
-        return False
-    finish_wave(Wave.get_by_id(wave_id))
-    return True
-
-
-def finish_wave(wave: Wave) -> None:
-    """picked -> done: the wall has sorted every order. A guarded move, and only from picked: a
-    wave with a pick task still open is not picked yet and stays as it is."""
-    if _move_wave(wave, "done"):
-        publish_progress(wave.id)
-
-
 # --- events ---------------------------------------------------------------------------------------------
 
 def changed(station: str, sort: ToteSort, slot: Slot | None, code: str, lang, level: str = "info") -> dict:
     """The answer to a change; after commit the station and the wall screens hear of it."""
     wave = Wave.get_by_id(sort.wave_id)
-    payload = dict(wall_progress(wave, wall_slots(wave.id), code, slot), **station_progress(station, sort))
+    payload = dict(put_wall.wall_progress(wave, wall_slots(wave.id), code, slot),
+                   **put_wall.station_progress(station, sort))
     events.publish("putwall.progress", payload, rooms=[f"station:{station}", "wallboard"])
     return answer(station, code, lang, level)
-
-
-def publish_completed(wave: Wave, slots: list[Slot], completed: list[Slot]) -> None:
-    """Slots completed away from the wall: the wall screens hear of each, and so does every
-    station sorting a tote of the wave, to redraw the slot."""
-    sorting = list(ToteSort.select().where((ToteSort.wave == wave.id) & ToteSort.station.is_null(False)))
-    for slot in completed:
-        payload = wall_progress(wave, slots, "nothing_left_to_put", slot)
-        events.publish("putwall.progress", payload, rooms=["wallboard"])
-        for sort in sorting:
-            events.publish("putwall.progress", dict(payload, **station_progress(sort.station, sort)),
-                           rooms=[f"station:{sort.station}"])
-
-
-def wall_progress(wave: Wave, slots: list[Slot], code: str, slot: Slot | None) -> dict:
-    payload = {"wave": wave.id, "code": wave.code, "event": code, "orders": len(slots),
-               "complete": sum(1 for s in slots if s.complete)}
-    if slot is not None:
-        payload["slot"] = {"slot": slot.number, "order": slot.order.external_id, "put": slot.units_put,
-                           "expected": sum(slot.needed.values()), "complete": slot.filled}
-    return payload
-
-
-def station_progress(station: str, sort: ToteSort) -> dict:
-    return {"station": station, "wall": wall_of(station), "tote": sort.tote.code,
-            "units_left": tote_units(sort.tote_id)}
-
-

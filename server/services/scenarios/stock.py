@@ -2,7 +2,7 @@
 
     device                         server
       | cmd stock/lookup {code}      |
-      |----------------------------->|  code -> location | SKU barcode | SKU
+      |----------------------------->|  code -> location | tote | SKU, barcode, case or GS1 (device/scan.py)
       |<-----------------------------|  {next_state: "stock", data.stock: {quants}}
       | cmd stock/move {sku, from,   |
       |   to, qty}                   |  inventory.move (ledger line, user + device)
@@ -14,23 +14,27 @@ Keep this diagram current with the code.
 from __future__ import annotations
 
 from server import events
-from server.models import Location
-from server.services.stock import inventory
+from server.models import Product
 from server.services.auth import Principal
+from server.services.device import scan
 from server.services.device.commands import envelope, refusal, scenario
-from server.services.stock.desk import actor_of, location_by_code, quant_rows
 from server.services.errors import NotFound
+from server.services.stock import inventory
+from server.services.stock.desk import actor_of, location_by_code, quant_rows
 
 
 def lookup_code(code: str) -> dict:
-    """A scanned code -> what stock it names: a location's contents or a SKU's locations."""
+    """A scanned code -> what stock it names: a location's (or tote's) contents, or a SKU's
+    locations (any of its barcodes, a case code or a GS1 string)."""
     code = (code or "").strip()
-    location = Location.get_or_none(Location.code == code)
-    if location is not None:
-        return {"kind": "location", "code": code, "quants": quant_rows(inventory.quants(location=location))}
-    product, multiplier = inventory.find_product(code)
+    found = scan.resolve(code, ("location", "tote", "item"))
+    if found is None:
+        raise NotFound(f"no location or product {code!r}", code=code)
+    if found.kind in ("location", "tote"):
+        return {"kind": "location", "code": code, "quants": quant_rows(inventory.quants(location=found.id))}
+    product = Product.get_by_id(found.id)
     return {"kind": "product", "code": code, "sku": product.sku, "name": product.name,
-            "multiplier": multiplier, "quants": quant_rows(inventory.quants(product=product))}
+            "multiplier": found.per_scan, "quants": quant_rows(inventory.quants(product=product))}
 
 
 @scenario("stock", permission="floor.connect", reads_only=("lookup",))

@@ -6,8 +6,8 @@ from peewee import JOIN
 
 from server.models import Device, Location, Product, StockMove, User, Warehouse
 from server.models.base import as_utc
-from server.services.stock import inventory
 from server.services.errors import DomainError, NotFound
+from server.services.stock import inventory
 
 
 def actor_of(principal) -> inventory.Actor:

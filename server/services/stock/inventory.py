@@ -13,7 +13,7 @@ from peewee import JOIN, fn
 
 from server import events
 from server.db import is_sqlite, sql, sql_row, write_retrying, write_transaction
-from server.models import AuditLog, Location, Product, Quant, StockMove, User
+from server.models import AuditLog, Barcode, Location, Product, Quant, StockMove, User
 from server.models.base import utcnow
 from server.models.stock import STOCK_STATES
 from server.services.errors import InsufficientStock, InvalidQuantity, InvalidState, NotFound
@@ -252,7 +252,6 @@ def _audit(actor: Actor, action: str, product, location, detail: str) -> None:
 
 def find_product(code: str) -> tuple[Product, int]:
     """A SKU code or any of its barcodes -> (product, units per scan)."""
-    from server.models import Barcode
     barcode = (Barcode.select(Barcode, Product).join(Product)
                .where(Barcode.code == code).first())
     if barcode is not None:

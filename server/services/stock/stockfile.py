@@ -7,9 +7,9 @@ from pathlib import Path
 from server.db import write_transaction
 from server.models import Location, Product, Quant
 from server.models.stock import STOCK_STATES
-from server.services.stock import inventory
 from server.services.csvin import ImportReport, Problem, read_rows, whole_number
 from server.services.errors import DomainError
+from server.services.stock import inventory
 
 STOCK_COLUMNS = {
     "sku": ("商家编码", "商品编码", "货号", "barcode", "条码"),

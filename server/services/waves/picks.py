@@ -1,33 +1,26 @@
-"""What a pick changes: units into totes, reservations used or given back, short picks
-re-allocated, tasks, orders and waves finished, and the events the floor hears of it.
+"""The picks (拣货) of a wave: a line read with its counts and its tote, units counted and
+confirmed into totes, reservations used or given back, short picks re-allocated, and the
+task, its orders and its wave finished when the last line is.
 
-Called by the ``picking`` scenario (server/services/picking.py) inside the command's write
-transaction; events are published there and delivered after commit.
+Called by the ``picking`` scenario (services/scenarios/picking.py) inside the command's write
+transaction; status changes go through waves/lifecycle.py, and the wall screens hear of them
+through waves/progress.py after commit.
 """
 from __future__ import annotations
 
-import datetime as dt
-import logging
-import threading
-
 from peewee import fn
 
-from server import events
-from server.db import after_commit, database, sql, sql_row
-from server.models import (Allocation, Location, Order, OrderLine, PickLine, PickTask, Quant,
-                           User, Wave, WaveOrder)
-from server.models.base import utcnow
-from server.models.waves import OPEN_LINE_SQL, TASK_TRANSITIONS, WAVE_TRANSITIONS
-from server.services.stock import inventory
+from server.db import sql, sql_row
+from server.models import Allocation, Location, Order, OrderLine, PickLine, PickTask, Quant, User, Wave, WaveOrder
+from server.models.waves import OPEN_LINE_SQL
+from server.services.errors import DomainError, Refused
 from server.services.orders import lifecycle as orders
-from server.services.device.commands import Refused  # noqa: F401  (the scenario answers it)
-from server.services.errors import DomainError, InvalidTransition
+from server.services.stock import inventory
+from server.services.waves import lifecycle, wall
+from server.services.waves.lifecycle import OPEN_LINE, PICKABLE_WAVES, SORTED_LATER
+from server.services.waves.progress import publish_progress, task_assigned
 
-OPEN_LINE = ("open", "skipped", "located")
-SORTED_LATER = ("batch_putwall",)  # the put wall, not the pick, finishes these orders
 PICKABLE_KINDS = ("pick", "reserve")
-
-log = logging.getLogger(__name__)
 
 
 # --- a line's counts ---------------------------------------------------------------------------
@@ -49,10 +42,11 @@ def remaining(line: PickLine) -> int:
 
 
 # The updates below run on every scan, so they are written out (see server.db.sql).
-LINE_COLUMNS = frozenset({"seq", "picked_qty", "moved_qty", "short_qty", "tote", "status"})
+LINE_COLUMNS = frozenset({"seq", "picked_qty", "moved_qty", "short_qty", "tote"})
 
 
 def set_line(line: PickLine, **values) -> None:
+    """Write a line's counts and tote (its status is its lifecycle's: waves/lifecycle.py)."""
     unknown = set(values) - LINE_COLUMNS
     if unknown:
         raise ValueError(f"not a pick line column: {sorted(unknown)}")
@@ -105,6 +99,23 @@ def check_tote(line: PickLine, code: str) -> Location:
     if taken:
         raise Refused("wrong_tote", scanned=code, in_use=True)
     return tote
+
+
+# --- finding work ------------------------------------------------------------------------------
+
+def claim_next(picker: User, device_id: int | None) -> PickTask | None:
+    """Claim the next open task of a wave pickers may work on: a guarded update whose row count
+    says who won, so two devices asking at the same moment never get the same task (on SQLite
+    and PostgreSQL alike)."""
+    candidates = (PickTask.select(PickTask.id).join(Wave)
+                  .where((PickTask.status == "open") & Wave.status.in_(PICKABLE_WAVES))
+                  .order_by(Wave.released_at, Wave.id, PickTask.seq, PickTask.id).limit(20))
+    for (task_id,) in candidates.tuples():
+        if lifecycle.claim_task(task_id, picker.id, device_id):
+            task = PickTask.get_by_id(task_id)
+            task_assigned(task, picker)
+            return task
+    return None
 
 
 # --- reservations behind a line --------------------------------------------------------------
@@ -160,8 +171,11 @@ def confirm(task: PickTask, line: PickLine, tote: Location, qty: int, actor: inv
         for allocation, take in drawn:
             sql("UPDATE order_line SET picked_qty = picked_qty + ? WHERE id = ?", take, allocation.line_id)
     finished = line.moved_qty + qty + line.short_qty >= line.qty
-    status = ("short" if line.short_qty else "done") if finished else line.status
-    set_line(line, tote=tote.code, moved_qty=line.moved_qty + qty, status=status)
+    if finished:
+        lifecycle.finish_line(line, "short" if line.short_qty else "done", tote=tote.code,
+                              moved_qty=line.moved_qty + qty)
+    else:
+        set_line(line, tote=tote.code, moved_qty=line.moved_qty + qty)
     state = sql_row("UPDATE pick_task SET units_done = units_done + ?, lines_done = lines_done + ? WHERE id = ?"
                     f" RETURNING {TASK_STATE}", qty, 1 if finished else 0, task.id, task.id)
     _after_change(task, actor, state)
@@ -202,7 +216,7 @@ def short(task: PickTask, line: PickLine, missing: int, reason: str, actor: inve
         PickTask.update(units_total=PickTask.units_total - missing + added).where(
             PickTask.id == task.id).execute()
     if in_hand == 0:
-        set_line(line, status="short")
+        lifecycle.finish_line(line, "short")
         PickTask.update(lines_done=PickTask.lines_done + 1).where(PickTask.id == task.id).execute()
     _after_change(task, actor)
 
@@ -252,17 +266,8 @@ def _reallocate(task: PickTask, line: PickLine, order_line: OrderLine, qty: int,
 
 # --- finishing ---------------------------------------------------------------------------------
 
-def task_finished(task: PickTask) -> bool:
-    return PickTask.select(PickTask.status).where(PickTask.id == task.id).scalar() == "done"
-
-
 def _finish_task(task: PickTask, actor: inventory.Actor) -> None:
-    status = PickTask.select(PickTask.status).where(PickTask.id == task.id).scalar()
-    if (status, "done") not in TASK_TRANSITIONS:
-        raise InvalidTransition("task", status, "done")
-    PickTask.update(status="done", finished_at=utcnow()).where(
-        (PickTask.id == task.id) & (PickTask.status == status)).execute()
-    task.status = "done"
+    lifecycle.finish_task(task)
     wave = Wave.get_by_id(task.wave_id)
     if wave.strategy not in SORTED_LATER:
         order_ids = {row[0] for row in PickLine.select(PickLine.order)
@@ -273,34 +278,17 @@ def _finish_task(task: PickTask, actor: inventory.Actor) -> None:
     unfinished = (PickTask.select().where((PickTask.wave == wave.id)
                                           & PickTask.status.not_in(("done", "cancelled"))).exists())
     if not unfinished:
-        _move_wave(wave, "picked", finished_at=utcnow())
+        lifecycle.finish_picking(wave)
     if wave.strategy in SORTED_LATER:
         # an order whose last units were shorted has nothing left to put, so no put completes it;
         # after the move above, so that a wave left with nothing to sort is done too
-        from server.services.scenarios import putwall  # putwall imports this module
-        putwall.complete_filled(wave, actor)
+        wall.complete_filled(wave, actor)
 
 
 def _lines_left(order_id: int) -> bool:
     return (PickLine.select().join(PickTask)
             .where((PickLine.order == order_id) & PickLine.status.in_(OPEN_LINE)
                    & (PickTask.status != "cancelled")).exists())
-
-
-def _move_wave(wave: Wave, target: str, **values) -> bool:
-    if (wave.status, target) not in WAVE_TRANSITIONS:
-        return False
-    rows = (Wave.update(status=target, **values)
-            .where((Wave.id == wave.id) & (Wave.status == wave.status)).execute())
-    if rows == 1:
-        wave.status = target
-    return rows == 1
-
-
-def wave_started(task: PickTask) -> None:
-    """released -> picking on the first scan of any of its tasks."""
-    if task.wave.status == "released":
-        _move_wave(Wave.get_by_id(task.wave_id), "picking")
 
 
 # what _after_change reads of a task: its status, its counts and whether a line is still open
@@ -320,90 +308,3 @@ def _after_change(task: PickTask, actor: inventory.Actor, state: tuple | None = 
         _finish_task(task, actor)  # sets task.status
     # the picker's device has all this in its answer; the wall screens hear it coalesced
     publish_progress(task.wave_id, task.id)
-
-
-# --- events ------------------------------------------------------------------------------------
-
-TASK_PAYLOAD = ("task", "code", "wave", "status", "picker", "lines_total", "lines_done", "units_total", "units_done")
-# the same, read for every picked task of a wave at each wall-screen flush (see flush_progress)
-WAVE_TASK_ROWS = ("SELECT id, code, wave_id, status, picker_id, lines_total, lines_done, units_total, units_done"
-                  " FROM pick_task WHERE wave_id = ? AND picker_id IS NOT NULL")
-
-
-def task_payload(task: PickTask) -> dict:
-    return dict(zip(TASK_PAYLOAD, (task.id, task.code, task.wave_id, task.status, task.picker_id, task.lines_total,
-                                   task.lines_done, task.units_total, task.units_done)))
-
-
-def task_assigned(task: PickTask, user: User) -> None:
-    """The picker's device hears of its new task, and so do the wall screens' picker rows."""
-    events.publish("task.assigned", task_payload(task), rooms=[f"user:{user.id}", "wallboard"])
-
-
-def picker_rates(wave: Wave) -> list[dict]:
-    """Lines and units each picker has put into totes in this wave, and units per hour since
-    their first scan in it."""
-    rows = sql('SELECT u.code, u.name, SUM(t.lines_done), SUM(t.units_done), MIN(t.started_at) FROM pick_task t'
-               ' JOIN "user" u ON u.id = t.picker_id WHERE t.wave_id = ? GROUP BY u.code, u.name ORDER BY u.code',
-               wave.id).fetchall()
-    now = utcnow()
-    rates = []
-    for code, name, lines, units, started in rows:
-        if isinstance(started, str):  # SQLite hands an aggregate back as text
-            started = dt.datetime.fromisoformat(started)
-        hours = max((now - started).total_seconds(), 60) / 3600 if started else None
-        rates.append({"picker": code, "name": name, "lines": int(lines or 0), "units": int(units or 0),
-                      "units_per_hour": round(int(units or 0) / hours, 1) if hours else 0.0})
-    return rates
-
-
-def progress(wave: Wave) -> dict:
-    from server.services.waves import planning as wave_plans
-    return dict(wave_plans.progress(wave), pickers=picker_rates(wave))
-
-
-PROGRESS_EVERY_S = 0.25  # a burst of scans becomes one event per wave and per task each quarter second
-_dirty_waves: set[int] = set()
-_dirty_tasks: set[int] = set()
-_guard = threading.Lock()
-
-
-def publish_progress(wave_id: int, task_id: int | None = None) -> None:
-    """Send the wave's progress (and the task's counts, for the picker rows) to the wall screens
-    after commit, coalesced: computing progress reads every task of the wave, which must not
-    happen once per scan at a thousand scans a second, nor must a wall screen redraw that often."""
-    after_commit(lambda: _mark_dirty(wave_id, task_id))
-
-
-def _mark_dirty(wave_id: int, task_id: int | None) -> None:
-    with _guard:
-        scheduled = bool(_dirty_waves)
-        _dirty_waves.add(wave_id)
-        if task_id is not None:
-            _dirty_tasks.add(task_id)
-    if scheduled:
-        return
-    events.call_later(PROGRESS_EVERY_S, flush_progress)
-
-
-def flush_progress() -> None:
-    """One ``wave.progress`` per dirty wave, carrying the rows of its tasks that changed
-    (``changed_tasks``, each shaped as ``task.changed``): at a thousand scans a second most of
-    200 tasks change every quarter second, and an event for each held the process for more than
-    15 ms per flush. The rows are read written out: 200 task models took 5 ms, the whole process
-    waiting, four times a second."""
-    with _guard:
-        wave_ids, task_ids = sorted(_dirty_waves), sorted(_dirty_tasks)
-        _dirty_waves.clear()
-        _dirty_tasks.clear()
-    if not wave_ids:
-        return
-    changed_ids = set(task_ids)
-    try:
-        with database.connection_context():
-            for wave in Wave.select().where(Wave.id.in_(wave_ids)):
-                changed = [dict(zip(TASK_PAYLOAD, row)) for row in sql(WAVE_TASK_ROWS, wave.id).fetchall()
-                           if row[0] in changed_ids]
-                events.publish("wave.progress", dict(progress(wave), changed_tasks=changed), rooms=["wallboard"])
-    except Exception:  # the wall screen catches up with the next scan or its next snapshot
-        log.exception("wave progress for %s failed", wave_ids)

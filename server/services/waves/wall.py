@@ -14,8 +14,15 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
-from server.models import Location, Order, OrderLine, PickLine, PickTask, StockMove, Wave, WaveOrder
-from server.services.waves.picks import OPEN_LINE, SORTED_LATER
+from server import events
+from server.models import (Location, Order, OrderLine, PickLine, PickTask, Quant, StockMove, ToteSort, Wave,
+                           WaveOrder)
+from server.services.errors import InvalidTransition
+from server.services.orders import lifecycle as orders
+from server.services.stock import inventory
+from server.services.waves import lifecycle
+from server.services.waves.lifecycle import OPEN_LINE, SORTED_LATER
+from server.services.waves.progress import publish_progress
 
 SORTING = ("waved", "picking")            # orders whose units may still go into their slot
 SORTED = ("picked", "packed", "shipped")  # orders whose slot is complete
@@ -144,9 +151,10 @@ def all_sorted(slots: list[Slot]) -> bool:
 
 # --- packing: the orders a slot label names ------------------------------------------------------------
 
-def slot_orders(code: str) -> list[Order]:
-    """Orders waiting at packing whose units were put into the slot with this label."""
-    slot = Location.get_or_none((Location.code == code) & (Location.kind == "pack"))
+def slot_orders(label_id: int) -> list[Order]:
+    """Orders waiting at packing whose units were put into the slot with this label (a
+    location of kind ``pack``)."""
+    slot = Location.get_or_none((Location.id == label_id) & (Location.kind == "pack"))
     if slot is None:
         return []
     waiting = (Order.select(Order.id).join(WaveOrder, on=(WaveOrder.order == Order.id)).join(Wave)
@@ -160,3 +168,80 @@ def slot_orders(code: str) -> list[Order]:
                    & (StockMove.reason == PUT_REASON)).distinct().tuples()}
     return list(Order.select().where(Order.id.in_(list(here) or [0]))
                 .order_by(Order.status != "picked", Order.priority.desc(), Order.id))
+
+
+# --- totes at the wall ---------------------------------------------------------------------------------
+
+def tote_units(tote_id: int) -> int:
+    return int(Quant.select(fn.SUM(Quant.qty)).where(Quant.location == tote_id).scalar() or 0)
+
+
+# --- slots short picks left with nothing to put; the end of the wave ----------------------------------
+
+NOTHING_LEFT = "put wall: nothing left to put"
+
+
+def complete_filled(wave: Wave, actor: inventory.Actor) -> list[Slot]:
+    """When a pick task of a batch wave finishes: orders still sorting whose slot needs nothing
+    more become picked. Short picks took their missing units off what they need, so no put will
+    ever complete them. The wave is then done if the wall has nothing left to sort."""
+    slots = wall_slots(wave.id)
+    filled = [slot for slot in slots if slot.open and slot.filled]
+    waiting = picking_own_lines([slot.order.id for slot in filled])
+    completed = [slot for slot in filled if slot.order.id not in waiting and complete_order(slot, actor)]
+    if completed:
+        publish_completed(wave, slots, completed)
+    if all_sorted(slots):
+        finish_wave(wave)
+    return completed
+
+
+def complete_order(slot: Slot, actor: inventory.Actor) -> bool:
+    try:
+        orders.transition(slot.order, "picked", actor, NOTHING_LEFT)
+    except InvalidTransition:  # a station put its last unit meanwhile: it is picked already
+        return False
+    return True
+
+
+def finish_if_sorted(wave_id: int) -> bool:
+    """Whether the wall has sorted every order of the wave; if so, a picked wave is done."""
+    if not all_sorted(wall_slots(wave_id)):
+        return False
+    finish_wave(Wave.get_by_id(wave_id))
+    return True
+
+
+def finish_wave(wave: Wave) -> None:
+    """picked -> done: the wall has sorted every order. A guarded move, and only from picked: a
+    wave with a pick task still open is not picked yet and stays as it is."""
+    if lifecycle.finish_sorting(wave):
+        publish_progress(wave.id)
+
+
+# --- events ---------------------------------------------------------------------------------------------
+
+def publish_completed(wave: Wave, slots: list[Slot], completed: list[Slot]) -> None:
+    """Slots completed away from the wall: the wall screens hear of each, and so does every
+    station sorting a tote of the wave, to redraw the slot."""
+    sorting = list(ToteSort.select().where((ToteSort.wave == wave.id) & ToteSort.station.is_null(False)))
+    for slot in completed:
+        payload = wall_progress(wave, slots, "nothing_left_to_put", slot)
+        events.publish("putwall.progress", payload, rooms=["wallboard"])
+        for sort in sorting:
+            events.publish("putwall.progress", dict(payload, **station_progress(sort.station, sort)),
+                           rooms=[f"station:{sort.station}"])
+
+
+def wall_progress(wave: Wave, slots: list[Slot], code: str, slot: Slot | None) -> dict:
+    payload = {"wave": wave.id, "code": wave.code, "event": code, "orders": len(slots),
+               "complete": sum(1 for s in slots if s.complete)}
+    if slot is not None:
+        payload["slot"] = {"slot": slot.number, "order": slot.order.external_id, "put": slot.units_put,
+                           "expected": sum(slot.needed.values()), "complete": slot.filled}
+    return payload
+
+
+def station_progress(station: str, sort: ToteSort) -> dict:
+    return {"station": station, "wall": wall_of(station), "tote": sort.tote.code,
+            "units_left": tote_units(sort.tote_id)}

@@ -8,9 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from server.models import Allocation, Location, Order, OrderLine, Product
-from server.services.waves import batching
-from server.services.orders import review
+from server.services.orders import facts as order_facts
 from server.services.rulebook import book
+from server.services.waves import batching
 
 IN_CHUNK = 5000  # ids per IN (...) list
 
@@ -108,4 +108,4 @@ def volume_cm3(product: Product) -> int:
 def context(order: Order, lines: list[OrderLine], products: dict[int, Product]) -> dict:
     """The order as the rules see it, with the wave's products already loaded (one query for a
     whole wave instead of one per order)."""
-    return review.context(order, lines, products=products)
+    return order_facts.context(order, lines, products=products)
