@@ -11,6 +11,7 @@ Each failure names the file and line of the import that breaks the rule.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,3 +164,35 @@ def test_the_walk_finds_what_it_should():
     targets = {target for _, target, _ in imports("server.services.scenarios.picking", top_level_only=True)}
     assert "server.services.device.commands" in targets
     assert "server.models" in targets
+
+
+STOCK_WRITER = SERVER / "services" / "stock" / "inventory.py"
+STOCK_MODELS = ("Quant", "StockMove")
+STOCK_SQL = re.compile(r'\b(UPDATE\s+"?quant"?|INSERT\s+INTO\s+"?(quant|stock_move)"?'
+                       r'|DELETE\s+FROM\s+"?(quant|stock_move)"?)\b', re.IGNORECASE)
+
+
+def stock_writes(path: Path) -> list[str]:
+    """Places in one file that change stock: a write through the Quant or StockMove model, a
+    statement written out against their tables, or rows handed to ``insert_rows`` for them."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if (isinstance(owner, ast.Name) and owner.id in STOCK_MODELS
+                    and node.func.attr in ("update", "insert", "insert_many", "create", "delete", "get_or_create",
+                                           "replace", "delete_instance")):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {owner.id}.{node.func.attr}")
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "insert_rows"
+                and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in STOCK_MODELS):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: insert_rows({node.args[0].id}, ...)")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and STOCK_SQL.search(node.value):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:50]!r}")
+    return found
+
+
+def test_only_the_inventory_changes_stock():
+    """DESIGN section 3: every change of stock is a ledger line written by the inventory service."""
+    writes = [place for path in MODULES.values() if path != STOCK_WRITER for place in stock_writes(path)]
+    assert writes == [], "stock changed outside services/stock/inventory.py:\n" + "\n".join(writes)
+    assert stock_writes(STOCK_WRITER), "the walk finds the inventory's own writes"

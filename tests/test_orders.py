@@ -270,13 +270,13 @@ def test_the_chunk_insert_takes_every_kind_of_value(db, two_warehouses, small_pr
     a model where its id belongs and a number written as text get the field's own conversion."""
     import datetime as dt
     from server.models import OrderEvent
-    from server.services.orders import batch as order_batch
+    from server.db import insert_rows
     order_import.import_parsed(ParseResult([parsed("E1", [("TS-01", 1, "none")])]))
     order = Order.get(Order.external_id == "E1")
     at = dt.datetime(2026, 11, 11, 0, 0, 1)
     rows = [{"order": order.id, "at": at, "user": people["picker"], "action": "note", "detail": "一"},
             {"order": str(order.id), "at": at, "user": None, "action": "note", "detail": ""}]
-    ids = order_batch._insert(OrderEvent, rows, ("id",))
+    ids = insert_rows(OrderEvent, rows, ("id",))
     stored = [(e.order_id, e.at, e.user_id, e.detail) for e in
               OrderEvent.select().where(OrderEvent.id.in_([i for i, in ids])).order_by(OrderEvent.id)]
     assert stored == [(order.id, at, people["picker"].id, "一"), (order.id, at, None, "")]
@@ -289,7 +289,7 @@ def test_the_chunk_insert_keeps_text_as_written_and_takes_a_single_column(db):
     import datetime as dt
 
     import peewee
-    from server.services.orders import batch as order_batch
+    from server.db import insert_rows
 
     class Scratch(peewee.Model):
         note = peewee.TextField(null=True)
@@ -312,10 +312,10 @@ def test_the_chunk_insert_keeps_text_as_written_and_takes_a_single_column(db):
         at = dt.datetime(2026, 11, 11, 23, 59, 59, 123456)
         texts = ['say "hi"', "C:\\temp\\new", "two\nlines\ttab", "{a,b}", "NULL", "一件 🎁", "", None]
         rows = [{"note": text, "flag": n % 2 == 0, "at": at if n % 3 else None} for n, text in enumerate(texts)]
-        ids = order_batch._insert(Scratch, rows, ("id",))
+        ids = insert_rows(Scratch, rows, ("id",))
         stored = {s.id: (s.note, s.flag, s.at) for s in Scratch.select()}
         assert [stored[i] for i, in ids] == [(r["note"], r["flag"], r["at"]) for r in rows]
-        order_batch._insert(Single, [{"code": "AB-12"}, {"code": "7"}])
+        insert_rows(Single, [{"code": "AB-12"}, {"code": "7"}])
         assert sorted(s.code for s in Single.select()) == ["7", "AB-12"]
     finally:
         db.drop_tables([Scratch, Single])

@@ -2,25 +2,21 @@
 time. Every decision is the same as the order-by-order path (the same rules, the same
 pick-faces-first choice); what changes is the number of round trips: the free stock of a
 chunk's SKUs is read once, assigned in memory, and written back with one guarded update per
-quant (``reserved = reserved + n WHERE qty - reserved >= n``). If any guard fails, because
+quant (``reserved = reserved + n WHERE qty - reserved >= n``, the inventory's chunk verb). If any guard fails, because
 another writer took the stock first, the chunk is rolled back and taken order by order, so
 nothing is ever oversold. Orders the fast path does not handle (product-group splits,
 splits across warehouses) go the order-by-order way too."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections import defaultdict
-from itertools import chain
-from operator import itemgetter
 
-import orjson
-import peewee
-
-from server.db import database, is_sqlite, write_transaction
-from server.models import Allocation, Location, Order, OrderEvent, OrderLine, Product, Quant, StockMove, Warehouse
+from server.db import insert_rows, write_transaction
+from server.models import Allocation, Location, Order, OrderEvent, OrderLine, Product, Quant, Warehouse
 from server.models.base import utcnow
 from rules.order import OrderContext
+from server.services.errors import InsufficientStock
+from server.services.stock import inventory
 from server.services.orders.facts import RuleLine, TO_REVIEW, is_active, rules_view
 from server.services.rulebook import book
 
@@ -146,26 +142,17 @@ def _missing(active, products, needs, free, warehouses) -> str:
 
 
 def write_chunk(plans: list[Plan], products: dict, actor) -> None:
-    """Store the plans in one transaction; the guarded updates decide whether the chunk stands."""
+    """Store the plans in one transaction; the reservation's guarded updates decide whether the
+    chunk stands (:class:`GuardFailed` when another writer took the stock first)."""
     if not plans:
         return
     with write_transaction():
-        per_quant = defaultdict(int)
-        for plan in plans:
-            for taken in plan.takes.values():
-                for quant, qty in taken:
-                    per_quant[quant[0]] += qty
-        for quant_id, qty in sorted(per_quant.items()):  # one lock order for every writer
-            rows = (Quant.update(reserved=Quant.reserved + qty)
-                    .where((Quant.id == quant_id) & (Quant.qty - Quant.reserved >= qty)).execute())
-            if rows != 1:
-                raise GuardFailed(quant_id)
         now = utcnow()
         order_rows = [dict(channel=p.parsed.channel, shop=p.parsed.shop, external_id=p.parsed.external_id,
                            fingerprint=p.fingerprint, status=p.status, hold_reasons=p.holds,
                            warehouse=p.warehouse_id, carrier=p.carrier, created_at=now, updated_at=now, **p.header)
                       for p in plans]
-        order_ids = {ext: oid for oid, ext in _insert(Order, order_rows, ("id", "external_id"))}
+        order_ids = {ext: oid for oid, ext in insert_rows(Order, order_rows, ("id", "external_id"))}
         line_rows = []
         for plan in plans:
             order_id = order_ids[plan.parsed.external_id]
@@ -176,88 +163,27 @@ def write_chunk(plans: list[Plan], products: dict, actor) -> None:
                                   "title": line.title[:200], "qty": line.qty, "price_fen": line.price_fen,
                                   "paid_fen": line.paid_fen, "refund_status": line.refund_status,
                                   "reserved_qty": reserved, "picked_qty": 0, "short_qty": 0})
-        line_ids = {(oid, ext): lid for lid, oid, ext in _insert(OrderLine, line_rows,
-                                                                  ("id", "order_id", "external_line_id"))}
-        allocations, ledger, events = [], [], []
+        line_ids = {(oid, ext): lid for lid, oid, ext in insert_rows(OrderLine, line_rows,
+                                                                      ("id", "order_id", "external_line_id"))}
+        allocations, takes, events = [], [], []
         for plan in plans:
             order_id = order_ids[plan.parsed.external_id]
             for index, line in enumerate(plan.parsed.lines):
                 line_id = line_ids[(order_id, line.external_line_id)]
                 for quant, qty in plan.takes.get(index, ()):
                     allocations.append({"line": line_id, "location": quant[1], "lot": quant[2], "qty": qty})
-                    ledger.append({"product": products[line.sku_code][0], "lot": quant[2], "qty": 0, "reserved": qty,
-                                   "from_location": quant[1], "from_state": "available", "to_location": quant[1],
-                                   "to_state": "available", "reason": "reserve", "ref": f"order:{order_id}",
-                                   "user": actor.user_id, "device": actor.device_id, "at": now})
+                    takes.append(inventory.Take(quant[0], products[line.sku_code][0], quant[1], quant[2], qty,
+                                                f"order:{order_id}"))
             events.append({"order": order_id, "at": now, "user": actor.user_id, "action": "imported",
                            "detail": plan.header["source"]})
             events.extend({"order": order_id, "at": now, "user": actor.user_id, "action": action,
                            "detail": detail[:2000]} for action, detail in plan.events)
-        for table, rows in ((Allocation, allocations), (StockMove, ledger), (OrderEvent, events)):
-            _insert(table, rows)
-
-
-def _insert(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
-    """A multi-row INSERT written once per chunk of rows (the query builder costs more than the
-    database here). Every row has the same keys: model field names, foreign keys as ids."""
-    if not rows:
-        return []
-    defaults = {name: (f.default() if callable(f.default) else f.default)
-                for name, f in model._meta.fields.items()
-                if name not in rows[0] and f.default is not None and not f.primary_key}
-    if defaults:
-        rows = [dict(defaults, **row) for row in rows]
-    names = list(rows[0])
-    fields = [model._meta.fields[name] for name in names]
-    kinds = [_kind(f) for f in fields]
-    values = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(row[names[0]],) for row in rows]
-    convert = [i for i, (_, as_is) in enumerate(kinds) if not {type(v[i]) for v in values} <= as_is]
-    if convert:  # a value the driver does not take as it is: the field's own conversion, for that column
-        values = [tuple(f.db_value(v) if i in convert else v for i, (f, v) in enumerate(zip(fields, row)))
-                  for row in values]
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    row_sql = "(" + ", ".join([database.param] * len(names)) + ")"
-    tail = (" RETURNING " + ", ".join(f'"{c}"' for c in returning)) if returning else ""
-    if not is_sqlite() and all(pg_type for pg_type, _ in kinds):
-        # PostgreSQL: the chunk as one JSON document that the server takes apart. psycopg reads a
-        # statement's text for its placeholders, and for the multi-row form below that took
-        # longer than the database took to insert; an array a column was better, but psycopg
-        # writes each element of an array in Python: 100,000 lines took 20.9 s that way, 18.1 s
-        # with orjson writing the whole chunk in C (tests/bench/bench_order_import.py).
-        keys = [f"c{i}" for i in range(len(names))]
-        document = orjson.dumps([dict(zip(keys, row)) for row in values]).decode()
-        cursor = database.execute_sql(
-            f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT {", ".join(keys)}'
-            f" FROM json_to_recordset({database.param}::json) AS r("
-            + ", ".join(f"{key} {pg_type}" for key, (pg_type, _) in zip(keys, kinds)) + ")" + tail, [document])
-        return cursor.fetchall() if returning else []
-    per_statement = max(1, 30000 // len(names))
-    out = []
-    for start in range(0, len(values), per_statement):
-        chunk = values[start:start + per_statement]
-        sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES '
-               + ", ".join([row_sql] * len(chunk)) + tail)
-        cursor = database.execute_sql(sql, list(chain.from_iterable(chunk)))
-        if returning:
-            out.extend(cursor.fetchall())
-    return out
-
-
-def _kind(field) -> tuple[str | None, set]:
-    """A column's PostgreSQL type (for an array of its values; None if not one of these) and the
-    value types its field's ``db_value`` returns unchanged (any other type is converted). A
-    foreign key's are those of the key it refers to."""
-    while isinstance(field, peewee.ForeignKeyField):
-        field = field.rel_field
-    for kind, pg_type, as_is in _KINDS:
-        if isinstance(field, kind):
-            return pg_type, as_is | {type(None)}
-    return None, set()
-
-
-_KINDS = ((peewee.BooleanField, "boolean", {bool}), (peewee.BigIntegerField, "bigint", {int}),
-          (peewee.BigAutoField, "bigint", {int}), (peewee.IntegerField, "integer", {int}),
-          (peewee._StringField, "text", {str}), (peewee.DateTimeField, "timestamp", {dt.datetime}))
+        try:
+            inventory.reserve_chunk(takes, actor=actor, at=now)
+        except InsufficientStock as exc:
+            raise GuardFailed(exc.params.get("quant")) from exc
+        insert_rows(Allocation, allocations)
+        insert_rows(OrderEvent, events)
 
 
 def product_info() -> dict:

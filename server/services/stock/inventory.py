@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from peewee import JOIN, fn
 
 from server import events
-from server.db import is_sqlite, sql, sql_row, write_retrying, write_transaction
+from server.db import insert_rows, is_sqlite, sql, sql_row, write_retrying, write_transaction
 from server.models import AuditLog, Barcode, Location, Product, Quant, StockMove, User
 from server.models.base import utcnow
 from server.models.stock import STOCK_STATES
@@ -174,6 +174,40 @@ def reserve(product, location, qty: int, *, actor: Actor, state="available", lot
             raise InsufficientStock("not enough free stock to reserve", qty=qty)
         _ledger(actor, _id(product), lot, 0, "reserve", ref, reserved=qty,
                 src=_id(location), src_state=state, dst=_id(location), dst_state=state)
+
+
+@dataclass(frozen=True)
+class Take:
+    """Units of one quant promised to one reference (``order:<id>``) by :func:`reserve_chunk`."""
+    quant_id: int
+    product_id: int
+    location_id: int
+    lot: str
+    qty: int
+    ref: str
+
+
+def reserve_chunk(takes: list[Take], *, actor: Actor, at=None) -> None:
+    """Promise many quants' free units at once (the order import's chunks): one guarded update
+    per quant, in id order so that every writer locks quants in one order, and one ledger line
+    per take, written together. Raises :class:`InsufficientStock` naming the first quant whose
+    units another writer took first; the caller's transaction then rolls every take back."""
+    per_quant: dict[int, int] = {}
+    for take in takes:
+        per_quant[take.quant_id] = per_quant.get(take.quant_id, 0) + take.qty
+    at = at or utcnow()
+    with write_transaction():
+        for quant_id, qty in sorted(per_quant.items()):
+            rows = (Quant.update(reserved=Quant.reserved + qty)
+                    .where((Quant.id == quant_id) & (Quant.state == "available")
+                           & (Quant.qty - Quant.reserved >= qty)).execute())
+            if rows != 1:
+                raise InsufficientStock("not enough free stock to reserve", quant=quant_id, qty=qty)
+        insert_rows(StockMove, [{"product": take.product_id, "lot": take.lot, "qty": 0, "reserved": take.qty,
+                                 "from_location": take.location_id, "from_state": "available",
+                                 "to_location": take.location_id, "to_state": "available", "reason": "reserve",
+                                 "ref": take.ref, "user": actor.user_id, "device": actor.device_id, "at": at}
+                                for take in takes])
 
 
 def release(product, location, qty: int, *, actor: Actor, state="available", lot="",
