@@ -1,4 +1,4 @@
-// The picking scenario (拣货): one entry per server state (server/services/picking.py).
+// The picking scenario (拣货): one entry per server state (server/services/scenarios/picking.py).
 // Each state draws its screen and says what a scan means there; the server decides.
 import { h } from "./dom.js";
 import { t } from "./i18n.js";

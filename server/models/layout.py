@@ -4,6 +4,7 @@ from peewee import AutoField, BooleanField, CharField, FloatField, ForeignKeyFie
 from server.models.base import BaseModel
 
 LOCATION_KINDS = ("pick", "reserve", "receiving", "qc", "staging", "tote", "pack", "shipped", "returns")
+PICKABLE_KINDS = ("pick", "reserve")  # locations whose free units orders may be promised and picked from
 
 
 class Warehouse(BaseModel):

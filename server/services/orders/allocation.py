@@ -11,20 +11,20 @@ from server import events
 from server.db import write_transaction
 from server.models import Allocation, Location, Order, OrderLine, Quant, Warehouse
 from server.models.base import utcnow
+from server.models.layout import PICKABLE_KINDS
 from server.services.errors import InsufficientStock
 from server.services.orders import lifecycle as orders
 from server.services.orders.facts import active_lines, context
 from server.services.rulebook import book
 from server.services.stock import inventory
 
-PICKABLE = ("pick", "reserve")
 
 
 def free_stock(warehouse_id: int, product_ids) -> dict[int, int]:
     rows = (Quant.select(Quant.product, fn.SUM(Quant.qty - Quant.reserved))
             .join(Location)
             .where((Location.warehouse == warehouse_id) & (Quant.state == "available")
-                   & Location.kind.in_(PICKABLE) & Location.active & Quant.product.in_(list(product_ids)))
+                   & Location.kind.in_(PICKABLE_KINDS) & Location.active & Quant.product.in_(list(product_ids)))
             .group_by(Quant.product).tuples())
     return {product: int(free or 0) for product, free in rows}
 

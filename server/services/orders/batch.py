@@ -14,13 +14,13 @@ from collections import defaultdict
 from server.db import insert_rows, write_transaction
 from server.models import Allocation, Location, Order, OrderEvent, OrderLine, Product, Quant, Warehouse
 from server.models.base import utcnow
+from server.models.layout import PICKABLE_KINDS
 from rules.order import OrderContext
 from server.services.errors import InsufficientStock
-from server.services.stock import inventory
 from server.services.orders.facts import RuleLine, TO_REVIEW, is_active, rules_view
 from server.services.rulebook import book
+from server.services.stock import inventory
 
-PICKABLE = ("pick", "reserve")
 
 
 class GuardFailed(Exception):
@@ -56,7 +56,7 @@ def _free(product_ids) -> dict:
     rows = (Quant.select(Quant.id, Location.warehouse, Quant.product, Quant.location, Quant.lot,
                          Quant.qty - Quant.reserved)
             .join(Location)
-            .where((Quant.state == "available") & (Quant.qty > Quant.reserved) & Location.kind.in_(PICKABLE)
+            .where((Quant.state == "available") & (Quant.qty > Quant.reserved) & Location.kind.in_(PICKABLE_KINDS)
                    & Location.active & Quant.product.in_(list(product_ids)))
             .order_by(Location.kind != "pick", Location.pick_seq, Location.id).tuples())
     for quant_id, warehouse, product, location, lot, available in rows:

@@ -2,7 +2,7 @@
 out of the building, and the channel's bulk-shipping upload file (批量发货).
 
 Where a parcel's facts live until there is a package table: the ``label`` event of its order
-holds ``{tracking, carrier, job, station}`` (written by server/services/packing.py), the
+holds ``{tracking, carrier, job, station}`` (written by server/services/scenarios/packing.py), the
 ``shipped`` event says when it left, and a ``shipment_exported`` event says that the tracking
 number went back to the channel. Orders merged into another (合单) ship with the tracking
 number of the order that absorbed them, so every channel order gets one.

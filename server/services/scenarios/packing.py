@@ -55,7 +55,7 @@ from server.services.orders import lifecycle as orders
 from server.services.packages import shipping
 from server.services.stock import inventory
 from server.services.stock.desk import actor_of
-from server.services.waves.wall import slot_orders
+from server.services.waves.wall import AT_PACKING, slot_orders
 
 # The expected weight is the units' catalogue weight plus this allowance for box, filler and
 # label; a parcel passes when it is within the band (whichever is wider, percent or grams).
@@ -66,7 +66,6 @@ MAX_WEIGHT_G = 70_000
 # Scan-out needs a weight in the band (称重出库): a parcel short of a unit fails here.
 WEIGHT_REQUIRED = True
 
-AT_PACKING = ("picked", "packed")
 PACK_EVENTS = ("pack_open", "pack_close", "pack_unit", shipping.LABEL_EVENT, "label_reprint", "label_confirmed",
                "weighed")
 

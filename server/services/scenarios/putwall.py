@@ -44,7 +44,7 @@ Keep these diagrams (and the one in docs/protocol.md) current with the code.
 Where the state lives: one ``ToteSort`` row per tote (server/models/putwall.py) says which
 station sorts it and which put waits for its slot scan; the units put are ledger lines
 (``reason = put``, ``ref = putwall:<order id>``), so what a slot holds is read from the ledger
-(server/services/wall_slots.py).
+(server/services/waves/wall.py).
 """
 from __future__ import annotations
 

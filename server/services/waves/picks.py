@@ -12,6 +12,7 @@ from peewee import fn
 
 from server.db import sql, sql_row
 from server.models import Allocation, Location, Order, OrderLine, PickLine, PickTask, Quant, User, Wave, WaveOrder
+from server.models.layout import PICKABLE_KINDS
 from server.models.waves import OPEN_LINE_SQL
 from server.services.errors import DomainError, Refused
 from server.services.orders import lifecycle as orders
@@ -20,7 +21,6 @@ from server.services.waves import lifecycle, wall
 from server.services.waves.lifecycle import OPEN_LINE, PICKABLE_WAVES, SORTED_LATER
 from server.services.waves.progress import publish_progress, task_assigned
 
-PICKABLE_KINDS = ("pick", "reserve")
 
 
 # --- a line's counts ---------------------------------------------------------------------------
