@@ -11,7 +11,7 @@ from server import events
 from server.models import (Allocation, Device, Location, Order, OrderEvent, OrderLine, PickLine, PickTask,
                            Quant, StockMove, User, Wave, WaveOrder)
 from server.services.auth import Principal
-from server.services.device import commands
+from tests.scenario_driver import Driver
 from server.services.scenarios import picking  # noqa: F401  (registers the scenario)
 from server.services.stock import inventory
 
@@ -81,22 +81,8 @@ def picker(people):
     return Principal(people["picker"], ["picker"], device)
 
 
-def run(principal, action, key=None, **params):
-    return commands.execute(principal, {"key": key or uuid.uuid4().hex, "scenario": "picking",
-                                        "action": action, **params})
-
-
-def step(principal, action, **params):
-    """Run a command that must be taken; return (next_state, data of that state)."""
-    result = run(principal, action, **params)
-    assert result["ok"], result
-    return result["next_state"], result["data"][result["next_state"]]
-
-
-def refused(principal, action, **params):
-    result = run(principal, action, **params)
-    assert result["ok"] is False, result
-    return result["message"]["code"], result["next_state"]
+PICKING = Driver("picking")
+run, step, refused = PICKING.run, PICKING.step, PICKING.refused
 
 
 def quant(product, location, state="available"):
@@ -125,21 +111,21 @@ def test_happy_path_on_a_cluster_task(cluster, picker):
 
     assert step(picker, "scan", code="A-01")[0] == "scan_item"
     assert Wave.get_by_id(cluster["wave"].id).status == "picking"  # the first scan starts the wave
-    state, data = step(picker, "scan", code="6900000000014")
+    state, data, _ = step(picker, "scan", code="6900000000014")
     assert (state, data["line"]["counted"]) == ("qty", 1)
     assert step(picker, "scan", code="6900000000014")[0] == "scan_tote"
-    state, data = step(picker, "scan", code="T-001")
+    state, data, _ = step(picker, "scan", code="T-001")
     assert (state, data["line"]["seq"], data["line"]["slot"]) == ("scan_location", 2, 2)
     assert data["task"]["units_done"] == 2 and data["task"]["lines_done"] == 1
 
     step(picker, "scan", code="A-01")
-    state, data = step(picker, "scan", code="16900000000011")  # a case: 12 at once
+    state, data, _ = step(picker, "scan", code="16900000000011")  # a case: 12 at once
     assert (state, data["line"]["counted"]) == ("scan_tote", 12)
     assert step(picker, "scan", code="T-002")[1]["line"]["location"] == "A-02"
 
     step(picker, "scan", code="A-02")
     step(picker, "scan", code="6900000000021")
-    state, data = step(picker, "scan", code="T-001")  # slot 1's tote again
+    state, data, _ = step(picker, "scan", code="T-001")  # slot 1's tote again
     assert state == "task_done" and data["task"]["status"] == "done"
 
     assert PickTask.get_by_id(task.id).status == "done"
@@ -188,12 +174,12 @@ def test_refusals_have_stable_codes(cluster, picker):
 def test_gs1_element_strings_resolve_to_the_product_and_lot(cluster, picker):
     step(picker, "get_work")
     step(picker, "scan", code="A-01")
-    state, data = step(picker, "scan", code="0106900000000014")  # GTIN-14 of the unit EAN-13
+    state, data, _ = step(picker, "scan", code="0106900000000014")  # GTIN-14 of the unit EAN-13
     assert data["line"]["counted"] == 1
     step(picker, "scan", code="]C1010690000000001410LOT7\x1d")
     step(picker, "scan", code="T-001")
     step(picker, "scan", code="A-01")
-    state, data = step(picker, "scan", code="(01)16900000000011(10)LOT7")  # the case, in HRI form
+    state, data, _ = step(picker, "scan", code="(01)16900000000011(10)LOT7")  # the case, in HRI form
     assert (state, data["line"]["counted"]) == ("scan_tote", 12)
 
 
@@ -202,9 +188,9 @@ def test_a_short_pick_releases_flags_and_reallocates(cluster, picker):
     step(picker, "get_work")
     step(picker, "scan", code="A-01")
     step(picker, "scan", code="6900000000014")  # one found, one missing
-    state, data = step(picker, "short", reason="empty")
+    state, data, _ = step(picker, "short", reason="empty")
     assert (state, data["line"]["short"], data["line"]["remaining"]) == ("scan_tote", 1, 1)
-    state, data = step(picker, "scan", code="T-001")
+    state, data, _ = step(picker, "scan", code="T-001")
     assert data["line"]["seq"] == 2
     line1 = PickLine.get((PickLine.task == cluster["task"]) & (PickLine.product == tee) & (PickLine.slot == 1)
                          & (PickLine.location == locs["A-01"]))
@@ -228,14 +214,14 @@ def test_a_short_pick_releases_flags_and_reallocates(cluster, picker):
     step(picker, "qty", qty=12)
     step(picker, "scan", code="T-002")
     step(picker, "scan", code="A-02")
-    state, data = step(picker, "short", reason="not_found")
+    state, data, _ = step(picker, "short", reason="not_found")
     assert data["line"]["location"] == "R-01"
     mug_line = OrderLine.get((OrderLine.order == cluster["order_a"]) & (OrderLine.product == cluster["mug"]))
     assert (mug_line.short_qty, mug_line.reserved_qty) == (1, 0)
     assert OrderEvent.select().where((OrderEvent.order == cluster["order_a"]) & (OrderEvent.action == "short")).count() == 2
     step(picker, "scan", code="R-01")
     step(picker, "scan", code="6900000000014")
-    state, data = step(picker, "scan", code="T-001")
+    state, data, _ = step(picker, "scan", code="T-001")
     assert state == "task_done"
     assert Order.get_by_id(cluster["order_a"].id).status == "picked"
     assert OrderLine.get_by_id(tee_line.id).picked_qty == 2
@@ -245,7 +231,7 @@ def test_a_short_pick_releases_flags_and_reallocates(cluster, picker):
 def test_skip_moves_the_line_to_the_end(cluster, picker):
     step(picker, "get_work")
     step(picker, "scan", code="A-01")
-    state, data = step(picker, "skip")
+    state, data, _ = step(picker, "skip")
     assert (state, data["line"]["seq"], data["line"]["slot"]) == ("scan_location", 2, 2)
     seqs = [(l.seq, l.slot, l.status) for l in PickLine.select().where(PickLine.task == cluster["task"])
             .order_by(PickLine.seq)]
@@ -255,7 +241,7 @@ def test_skip_moves_the_line_to_the_end(cluster, picker):
     step(picker, "scan", code="T-002")
     step(picker, "scan", code="A-02")
     step(picker, "scan", code="6900000000021")
-    state, data = step(picker, "scan", code="T-001")
+    state, data, _ = step(picker, "scan", code="T-001")
     assert (state, data["line"]["seq"], data["line"]["qty"]) == ("scan_location", 4, 2)
 
 
@@ -282,7 +268,7 @@ def test_a_picker_with_a_task_gets_it_back_and_paused_waves_give_none(cluster, p
     other = Principal(people["supervisor"], ["supervisor"], Device.create(code="HH-02"))
     Wave.update(status="paused").where(Wave.id == cluster["wave"].id).execute()
     PickTask.create(wave=cluster["wave"], code="W1-T2", seq=2)
-    assert refused(other, "get_work") == ("no_work", "start")
+    assert refused(other, "get_work", as_warning=True) == ("no_work", "start")
     packer = Principal(people["packer"], ["packer"], None)
     assert refused(packer, "get_work") == ("forbidden", "error")
 

@@ -14,6 +14,7 @@ from server import events
 from server.models import (Barcode, Device, Location, Order, OrderEvent, PickTask, Product, Quant, StockMove,
                            ToteSort, Wave, WaveOrder, Warehouse)
 from server.services.auth import Principal
+from tests.scenario_driver import Driver
 from server.services.device import commands, snapshot  # noqa: F401
 from server.services.orders import office
 from server.services.orders import lifecycle as orders  # noqa: F401
@@ -37,9 +38,8 @@ ORDERS = {  # each order has a SKU of its own, so a test can start any slot firs
 
 # --- a batch wave, planned, released and picked into one tote ------------------------------------
 
-def run(principal, scenario, action, key=None, **params):
-    return commands.execute(principal, {"key": key or uuid.uuid4().hex, "scenario": scenario, "action": action,
-                                        **params})
+PICKING, PUTWALL, PACKING = Driver("picking"), Driver("putwall"), Driver("packing")
+step, refused = PUTWALL.step, PUTWALL.refused
 
 
 def at(code: str, role: str, people) -> Principal:
@@ -50,21 +50,21 @@ def at(code: str, role: str, people) -> Principal:
 def pick_everything(picker: Principal, tote: str, short: set[str] = frozenset()) -> None:
     """Walk the picker's task: each location, one scan of the item, the rest typed, the tote;
     the location of a SKU in ``short`` is found empty (缺货)."""
-    result = run(picker, "picking", "get_work")
+    result = PICKING.run(picker, "get_work")
     while result["next_state"] != "task_done":
         assert result["ok"], result
         state, data = result["next_state"], result["data"][result["next_state"]]
         line = data["line"]
         if state == "scan_location":
-            result = run(picker, "picking", "scan", code=line["location"])
+            result = PICKING.run(picker, "scan", code=line["location"])
         elif state == "scan_item" and line["sku"] in short:
-            result = run(picker, "picking", "short", reason="empty")
+            result = PICKING.run(picker, "short", reason="empty")
         elif state == "scan_item":
-            result = run(picker, "picking", "scan", code=line["sku"])
+            result = PICKING.run(picker, "scan", code=line["sku"])
         elif state == "qty":
-            result = run(picker, "picking", "qty", qty=line["remaining"])
+            result = PICKING.run(picker, "qty", qty=line["remaining"])
         else:
-            result = run(picker, "picking", "scan", code=tote)
+            result = PICKING.run(picker, "scan", code=tote)
 
 
 def batch_wave(orders: dict) -> tuple[Wave, dict[int, Location]]:
@@ -104,18 +104,6 @@ def station(people):
     return at("PW-01", "packer", people)
 
 
-def step(principal, action, key=None, **params):
-    result = run(principal, "putwall", action, key=key, **params)
-    assert result["ok"], result
-    return result["next_state"], result["data"][result["next_state"]], result["message"]["code"]
-
-
-def refused(principal, action, **params):
-    result = run(principal, "putwall", action, **params)
-    assert result["ok"] is False and result["message"]["type"] == "error", result
-    return result["message"]["code"], result["next_state"]
-
-
 def in_tote(product_sku: str | None = None) -> int:
     query = Quant.select().join(Location).where(Location.code == TOTE)
     if product_sku is not None:
@@ -144,7 +132,7 @@ def sort_rest(principal) -> list[str]:
 # --- the state machine ---------------------------------------------------------------------------
 
 def test_opening_a_tote_answers_the_whole_wall(wall, station):
-    result = run(station, "putwall", "scan", code=TOTE)
+    result = PUTWALL.run(station, "scan", code=TOTE)
     by_slot = {n: o for o, n in wall["slots"].items()}
     units = {o: sum(q for _, q in lines) for o, lines in ORDERS.items()}
     assert result == {
@@ -158,7 +146,7 @@ def test_opening_a_tote_answers_the_whole_wall(wall, station):
         "message": {"type": "info", "code": "tote_opened", "text": "周转箱已打开，请扫描商品。"}}
     row = ToteSort.get(ToteSort.tote == wall["tote"].id)
     assert (row.station, row.wave_id, row.user_id) == ("PW-01", wall["wave"].id, station.user.id)
-    assert run(station, "putwall", "current")["next_state"] == "scan_item"
+    assert PUTWALL.run(station, "current")["next_state"] == "scan_item"
 
 
 def test_sort_a_tote_slot_by_slot_into_picked_orders(wall, station, db_url, tmp_path):
@@ -233,10 +221,10 @@ def test_refusals_have_stable_codes_and_change_nothing(wall, station, people):
     assert refused(station, "scan", code=sku(2, 4)) == ("not_needed", "scan_item")  # a unit no order wants
 
     for role in ("office", "receiver"):
-        result = run(at("PW-01", role, people), "putwall", "scan", code=TOTE)
+        result = PUTWALL.run(at("PW-01", role, people), "scan", code=TOTE)
         assert (result["ok"], result["message"]["code"]) == (False, "forbidden")
     no_station = Principal(people["packer"], ["packer"], None)
-    assert run(no_station, "putwall", "current")["message"]["code"] == "no_wall_station"
+    assert PUTWALL.run(no_station, "current")["message"]["code"] == "no_wall_station"
 
 
 def sort_rest_but(principal, held_back: str) -> list[str]:
@@ -256,7 +244,7 @@ def test_the_last_put_of_a_wave_with_units_left_over_says_so(wall, station):
     step(station, "scan", code=TOTE)
     inventory.receive(Product.get(Product.sku == sku(2, 4)), wall["tote"], 1, actor=inventory.system_actor())
     codes = sort_rest_but(station, sku(2, 4))
-    result = run(station, "putwall", "current")
+    result = PUTWALL.run(station, "current")
     assert codes[-1] == "wave_sorted" and result["next_state"] == "scan_tote"  # the tote went aside
     assert refused(station, "scan", code=TOTE) == ("nothing_to_sort", "scan_tote")
     assert in_tote(sku(2, 4)) == 1 and inventory.audit() == []
@@ -266,10 +254,10 @@ def test_replaying_a_key_changes_nothing(wall, station):
     step(station, "scan", code=TOTE)
     state, data, _ = step(station, "scan", code=sku(6, 0))
     key = "put-" + uuid.uuid4().hex
-    first = run(station, "putwall", "scan", key=key, code=data["put"]["label"])
+    first = PUTWALL.run(station, "scan", key=key, code=data["put"]["label"])
     assert (first["ok"], first["message"]["code"]) == (True, "unit_put")
     moves = StockMove.select().where(StockMove.reason == "put").count()
-    assert run(station, "putwall", "scan", key=key, code=data["put"]["label"]) == first
+    assert PUTWALL.run(station, "scan", key=key, code=data["put"]["label"]) == first
     assert StockMove.select().where(StockMove.reason == "put").count() == moves == 1
     assert in_tote(sku(6, 0)) == 0
 
@@ -290,7 +278,7 @@ def test_two_stations_scanning_one_tote_at_the_same_moment(wall, people):
 
     def scan(n):
         start.wait()
-        results[n] = run(stations[n], "putwall", "scan", code=TOTE)
+        results[n] = PUTWALL.run(stations[n], "scan", code=TOTE)
     threads = [threading.Thread(target=scan, args=(n,)) for n in range(2)]
     for thread in threads:
         thread.start()
@@ -321,11 +309,11 @@ def test_packing_opens_a_sorted_order_by_its_slot_label(wall, station, people):
         plan = shipping.units_plan(order)
         assert sum(qty for *_, qty in plan) == sum(q for _, q in ORDERS[external_id])
         assert {location for _, location, _, _ in plan} == {wall["labels"][n].id}  # its own slot only
-    result = run(packer, "packing", "scan", code=wall["labels"][wall["slots"]["B2"]].code)
+    result = PACKING.run(packer, "scan", code=wall["labels"][wall["slots"]["B2"]].code)
     assert (result["ok"], result["next_state"]) == (True, "verify")
     assert result["data"]["verify"]["order"]["number"] == "B2"
     assert result["data"]["verify"]["units"] == {"expected": 7, "verified": 0}
-    assert run(packer, "packing", "scan", code=sku(3, 3))["message"]["code"] == "unit_verified"
+    assert PACKING.run(packer, "scan", code=sku(3, 3))["message"]["code"] == "unit_verified"
 
 
 # --- short picks, and the end of the wave ----------------------------------------------------------
@@ -385,11 +373,11 @@ def test_an_order_with_a_line_of_its_own_still_to_pick_waits_for_it(floor, peopl
     wave, labels = batch_wave({**ORDERS, "B5": [(sku(4, 0), 5), (sku(7, 1), 2)]})
     stock(sku(7, 1), "HZ-7-5", 10)  # after the orders were promised their units: free to re-allocate
     first, second = at("HH-01", "picker", people), at("HH-02", "supervisor", people)
-    zone_a = run(first, "picking", "get_work")["data"]["scan_location"]["line"]
-    zone_b = run(second, "picking", "get_work")["data"]["scan_location"]["line"]
+    zone_a = PICKING.run(first, "get_work")["data"]["scan_location"]["line"]
+    zone_b = PICKING.run(second, "get_work")["data"]["scan_location"]["line"]
     assert not zone_a["location"].startswith("HZ-7-") and (zone_b["location"], zone_b["sku"]) == ("HZ-7-1", sku(7, 1))
-    assert run(second, "picking", "scan", code="HZ-7-1")["next_state"] == "scan_item"
-    result = run(second, "picking", "short", reason="empty")  # re-allocated to HZ-7-5, for B5 alone
+    assert PICKING.run(second, "scan", code="HZ-7-1")["next_state"] == "scan_item"
+    result = PICKING.run(second, "short", reason="empty")  # re-allocated to HZ-7-5, for B5 alone
     assert result["data"]["scan_location"]["line"]["location"] == "HZ-7-5"
 
     pick_everything(first, TOTE)  # zone A
