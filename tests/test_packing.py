@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from printers.emulator import PrinterEmulator
 from server import events
-from server.models import (Barcode, Device, Location, Order, OrderEvent, OrderLine, PickLine, PickTask, PrintJob,
-                           Product, Quant, StockMove, Wave, WaveOrder)
+from server.models import (Barcode, Device, Location, Order, OrderEvent, OrderLine, Package, PackageUnit, PickLine,
+                           PickTask, PrintJob, Product, Quant, StockMove, Wave, WaveOrder)
 from server.services import printing  # noqa: F401  (registers packing)
 from server.services.auth import Principal
 from server.services.device import commands
@@ -235,6 +235,7 @@ def test_replayed_scans_count_once(floor, packer):
     assert first["data"]["verify"]["units"]["verified"] == 1
     assert run(packer, "current")["data"]["verify"]["units"]["verified"] == 1
     assert OrderEvent.select().where(OrderEvent.action == "pack_unit").count() == 1
+    assert [(u.product_id, u.qty) for u in PackageUnit.select()] == [(floor["tee"].id, 1)]
 
 
 def test_open_by_order_number_and_a_case_counts_its_pack(floor, packer, printer):
@@ -276,6 +277,8 @@ def test_the_last_unit_needs_a_printer_and_changes_nothing_without_one(floor, pa
     assert refused(packer, "scan", code="6900000000038") == ("no_printer", "verify")
     assert Order.get_by_id(floor["order_b"].id).status == "picked"
     assert OrderEvent.select().where(OrderEvent.action == "pack_unit").count() == 0
+    assert [(p.state, p.station, p.tracking) for p in Package.select()] == [("open", "PK-01", "")]
+    assert not PackageUnit.select().exists()
 
 
 def test_orders_not_at_packing_are_refused(floor, packer, people):

@@ -7,6 +7,7 @@ from server.models.people import ApiToken, AuditLog, Device, LoginAttempt, Role,
 from server.models.stock import Quant, StockMove
 from server.models.waves import PickLine, PickTask, Wave, WaveOrder
 from server.models.printing import Printer, PrintJob
+from server.models.packages import Package, PackageUnit
 from server.models.putwall import ToteSort
 
 ALL_MODELS = [
@@ -18,6 +19,7 @@ ALL_MODELS = [
     Shop, Order, OrderLine, Allocation, OrderEvent,
     Wave, WaveOrder, PickTask, PickLine,
     Printer, PrintJob,
+    Package, PackageUnit,
     ToteSort,
 ]
 

@@ -1,11 +1,11 @@
-"""Shipping (发货): carriers and their tracking numbers, the scan-out that sends a parcel's units
-out of the building, and the channel's bulk-shipping upload file (批量发货).
+"""Shipping (发货): carriers and their tracking numbers, the label a parcel carries, the scan-out
+that sends a parcel's units out of the building, and the channel's bulk-shipping upload file
+(批量发货).
 
-Where a parcel's facts live until there is a package table: the ``label`` event of its order
-holds ``{tracking, carrier, job, station}`` (written by server/services/scenarios/packing.py), the
-``shipped`` event says when it left, and a ``shipment_exported`` event says that the tracking
-number went back to the channel. Orders merged into another (合单) ship with the tracking
-number of the order that absorbed them, so every channel order gets one.
+A parcel's facts (carrier, tracking number, label, weight, when it left and when its tracking
+number went back to the channel) are its ``Package`` row, written by packages/lifecycle.py.
+Orders merged into another (合单) ship with the tracking number of the order that absorbed
+them, so every channel order gets one.
 """
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ import json
 from dataclasses import dataclass
 
 from server.db import write_transaction
-from server.models import (Location, Order, OrderEvent, OrderLine, PickLine, PickTask, Quant, Shop, StockMove, Warehouse,
-                           WaveOrder)
+from server.models import (Location, Order, OrderEvent, OrderLine, Package, PickLine, PickTask, Product, Quant, Shop,
+                           StockMove, Warehouse, WaveOrder)
 from server.services.errors import DomainError, NotFound
 from server.services.orders import lifecycle as orders
+from server.services.packages import lifecycle as parcels
 from server.services.rulebook import book
 from server.services.stock import inventory
 
-LABEL_EVENT = "label"
 EXPORTED_EVENT = "shipment_exported"
 SHIPPED_KIND = "shipped"
 # where a picked order's units wait for packing: its totes first, then pack benches (put wall)
@@ -71,8 +71,9 @@ def carrier_of(order: Order) -> Carrier:
 
 def tracking_number(carrier_code: str, sequence: int) -> str:
     """The carrier's prefix, a 12-digit sequence and a Luhn check digit (so a mistyped number
-    is caught at the scan-out). The sequence must be unique: packing passes the id of the
-    order event that records the label, which the database hands out once."""
+    is caught at the scan-out). The sequence must be unique: packing passes the parcel's id,
+    which the database hands out once (parcels carried over from before there was a package
+    table kept their numbers, and ids above them: migration 0010)."""
     digits = f"{sequence:012d}"
     total = 0
     for position, char in enumerate(reversed(digits)):
@@ -81,22 +82,29 @@ def tracking_number(carrier_code: str, sequence: int) -> str:
     return f"{carrier(carrier_code).prefix}{digits}{(10 - total % 10) % 10}"
 
 
-def label_of(order_id: int) -> dict | None:
-    """The latest label of an order: ``{tracking, carrier, job, station}``, or None."""
-    row = (OrderEvent.select(OrderEvent.detail)
-           .where((OrderEvent.order == order_id) & (OrderEvent.action == LABEL_EVENT))
-           .order_by(OrderEvent.id.desc()).first())
-    return json.loads(row.detail) if row is not None and row.detail.startswith("{") else None
-
-
 def order_of_tracking(tracking: str) -> int | None:
-    """The order whose latest label carries this tracking number, or None."""
-    candidates = (OrderEvent.select(OrderEvent.order).distinct()
-                  .where((OrderEvent.action == LABEL_EVENT) & OrderEvent.detail.contains(f'"{tracking}"')).tuples())
-    for (order_id,) in candidates:
-        if (label_of(order_id) or {}).get("tracking") == tracking:
-            return order_id
-    return None
+    """The order whose parcel carries this tracking number, or None."""
+    parcel = parcels.by_tracking(tracking)
+    return parcel.order_id if parcel is not None else None
+
+
+def label_data(order: Order, the_carrier: Carrier, tracking: str) -> dict:
+    """The ``shipping`` template's data; the label masks the receiver's phone (隐私面单)."""
+    warehouse = Warehouse.get_or_none(Warehouse.id == order.warehouse_id) if order.warehouse_id else None
+    wanted = expected_units(order)
+    skus = dict(Product.select(Product.id, Product.sku).where(Product.id.in_(list(wanted) or [0])).tuples())
+    return {
+        "carrier": the_carrier.name_zh, "service": "标准快递", "tracking_number": tracking,
+        "sort_code": order.receiver_city or order.receiver_province, "order_number": order.external_id,
+        "receiver": {"name": order.receiver_name, "phone": order.receiver_phone,
+                     "province": order.receiver_province, "city": order.receiver_city,
+                     "district": order.receiver_district, "address": order.receiver_address},
+        "sender": {"name": warehouse.name if warehouse else "", "phone": "",
+                   "province": warehouse.province if warehouse else "", "city": "", "district": "",
+                   "address": warehouse.address if warehouse else ""},
+        "items": [{"sku": skus[p], "qty": qty} for p, qty in sorted(wanted.items(), key=lambda i: skus[i[0]])],
+        "mask_phone": True,
+    }
 
 
 # --- scan-out: units leave through the shipped location -------------------------------------------
@@ -184,55 +192,41 @@ def shipped_location(warehouse_id: int) -> Location:
     return found
 
 
-def scan_out(order: Order, plan, actor: inventory.Actor, detail: str = "") -> None:
+def scan_out(order: Order, parcel: Package, plan, actor: inventory.Actor) -> None:
     """packed -> shipped: the units go from their tote or bench to the shipped location. Their
     reservation was used up when they were picked, so nothing is reserved here."""
     sink = shipped_location(order.warehouse_id or Location.get_by_id(plan[0][1]).warehouse_id)
     for product_id, location_id, lot, qty in plan:
         inventory.move(product_id, location_id, sink.id, qty, actor=actor, lot=lot, reason="ship",
                        ref=f"ship:{order.id}")
-    orders.transition(order, "shipped", actor, detail)
+    parcels.ship(parcel, actor)
+    orders.transition(order, "shipped", actor, parcel.tracking)
 
 
 # --- the channel's bulk-shipping file --------------------------------------------------------------
 
 def shipments(shop_code: str, include_exported: bool = False) -> list[dict]:
-    """One row per channel order that left the building: merged orders carry the tracking
-    number of the parcel they went in. Oldest first."""
+    """One row per channel order that left the building in a labelled parcel: merged orders
+    carry the tracking number of the parcel they went in. Oldest first."""
     shipped = list(Order.select().where((Order.shop == shop_code) & (Order.status == "shipped")).order_by(Order.id))
     if not shipped:
         return []
     ids = [o.id for o in shipped]
     absorbed = list(Order.select().where(Order.merged_into.in_(ids)).order_by(Order.id))
-    exported = set()
-    if not include_exported:
-        exported = {row[0] for row in OrderEvent.select(OrderEvent.order)
-                    .where(OrderEvent.order.in_(ids + [o.id for o in absorbed])
-                           & (OrderEvent.action == EXPORTED_EVENT)).tuples()}
-    labels, shipped_at = {}, {}
-    for order_id, action, detail, at in (OrderEvent.select(OrderEvent.order, OrderEvent.action, OrderEvent.detail,
-                                                           OrderEvent.at)
-                                         .where(OrderEvent.order.in_(ids)
-                                                & OrderEvent.action.in_((LABEL_EVENT, "shipped")))
-                                         .order_by(OrderEvent.id).tuples()):
-        if action == LABEL_EVENT and detail.startswith("{"):
-            labels[order_id] = json.loads(detail)
-        elif action == "shipped":
-            shipped_at[order_id] = at
+    parcel_of = {p.order_id: p for p in Package.select().where(Package.order.in_(ids) & (Package.tracking != ""))}
     by_id = {o.id: o for o in shipped}
     rows = []
     for order in shipped + absorbed:
-        parcel = by_id[order.merged_into_id] if order.merged_into_id in by_id else order
-        label = labels.get(parcel.id)
-        if order.id in exported or label is None:
+        sent = by_id[order.merged_into_id] if order.merged_into_id in by_id else order
+        parcel = parcel_of.get(sent.id)
+        if parcel is None or (parcel.exported_at is not None and not include_exported):
             continue
-        found = carrier(label["carrier"])
-        at = shipped_at.get(parcel.id)
-        rows.append({"order_id": order.id, "order": order.external_id, "channel": order.channel,
-                     "carrier": found.code, "carrier_name": found.name_zh,
-                     "tracking_number": label["tracking"],
-                     "shipped_with": parcel.external_id if parcel.id != order.id else None,
-                     "shipped_at": at.isoformat() + "Z" if at else None})
+        found = carrier(parcel.carrier)
+        rows.append({"order_id": order.id, "package_id": parcel.id, "order": order.external_id,
+                     "channel": order.channel, "carrier": found.code, "carrier_name": found.name_zh,
+                     "tracking_number": parcel.tracking,
+                     "shipped_with": sent.external_id if sent.id != order.id else None,
+                     "shipped_at": parcel.shipped_at.isoformat() + "Z" if parcel.shipped_at else None})
     return sorted(rows, key=lambda row: (row["shipped_at"] or "", row["order_id"]))
 
 
@@ -275,4 +269,5 @@ def export(shop_code: str, actor: inventory.Actor, include_exported: bool = Fals
             for row in rows:
                 OrderEvent.create(order=row["order_id"], action=EXPORTED_EVENT, detail=row["tracking_number"],
                                   user=actor.user_id)
+            parcels.mark_exported(sorted({row["package_id"] for row in rows}))
     return name, media, content, len(rows)

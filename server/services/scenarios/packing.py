@@ -25,26 +25,20 @@ A station is the device code the kiosk logged in with; its label printer is the 
       |<----------------------------------------|  scan_order
       after each commit: station.queue -> station:<code>; packing.progress -> wallboard
 
-Keep these diagrams current with the code. The scenario is one module of about 550 lines:
-each step begins with the same guarded update of the order row and answers with the station's
-one view, and splitting the steps from them would hide that every change is refused the same way.
+Keep these diagrams current with the code. The scenario is one module of about 460 lines:
+each step begins with the same guarded update of the order row (:func:`touch`, so of two
+stations that take the same order the second is refused) and answers with the station's one
+view, and splitting the steps from them would hide that every change is refused the same way.
 
-Until there is a package table the parcel's facts are order events (all on the order's
-history page): ``pack_open``/``pack_close`` (detail: the station), ``pack_unit`` (JSON
-``{product, sku, qty}``), ``label`` (``{tracking, carrier, job, station}``), ``label_reprint``
-(the new job), ``label_confirmed`` and ``weighed`` (``{grams, expected_g}``). Every change to an
-order here starts with a guarded update of the order row, so two stations never both take it.
+The parcel is a ``Package`` row (models/packages.py: open, aside, labelled, weighed, shipped),
+moved only by packages/lifecycle.py, which also writes each step into the order's history.
 """
 from __future__ import annotations
-
-import json
-from dataclasses import dataclass, field
 
 from peewee import fn
 
 from server import events
-from server.models import (Order, OrderEvent, OrderLine, PickLine, PickTask, Printer, PrintJob, Product,
-                           Warehouse, Wave, WaveOrder)
+from server.models import Order, OrderLine, Package, PickLine, PickTask, Printer, PrintJob, Product, Wave, WaveOrder
 from server.models.base import utcnow
 from server.services import printing
 from server.services.auth import Principal, mask_name
@@ -52,6 +46,7 @@ from server.services.device import scan, snapshot
 from server.services.device.commands import at_station, envelope, scenario
 from server.services.errors import Refused
 from server.services.orders import lifecycle as orders
+from server.services.packages import lifecycle as parcels
 from server.services.packages import shipping
 from server.services.stock import inventory
 from server.services.stock.desk import actor_of
@@ -65,66 +60,6 @@ WEIGHT_TOLERANCE_MIN_G = 30
 MAX_WEIGHT_G = 70_000
 # Scan-out needs a weight in the band (称重出库): a parcel short of a unit fails here.
 WEIGHT_REQUIRED = True
-
-PACK_EVENTS = ("pack_open", "pack_close", "pack_unit", shipping.LABEL_EVENT, "label_reprint", "label_confirmed",
-               "weighed")
-
-
-# --- a parcel, read from its order's events --------------------------------------------------------
-
-@dataclass
-class Package:
-    order: Order
-    station: str | None = None
-    verified: dict[int, int] = field(default_factory=dict)
-    label: dict | None = None
-    job: int | None = None
-    confirmed: bool = False
-    weight_g: int | None = None
-
-
-def package(order: Order) -> Package:
-    found = Package(order)
-    rows = (OrderEvent.select(OrderEvent.action, OrderEvent.detail)
-            .where((OrderEvent.order == order.id) & OrderEvent.action.in_(PACK_EVENTS))
-            .order_by(OrderEvent.id).tuples())
-    for action, detail in rows:
-        if action == "pack_open":  # a re-opened parcel is checked and weighed again
-            found.station, found.verified, found.weight_g = detail, {}, None
-        elif action == "pack_close":
-            found.station = None
-        elif action == "pack_unit":
-            unit = json.loads(detail)
-            found.verified[unit["product"]] = found.verified.get(unit["product"], 0) + unit["qty"]
-        elif action == shipping.LABEL_EVENT and detail.startswith("{"):
-            found.label = json.loads(detail)
-            found.job, found.confirmed = found.label.get("job"), False
-        elif action == "label_reprint":
-            found.job = int(detail)
-        elif action == "label_confirmed":
-            found.confirmed = True
-        elif action == "weighed":
-            found.weight_g = json.loads(detail)["grams"]
-    return found
-
-
-def state_of(found: Package) -> str:
-    if found.order.status == "picked":
-        return "verify"
-    if found.order.status == "packed":
-        return "ship" if found.weight_g is not None or not WEIGHT_REQUIRED else "weigh"
-    return "scan_order"
-
-
-def current_order(station: str) -> Order | None:
-    """The order open at the station: the latest open/close of an order at packing names it."""
-    latest = (OrderEvent.select(fn.MAX(OrderEvent.id)).join(Order, on=(OrderEvent.order == Order.id))
-              .where(Order.status.in_(AT_PACKING) & OrderEvent.action.in_(("pack_open", "pack_close")))
-              .group_by(OrderEvent.order))
-    row = (OrderEvent.select(OrderEvent.order).where(OrderEvent.id.in_(latest) & (OrderEvent.action == "pack_open")
-                                                     & (OrderEvent.detail == station))
-           .order_by(OrderEvent.id.desc()).first())
-    return Order.get_by_id(row.order_id) if row is not None else None
 
 
 def weight_band(expected_g: int | None) -> tuple[int, int] | None:
@@ -150,29 +85,29 @@ def station_printer(station: str) -> Printer | None:
 
 def view(station: str) -> tuple[str, dict]:
     data = {"station": station, "waiting": Order.select().where(Order.status == "picked").count()}
-    order = current_order(station)
-    if order is None:
+    parcel = parcels.open_at(station)
+    if parcel is None:
         return "scan_order", data
-    found = package(order)
+    order = parcel.order
+    verified = parcels.verified(parcel) if parcel.state == "open" else None
     wanted = shipping.expected_units(order)
     products = {p.id: p for p in Product.select().where(Product.id.in_(list(wanted) or [0]))}
-    checked = order.status != "picked"
     lines = [{"sku": products[p].sku, "name": products[p].name, "spec": products[p].spec, "unit": products[p].unit,
-              "expected": qty, "verified": qty if checked else found.verified.get(p, 0)}
+              "expected": qty, "verified": qty if verified is None else verified.get(p, 0)}
              for p, qty in sorted(wanted.items(), key=lambda item: products[item[0]].sku)]
     expected_g = expected_weight(wanted, products)
     band = weight_band(expected_g)
     data.update(order=order_view(order), lines=lines,
                 units={"expected": sum(wanted.values()), "verified": sum(line["verified"] for line in lines)},
                 weight={"expected_g": expected_g, "low_g": band[0] if band else None,
-                        "high_g": band[1] if band else None, "measured_g": found.weight_g})
-    if found.label is not None:
-        job_state = PrintJob.select(PrintJob.state).where(PrintJob.id == found.job).scalar()
-        the_carrier = shipping.carrier(found.label["carrier"])
-        data["label"] = {"tracking": found.label["tracking"], "carrier": the_carrier.code,
-                         "carrier_name": the_carrier.name_zh, "job": found.job, "job_state": job_state,
-                         "confirmed": found.confirmed}
-    return state_of(found), data
+                        "high_g": band[1] if band else None, "measured_g": parcel.weight_g})
+    if parcel.tracking:
+        job_state = PrintJob.select(PrintJob.state).where(PrintJob.id == parcel.label_job_id).scalar()
+        the_carrier = shipping.carrier(parcel.carrier)
+        data["label"] = {"tracking": parcel.tracking, "carrier": the_carrier.code,
+                         "carrier_name": the_carrier.name_zh, "job": parcel.label_job_id, "job_state": job_state,
+                         "confirmed": parcel.label_confirmed}
+    return {"open": "verify", "labelled": "weigh" if WEIGHT_REQUIRED else "ship", "weighed": "ship"}[parcel.state], data
 
 
 def order_view(order: Order) -> dict:
@@ -215,105 +150,101 @@ def do_scan(principal, params, lang, station) -> dict:
     code = str(params.get("code", "")).strip()
     if not code:
         raise Refused("unknown_barcode")
-    order = current_order(station)
-    if order is not None and order.status == "picked":
-        return verify_scan(principal, order, code, lang, station)
-    if order is not None:
-        found = package(order)
-        if found.label is not None and code == found.label["tracking"]:
-            return confirm(principal, order, found, lang, station)
-    return open_scan(principal, order, code, lang, station, items=True)
+    parcel = parcels.open_at(station)
+    if parcel is not None and parcel.state == "open":
+        return verify_scan(principal, parcel, code, lang, station)
+    if parcel is not None and parcel.tracking and code == parcel.tracking:
+        return confirm(principal, parcel, lang, station)
+    return open_scan(principal, parcel, code, lang, station, items=True)
 
 
 def do_open(principal, params, lang, station) -> dict:
     code = str(params.get("code", "")).strip()
-    order = current_order(station)
-    if order is not None and order.status == "picked":
-        if code and order.id in {o.id for o in orders_for_code(code)}:
+    parcel = parcels.open_at(station)
+    if parcel is not None and parcel.state == "open":
+        if code and parcel.order_id in {o.id for o in orders_for_code(code)}:
             return answer(station, "already_open", lang)
         raise Refused("other_order", scanned=code)
-    return open_scan(principal, order, code, lang, station, items=False)
+    return open_scan(principal, parcel, code, lang, station, items=False)
 
 
 def do_confirm_label(principal, params, lang, station) -> dict:
-    order = _open_or_refuse(station)
-    found = package(order)
-    if found.label is None:
+    parcel = _open_or_refuse(station)
+    if not parcel.tracking:
         raise Refused("verify_first")
-    if str(params.get("code", "")).strip() != found.label["tracking"]:
+    if str(params.get("code", "")).strip() != parcel.tracking:
         raise Refused("wrong_label", scanned=str(params.get("code", ""))[:64])
-    return confirm(principal, order, found, lang, station)
+    return confirm(principal, parcel, lang, station)
 
 
 def do_weight(principal, params, lang, station) -> dict:
-    order = _open_or_refuse(station)
-    if order.status == "picked":
+    parcel = _open_or_refuse(station)
+    if parcel.state == "open":
         raise Refused("verify_first")
     grams = params.get("grams")
     if isinstance(grams, str) and grams.strip().isdecimal():
         grams = int(grams.strip())
     if not isinstance(grams, int) or isinstance(grams, bool) or not 0 < grams <= MAX_WEIGHT_G:
         raise Refused("invalid_weight", grams=str(grams)[:16])
+    order = parcel.order
     wanted = shipping.expected_units(order)
     products = {p.id: p for p in Product.select().where(Product.id.in_(list(wanted) or [0]))}
     expected_g = expected_weight(wanted, products)
     band = weight_band(expected_g)
     if band is not None and not band[0] <= grams <= band[1]:
         raise Refused("weight_out_of_band", grams=grams, expected_g=expected_g, low_g=band[0], high_g=band[1])
-    actor = actor_of(principal)
     touch(order)
-    orders.record(order, "weighed", json.dumps({"grams": grams, "expected_g": expected_g}), actor)
+    parcels.weigh(parcel, grams, expected_g, actor_of(principal))
     return changed(station, order, "weight_ok", lang)
 
 
 def do_ship(principal, params, lang, station) -> dict:
     """Scan-out (出库): the units leave through the shipped location; the order is shipped and
     can no longer change."""
-    order = _open_or_refuse(station)
-    found = package(order)
-    if order.status == "picked":
+    parcel = _open_or_refuse(station)
+    if parcel.state == "open":
         raise Refused("verify_first")
-    if WEIGHT_REQUIRED and found.weight_g is None:
+    if WEIGHT_REQUIRED and parcel.state != "weighed":
         raise Refused("weigh_first")
+    order = parcel.order
     try:
         plan = shipping.units_plan(order)
     except shipping.UnitsNotAtPacking as exc:
         raise Refused(exc.code, **exc.params) from None
     touch(order)
-    shipping.scan_out(order, plan, actor_of(principal), detail=found.label["tracking"] if found.label else "")
+    shipping.scan_out(order, parcel, plan, actor_of(principal))
     return changed(station, order, "order_shipped", lang,
-                  shipped={"order": order.external_id, "tracking": found.label["tracking"] if found.label else ""})
+                   shipped={"order": order.external_id, "tracking": parcel.tracking})
 
 
 def do_close(principal, params, lang, station) -> dict:
     """Put the open order aside (挂起): it stays picked or packed, and any station may open it."""
-    order = _open_or_refuse(station)
-    touch(order)
-    orders.record(order, "pack_close", station, actor_of(principal))
-    return changed(station, order, "pack_closed", lang)
+    parcel = _open_or_refuse(station)
+    touch(parcel.order)
+    parcels.put_aside(parcel, station, actor_of(principal))
+    return changed(station, parcel.order, "pack_closed", lang)
 
 
 def do_reprint(principal, params, lang, station) -> dict:
-    order = _open_or_refuse(station)
-    found = package(order)
-    if found.job is None:
+    parcel = _open_or_refuse(station)
+    if parcel.label_job_id is None:
         raise Refused("verify_first")
     actor = actor_of(principal)
-    touch(order)
-    job = printing.reprint(found.job, actor)
-    orders.record(order, "label_reprint", str(job.id), actor)
-    return changed(station, order, "label_reprinted", lang)
+    touch(parcel.order)
+    job = printing.reprint(parcel.label_job_id, actor)
+    parcels.reprint(parcel, job.id, actor)
+    return changed(station, parcel.order, "label_reprinted", lang)
 
 
 ACTIONS = {"current": do_current, "scan": do_scan, "open": do_open, "confirm_label": do_confirm_label,
            "weight": do_weight, "ship": do_ship, "close": do_close, "reprint": do_reprint}
 
 
-def _open_or_refuse(station: str) -> Order:
-    order = current_order(station)
-    if order is None:
+def _open_or_refuse(station: str) -> Package:
+    parcel = parcels.open_at(station)
+    if parcel is None:
         raise Refused("no_open_order")
-    return order
+    return parcel
 
 
 # --- steps -------------------------------------------------------------------------------------------
@@ -330,7 +261,7 @@ def touch(order: Order) -> None:
     order.updated_at = now
 
 
-def open_scan(principal, current: Order | None, code: str, lang, station: str, items: bool) -> dict:
+def open_scan(principal, current: Package | None, code: str, lang, station: str, items: bool) -> dict:
     """At a free station (or one whose parcel is labelled): a code names the next order to pack
     (a tote, a put wall slot's label, a tracking number or an order number), or it is a unit
     of a single-unit wave."""
@@ -338,7 +269,7 @@ def open_scan(principal, current: Order | None, code: str, lang, station: str, i
     candidates = orders_named(found) if found is not None else []
     if candidates:
         order = choose(candidates, station)
-        if current is not None and order.id == current.id:
+        if current is not None and order.id == current.order_id:
             return answer(station, "already_open", lang)
         open_order(principal, order, current, station)
         return changed(station, order, "pack_opened" if order.status == "picked" else "parcel_ready", lang)
@@ -346,7 +277,7 @@ def open_scan(principal, current: Order | None, code: str, lang, station: str, i
         raise Refused("nothing_to_pack", scanned=code)
     if found is None or found.kind != "item":
         raise Refused("unknown_barcode", scanned=code[:64])
-    if current is not None and found.id in shipping.expected_units(current):
+    if current is not None and found.id in shipping.expected_units(current.order):
         raise Refused("extra_unit", scanned=code[:64])
     return single_unit(principal, current, found.id, found.per_scan, code, lang, station)
 
@@ -356,8 +287,7 @@ def choose(candidates: list[Order], station: str) -> Order:
     busy = None
     for order in candidates:
         if order.status == "picked":
-            elsewhere = package(order).station
-            if elsewhere in (None, station):
+            if parcels.checking_at(order.id) in (None, station):
                 return order
             busy = order
     for order in candidates:
@@ -370,17 +300,19 @@ def choose(candidates: list[Order], station: str) -> Order:
                   order=candidates[0].external_id, status=status)
 
 
-def open_order(principal, order: Order, current: Order | None, station: str) -> None:
+def open_order(principal, order: Order, current: Package | None, station: str) -> Package:
+    """The order's parcel opens here; the parcel open here before is put aside."""
     actor = actor_of(principal)
     touch(order)
     if current is not None:
-        touch(current)
-        orders.record(current, "pack_close", station, actor)
-    orders.record(order, "pack_open", station, actor)
+        touch(current.order)
+        parcels.put_aside(current, station, actor)
+    return parcels.open(order, station, actor)
 
 
-def verify_scan(principal, order: Order, code: str, lang, station: str) -> dict:
+def verify_scan(principal, parcel: Package, code: str, lang, station: str) -> dict:
     """One unit (or a case) of the open order goes into the parcel after its check."""
+    order = parcel.order
     item = scan.item(code)
     if item is None:
         named = orders_for_code(code)
@@ -391,25 +323,24 @@ def verify_scan(principal, order: Order, code: str, lang, station: str) -> dict:
     wanted = shipping.expected_units(order)
     if product_id not in wanted:
         raise Refused("other_order" if in_other_order(order, product_id) else "wrong_item", scanned=code[:64])
-    found = package(order)
-    have = found.verified.get(product_id, 0)
+    verified = parcels.verified(parcel)
+    have = verified.get(product_id, 0)
     if have + per_scan > wanted[product_id]:
         raise Refused("extra_unit", scanned=code[:64], verified=have, expected=wanted[product_id])
-    found.verified[product_id] = have + per_scan
-    complete = all(found.verified.get(p, 0) >= qty for p, qty in wanted.items())
+    verified[product_id] = have + per_scan
+    complete = all(verified.get(p, 0) >= qty for p, qty in wanted.items())
     printer = station_printer(station) if complete else None
     if complete and printer is None:
         raise Refused("no_printer", station=station)
     actor = actor_of(principal)
     touch(order)
-    orders.record(order, "pack_unit", json.dumps({"product": product_id, "sku": Product.get_by_id(product_id).sku,
-                                                  "qty": per_scan}), actor)
+    parcels.check_unit(parcel, product_id, Product.get_by_id(product_id).sku, per_scan, actor)
     if complete:
-        label(order, printer, station, actor)
+        label(order, parcel, printer, station, actor)
     return changed(station, order, "label_queued" if complete else "unit_verified", lang)
 
 
-def single_unit(principal, current: Order | None, product_id: int, per_scan: int, code: str, lang,
+def single_unit(principal, current: Package | None, product_id: int, per_scan: int, code: str, lang,
                 station: str) -> dict:
     """A unit of a single-unit wave (一单一件) at a free station: the next order waiting for that
     SKU opens, is checked by this scan and its label prints at once."""
@@ -422,60 +353,39 @@ def single_unit(principal, current: Order | None, product_id: int, per_scan: int
                .order_by(Order.priority.desc(), Order.id).limit(20))
     printer = None
     for order in waiting:
-        if shipping.expected_units(order) != {product_id: 1} or package(order).station not in (None, station):
+        if shipping.expected_units(order) != {product_id: 1} or parcels.checking_at(order.id) not in (None, station):
             continue
         printer = printer or station_printer(station)
         if printer is None:
             raise Refused("no_printer", station=station)
         actor = actor_of(principal)
-        open_order(principal, order, current, station)
-        orders.record(order, "pack_unit", json.dumps({"product": product_id, "sku": Product.get_by_id(product_id).sku,
-                                                      "qty": 1}), actor)
-        label(order, printer, station, actor)
+        parcel = open_order(principal, order, current, station)
+        parcels.check_unit(parcel, product_id, Product.get_by_id(product_id).sku, 1, actor)
+        label(order, parcel, printer, station, actor)
         return changed(station, order, "label_queued", lang)
     raise Refused("nothing_to_pack", scanned=code[:64])
 
 
-def confirm(principal, order: Order, found: Package, lang, station: str) -> dict:
-    if found.confirmed:
+def confirm(principal, parcel: Package, lang, station: str) -> dict:
+    if parcel.label_confirmed:
         return answer(station, "label_confirmed", lang)
-    touch(order)
-    orders.record(order, "label_confirmed", found.label["tracking"], actor_of(principal))
-    return changed(station, order, "label_confirmed", lang)
+    touch(parcel.order)
+    parcels.confirm_label(parcel, actor_of(principal))
+    return changed(station, parcel.order, "label_confirmed", lang)
 
 
-def label(order: Order, printer: Printer, station: str, actor: inventory.Actor) -> None:
-    """Every unit checked: picked -> packed, a tracking number, and the label on the station's
-    printer, all in the command's transaction (the job prints once it commits)."""
+def label(order: Order, parcel: Package, printer: Printer, station: str, actor: inventory.Actor) -> None:
+    """Every unit checked: picked -> packed, a tracking number (from the parcel's id), and the
+    label on the station's printer, all in the command's transaction (the job prints once it
+    commits)."""
     orders.transition(order, "packed", actor, station)
     the_carrier = shipping.carrier_of(order)
     if not order.carrier:
         Order.update(carrier=the_carrier.code).where(Order.id == order.id).execute()
-    event = OrderEvent.create(order=order.id, action=shipping.LABEL_EVENT, detail="{}", user=actor.user_id)
-    tracking = shipping.tracking_number(the_carrier.code, event.id)
-    job = printing.enqueue(printer.code, "shipping", label_data(order, the_carrier, tracking),
+    tracking = shipping.tracking_number(the_carrier.code, parcel.id)
+    job = printing.enqueue(printer.code, "shipping", shipping.label_data(order, the_carrier, tracking),
                            ref=order.external_id, actor=actor)
-    OrderEvent.update(detail=json.dumps({"tracking": tracking, "carrier": the_carrier.code, "job": job.id,
-                                         "station": station})).where(OrderEvent.id == event.id).execute()
-
-
-def label_data(order: Order, the_carrier: shipping.Carrier, tracking: str) -> dict:
-    """The ``shipping`` template's data; the label masks the receiver's phone (隐私面单)."""
-    warehouse = Warehouse.get_or_none(Warehouse.id == order.warehouse_id) if order.warehouse_id else None
-    wanted = shipping.expected_units(order)
-    skus = dict(Product.select(Product.id, Product.sku).where(Product.id.in_(list(wanted) or [0])).tuples())
-    return {
-        "carrier": the_carrier.name_zh, "service": "标准快递", "tracking_number": tracking,
-        "sort_code": order.receiver_city or order.receiver_province, "order_number": order.external_id,
-        "receiver": {"name": order.receiver_name, "phone": order.receiver_phone,
-                     "province": order.receiver_province, "city": order.receiver_city,
-                     "district": order.receiver_district, "address": order.receiver_address},
-        "sender": {"name": warehouse.name if warehouse else "", "phone": "",
-                   "province": warehouse.province if warehouse else "", "city": "", "district": "",
-                   "address": warehouse.address if warehouse else ""},
-        "items": [{"sku": skus[p], "qty": qty} for p, qty in sorted(wanted.items(), key=lambda i: skus[i[0]])],
-        "mask_phone": True,
-    }
+    parcels.label(parcel, the_carrier.code, tracking, job.id, station, actor)
 
 
 # --- what a scanned code names ---------------------------------------------------------------------
