@@ -18,10 +18,10 @@ from server.models import (Barcode, Device, Location, Order, OrderEvent, OrderLi
                            PickTask, PrintJob, Product, Quant, StockMove, Wave, WaveOrder)
 from server.services import printing  # noqa: F401  (registers packing)
 from server.services.auth import Principal
-from server.services.device import commands
 from server.services.packages import shipping
 from server.services.scenarios import packing
 from server.services.stock import inventory
+from tests.scenario_driver import Driver
 
 QUICK = {"connect_timeout": 1.0, "send_timeout": 2.0, "read_timeout": 0.3}
 RECEIVER = {"receiver_name": "张三", "receiver_phone": "13812345678", "receiver_province": "广东省",
@@ -107,22 +107,8 @@ def heard():
     events.unsubscribe(listen)
 
 
-def run(principal, action, key=None, **params):
-    return commands.execute(principal, {"key": key or uuid.uuid4().hex, "scenario": "packing", "action": action,
-                                        **params})
-
-
-def step(principal, action, **params):
-    """A command that must be taken: (next_state, its data, message code)."""
-    result = run(principal, action, **params)
-    assert result["ok"], result
-    return result["next_state"], result["data"][result["next_state"]], result["message"]["code"]
-
-
-def refused(principal, action, **params):
-    result = run(principal, action, **params)
-    assert result["ok"] is False and result["message"]["type"] == "error", result
-    return result["message"]["code"], result["next_state"]
+PACKING = Driver("packing")
+run, step, refused = PACKING.run, PACKING.step, PACKING.refused
 
 
 def qty_at(product, location):
