@@ -6,6 +6,10 @@ ports instead, behind nginx with sticky sessions. The server speaks WebSocket it
 (server/realtime/websocket.py), in each connection's greenlet; no WebSocket worker class is needed,
 and gevent-websocket must not be installed (Flask-SocketIO's runner, behind ``wavefloor serve``,
 would then give the server that package's handler in place of its own).
+
+The limits a LAN needs (body size, connections per address, slow and idle clients) are nginx's
+in front (deploy/nginx/wavefloor.conf); gunicorn listens on 127.0.0.1 only, and ``keepalive``
+outlasts nginx's idle upstream connections (60 s), so nginx never reuses one closed here.
 """
 import gc
 

@@ -1,6 +1,6 @@
 // The picker's handheld: log in with a PIN, keep the scan field focused, show one screen per
 // state of the scenario, and let the server decide every step.
-import { Floor, pinLogin } from "./floor.js";
+import { endSession, Floor, pinLogin, SESSION_ENDS } from "./floor.js";
 import { h } from "./dom.js";
 import { lang, setLang, t } from "./i18n.js";
 import { picking } from "./picking.js";
@@ -20,6 +20,7 @@ const app = {
   floor: null,
   answers: 0,  // answers applied so far (lets a test or a technician see the device is caught up)
   user: JSON.parse(localStorage.getItem("wf.user") || "null"),
+  notice: null,  // why the login screen is shown: {code, text} of the session that ended
 };
 
 // What a state's screen may ask of the app.
@@ -70,7 +71,7 @@ function render() {
   const state = app.scenario.states[app.state] || app.scenario.states.start;
   screen.dataset.state = app.state;
   screen.replaceChildren(...[app.dialog ? app.dialog() : state.render(app.data, ui)].flat().filter(Boolean),
-                         h("div.row", {}, h("button.small", { type: "button", onclick: () => logout({ forget: true }) }, t("logout"))));
+                         h("div.row", {}, h("button.small", { type: "button", onclick: () => logout({ forget: true, revoke: true }) }, t("logout"))));
   const message = $("message");
   message.className = `message ${app.message ? app.message.type : ""}`;
   message.textContent = app.message ? app.message.text : "";
@@ -89,19 +90,28 @@ function renderLogin() {
     device: h("input", { name: "device", value: device, "data-testid": "login-device" }),
   };
   const error = h("p.message", { "data-testid": "login-error" });
+  if (app.notice) {
+    error.className = "message error";
+    error.textContent = app.notice.text || "";
+    error.dataset.code = app.notice.code || "";
+  }
   const submit = async (event) => {
     event.preventDefault();
     try {
-      const answer = await pinLogin(fields.user.value.trim(), fields.pin.value, fields.device.value.trim());
+      const answer = await pinLogin(fields.user.value.trim(), fields.pin.value, fields.device.value.trim(),
+                                    lang() === "en" ? "en" : "zh-CN");
       localStorage.setItem("wf.token", answer.token);
       localStorage.setItem("wf.device", fields.device.value.trim());
       localStorage.setItem("wf.user", JSON.stringify(answer.user));
       app.user = answer.user;
+      app.notice = null;
       if (answer.user.language) setLang(answer.user.language.startsWith("en") ? "en" : "zh");
       start(answer.token);
     } catch (failure) {
       error.className = "message error";
-      error.textContent = failure.code === "locked_out" ? t("locked_out") : t("login_failed");
+      error.dataset.code = failure.code;
+      error.textContent = failure.code === "locked_out" ? t("locked_out")
+        : failure.code === "bad_credentials" ? t("login_failed") : failure.message || t("login_failed");
       sounds.error();
     }
   };
@@ -121,6 +131,7 @@ function apply(answer) {
     sounds.forMessage(answer.message);
   }
   if (answer.message && answer.message.code === "unauthorized") return logout();
+  if (answer.message && SESSION_ENDS.includes(answer.message.code)) return logout({ notice: answer.message });
   if (answer.next_state && answer.next_state in app.scenario.states) {
     app.state = answer.next_state;
     app.data = (answer.data && answer.data[answer.next_state]) || {};
@@ -152,18 +163,26 @@ function start(token) {
       link.dataset.online = String(online);
     },
     onRefused() { logout(); },
+    onEnded(payload) {
+      sounds.error();
+      logout({ notice: { code: payload.code, text: payload.text } });
+    },
   });
   window.handheld = app;
   app.floor.connect(token);
   render();
 }
 
-// Scans still waiting stay queued unless the picker logs out on purpose.
-function logout({ forget = false } = {}) {
+// Scans still waiting stay queued unless the picker logs out on purpose; logging out on purpose
+// also ends the session on the server (``revoke``), so the next picker may log in on this device.
+// ``notice`` ({code, text}) says on the login screen why the session ended.
+function logout({ forget = false, revoke = false, notice = null } = {}) {
   app.floor?.close();
   if (forget) app.floor?.forget();
+  if (revoke) endSession(localStorage.getItem("wf.token"));
   app.floor = null;
   app.user = null;
+  app.notice = notice;
   app.state = "start";
   app.data = {};
   app.message = null;

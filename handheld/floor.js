@@ -11,10 +11,10 @@ import { io } from "/static/vendor/socket.io.esm.min.js";
 const QUEUE = "wf.queue";
 const ANSWER_TIMEOUT_MS = 10000;
 
-export async function pinLogin(user, pin, device) {
+export async function pinLogin(user, pin, device, language = "zh-CN") {
   const response = await fetch("/api/v1/auth/pin", {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", "Accept-Language": language },
     body: JSON.stringify({ user, pin, device }),
   });
   const body = await response.json().catch(() => ({}));
@@ -26,9 +26,19 @@ export async function pinLogin(user, pin, device) {
   return body;
 }
 
+// Revoke the token on the server (a logout on purpose): the device is free for the next user.
+export function endSession(token) {
+  if (!token) return Promise.resolve();
+  return fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${token}` } })
+    .catch(() => {});
+}
+
+// The codes with which the server ends a session (event session.ended, or a command's answer).
+export const SESSION_ENDS = ["logged_out", "session_expired", "role_changed", "user_deactivated", "device_released"];
+
 export class Floor {
-  constructor({ onSnapshot, onEvent, onAnswer, onLink, onRefused }) {
-    this.handlers = { onSnapshot, onEvent, onAnswer, onLink, onRefused };
+  constructor({ onSnapshot, onEvent, onAnswer, onLink, onRefused, onEnded }) {
+    this.handlers = { onSnapshot, onEvent, onAnswer, onLink, onRefused, onEnded };
     this.socket = null;
     this.flushing = false;
     this.queue = JSON.parse(localStorage.getItem(QUEUE) || "[]");
@@ -41,10 +51,17 @@ export class Floor {
     this.socket.on("connect_error", (error) => {
       this.link();
       if (error && error.message === "unauthorized") this.handlers.onRefused?.("unauthorized");
+      else if (this.socket && !this.socket.active) {  // refused for now (the server's database away): again soon
+        const socket = this.socket;
+        setTimeout(() => { if (this.socket === socket) socket.connect(); }, 3000);
+      }
     });
     this.socket.on("snapshot", (state) => this.handlers.onSnapshot?.(state));
+    // the session ended (logout elsewhere, expiry, a change of roles, a release): the server
+    // closes the socket a moment later
+    this.socket.on("session.ended", (payload) => this.handlers.onEnded?.(payload || {}));
     this.socket.onAny((event, payload) => {
-      if (event !== "snapshot") this.handlers.onEvent?.(event, payload);
+      if (event !== "snapshot" && event !== "session.ended") this.handlers.onEvent?.(event, payload);
     });
   }
 

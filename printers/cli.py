@@ -25,14 +25,16 @@ from printers.zpl import PrinterProfile
               type=click.Path(file_okay=False), help="where printed jobs are stored")
 @click.option("--hs-silent-on-error", is_flag=True,
               help="like newer firmware, do not answer ~HS in paper out / head open / ribbon out")
-def printer_emulator(host: str, port: int, directory: str, hs_silent_on_error: bool) -> None:
+@click.option("--no-status", is_flag=True,
+              help="print, but never answer ~HS or ~HQES (a print server, an older printer)")
+def printer_emulator(host: str, port: int, directory: str, hs_silent_on_error: bool, no_status: bool) -> None:
     """A TCP 9100 Zebra printer: stores jobs, answers ~HS/~HQES, can be told to fail.
 
     Faults: send the line "~WF:FAULT paper_out" (or head_open, ribbon_out, paused, silent, ok)
     to the port, or signal the process: SIGUSR1 cycles ok -> paper_out -> head_open -> silent,
     SIGUSR2 sets ok.
     """
-    emulator_module.run(host, port, directory, hs_silent_on_error, echo=click.echo)
+    emulator_module.run(host, port, directory, hs_silent_on_error, echo=click.echo, answers_status=not no_status)
 
 
 @click.group("labels")

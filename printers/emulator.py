@@ -13,7 +13,12 @@ Faults, set with :meth:`PrinterEmulator.set_fault`, a control line on the same p
   ``hs_silent_on_error`` the emulator copies newer firmware, which does not answer ``~HS`` in
   MEDIA OUT, HEAD OPEN or RIBBON OUT (``~HQES`` still answers).
 - ``silent``: a hung or powered-down printer behind a live network card: no answer to any
-  status query, and formats are discarded, never printed; the sender must retry them.
+  status query, and formats are discarded, never printed. The sender cannot tell this from a
+  printer that prints and never answers: the labels need a reprint (补打).
+
+A printer that prints and never answers status at all (many print servers and older or
+cheaper printers) is ``answers_status=False`` (``--no-status``): formats print, ``~HS`` and
+``~HQES`` get no reply, whatever the fault.
 
 Control lines (one line, ending in ``\\n``; the reply is one STX/ETX framed string):
 
@@ -47,9 +52,10 @@ class PrinterEmulator:
     """``PrinterEmulator(host, port, directory)``; ``port=0`` picks a free port (see ``.port``)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 9100, directory: str = "printed",
-                 hs_silent_on_error: bool = False, label_length_dots: int = 1218):
+                 hs_silent_on_error: bool = False, label_length_dots: int = 1218, answers_status: bool = True):
         self.host, self.port, self.directory = host, port, directory
         self.hs_silent_on_error = hs_silent_on_error
+        self.answers_status = answers_status
         self.label_length_dots = label_length_dots
         self.fault = "ok"
         self.printed: list[str] = []
@@ -154,7 +160,7 @@ class PrinterEmulator:
     def host_status(self) -> bytes | None:
         with self._state:
             fault, buffered = self.fault, len(self.buffered)
-        if fault == "silent":
+        if fault == "silent" or not self.answers_status:
             return None
         if self.hs_silent_on_error and fault in ("paper_out", "head_open", "ribbon_out"):
             return None
@@ -167,7 +173,7 @@ class PrinterEmulator:
     def extended_status(self) -> bytes | None:
         with self._state:
             fault = self.fault
-        if fault == "silent":
+        if fault == "silent" or not self.answers_status:
             return None
         bits = _HQES_BITS.get(fault, 0)
         errors = f"{int(bool(bits))} 00000000 {bits:08X}"
@@ -271,17 +277,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dir", dest="directory", default="printed")
     parser.add_argument("--hs-silent-on-error", action="store_true",
                         help="do not answer ~HS in paper_out/head_open/ribbon_out (newer firmware)")
+    parser.add_argument("--no-status", action="store_true",
+                        help="print, but never answer ~HS or ~HQES (a print server, an older printer)")
     options = parser.parse_args(argv)
-    run(options.host, options.port, options.directory, options.hs_silent_on_error)
+    run(options.host, options.port, options.directory, options.hs_silent_on_error,
+        answers_status=not options.no_status)
 
 
 def _echo(message: str) -> None:
     print(message, flush=True)
 
 
-def run(host: str, port: int, directory: str, hs_silent_on_error: bool = False, echo=_echo) -> None:
+def run(host: str, port: int, directory: str, hs_silent_on_error: bool = False, echo=_echo,
+        answers_status: bool = True) -> None:
     """Run an emulator in the foreground with signal control until SIGINT/SIGTERM."""
-    emulator = PrinterEmulator(host, port, directory, hs_silent_on_error=hs_silent_on_error).start()
+    emulator = PrinterEmulator(host, port, directory, hs_silent_on_error=hs_silent_on_error,
+                               answers_status=answers_status).start()
     echo(f"printer emulator on {host}:{emulator.port}, jobs in {os.path.abspath(directory)}")
 
     def cycle(_signum, _frame):

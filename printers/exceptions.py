@@ -33,6 +33,19 @@ class UnknownTransport(PrinterError, ValueError):
     code = "unknown_transport"
 
 
+class BadPrinterUrl(PrinterError, ValueError):
+    """A printer URL no transport can use as written (no host, a port out of range, a path or
+    query where none belongs, a CUPS queue name with spaces ...)."""
+
+    code = "bad_url"
+
+
+class OutsideSpool(BadPrinterUrl):
+    """A ``file://`` printer URL whose folder is not inside the spool folder."""
+
+    code = "outside_spool"
+
+
 class PrinterOffline(PrinterError):
     """The printer could not be reached (connection refused, no route, reset)."""
 

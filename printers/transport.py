@@ -6,21 +6,26 @@
   default), with lpr's exit status checked: ``zebra`` itself ignores it.
 - ``file:///var/spool/wavefloor``: each job written to a numbered file (demos, archives).
 
-Third parties register more schemes with :func:`register_transport` the same way.
+Third parties register more schemes with :func:`register_transport` the same way, with a
+check of their URLs if they like. :func:`check_url` refuses a URL its transport cannot use,
+naming what is wrong, and keeps ``file://`` printers inside a spool folder when given one.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import re
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from printers.exceptions import (
+    BadPrinterUrl,
+    OutsideSpool,
     PrinterNoAnswer,
     PrinterOffline,
     PrinterQueueMissing,
@@ -34,22 +39,79 @@ from printers.exceptions import (
 STX, ETX = b"\x02", b"\x03"
 
 TRANSPORTS: dict[str, Callable[..., "Transport"]] = {}
+URL_CHECKS: dict[str, Callable[[str, SplitResult, "str | None"], None]] = {}
 
 
-def register_transport(scheme: str, factory: Callable[..., "Transport"]) -> None:
-    """``factory(url, **options)`` returns an object with ``send``, ``query`` and ``close``."""
+def register_transport(scheme: str, factory: Callable[..., "Transport"],
+                       check: Callable[[str, SplitResult, "str | None"], None] | None = None) -> None:
+    """``factory(url, **options)`` returns an object with ``send``, ``query`` and ``close``;
+    ``check(url, parts, spool_dir)`` raises :class:`BadPrinterUrl` for a URL it cannot use."""
     TRANSPORTS[scheme] = factory
+    if check is not None:
+        URL_CHECKS[scheme] = check
+
+
+def check_url(url: str, spool_dir: str | None = None) -> None:
+    """Raise :class:`UnknownTransport` or :class:`BadPrinterUrl` (:class:`OutsideSpool`) for a
+    printer URL that cannot be used as written; with ``spool_dir``, a ``file://`` URL must name a
+    folder inside it. Touches nothing: no connection, no folder made."""
+    if not url or any(ord(char) < 0x20 or ord(char) == 0x7F for char in url):
+        raise BadPrinterUrl(f"printer URL {url!r} is empty or holds control characters")
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:
+        raise BadPrinterUrl(f"printer URL {url!r}: {error}") from None
+    if parts.scheme not in TRANSPORTS:
+        raise UnknownTransport(
+            f"no printer transport for {url!r}; known schemes: {', '.join(sorted(TRANSPORTS))}"
+        )
+    check = URL_CHECKS.get(parts.scheme)
+    if check is not None:
+        check(url, parts, spool_dir)
 
 
 def open_transport(url: str, **options) -> "Transport":
-    scheme = urlsplit(url).scheme
+    check_url(url)
+    return TRANSPORTS[urlsplit(url).scheme](url, **options)
+
+
+_HOST = re.compile(r"[A-Za-z0-9._:-]+")
+_CUPS_QUEUE = re.compile(r"[^\s/#\\'\"\x00-\x1f\x7f]{1,127}")  # CUPS: printable, no space, '/' or '#'
+
+
+def _check_tcp(url: str, parts: SplitResult, spool_dir: str | None) -> None:
+    if parts.username is not None or parts.password is not None:
+        raise BadPrinterUrl(f"{url!r}: a tcp:// printer URL carries no user or password")
+    if not parts.hostname or not _HOST.fullmatch(parts.hostname):
+        raise BadPrinterUrl(f"{url!r}: needs the printer's host name or address, e.g. tcp://10.0.0.5:9100")
     try:
-        factory = TRANSPORTS[scheme]
-    except KeyError:
-        raise UnknownTransport(
-            f"no printer transport for {url!r}; known schemes: {', '.join(sorted(TRANSPORTS))}"
-        ) from None
-    return factory(url, **options)
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise BadPrinterUrl(f"{url!r}: the port must be a number from 1 to 65535 (a printer listens on 9100)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise BadPrinterUrl(f"{url!r}: a tcp:// printer URL is a host and a port only, e.g. tcp://10.0.0.5:9100")
+
+
+def _check_cups(url: str, parts: SplitResult, spool_dir: str | None) -> None:
+    queue = unquote(parts.netloc + parts.path).strip("/")
+    if parts.query or parts.fragment or not queue or not _CUPS_QUEUE.fullmatch(queue):
+        raise BadPrinterUrl(f"{url!r}: needs the name of a CUPS queue (no spaces, '/' or '#'), "
+                            "e.g. cups://Zebra_ZD421")
+
+
+def _check_file(url: str, parts: SplitResult, spool_dir: str | None) -> None:
+    folder = unquote(parts.path)
+    if parts.netloc not in ("", "localhost") or parts.query or parts.fragment or not folder.startswith("/") \
+            or "\x00" in folder:
+        raise BadPrinterUrl(f"{url!r}: a file:// printer URL names a folder of this server, "
+                            "e.g. file:///var/lib/wavefloor/spool/PK01")
+    if spool_dir is None:
+        return
+    spool = os.path.realpath(spool_dir)
+    if os.path.commonpath([os.path.realpath(folder), spool]) != spool:
+        raise OutsideSpool(f"{url!r}: a file:// printer writes only inside the spool folder {spool}")
 
 
 def _as_bytes(zpl: str | bytes) -> bytes:
@@ -190,14 +252,14 @@ class TcpTransport(Transport):
 
 
 class FileTransport(Transport):
-    """Spool directory: each job becomes ``job-<time>-<pid>-<n>.zpl``, written then renamed."""
+    """Spool directory: each job becomes ``job-<time>-<pid>-<n>.zpl``, written then renamed.
+    The folder is made at the first send, not when the transport is opened (a status poll)."""
 
     _counter = itertools.count(1)
 
     def __init__(self, directory: str):
         self.directory = directory
         self.url = f"file://{directory}"
-        os.makedirs(directory, exist_ok=True)
 
     @classmethod
     def from_url(cls, url: str, **options) -> "FileTransport":
@@ -209,6 +271,7 @@ class FileTransport(Transport):
         final = os.path.join(self.directory, name)
         partial = final + ".part"
         try:
+            os.makedirs(self.directory, exist_ok=True)
             with open(partial, "wb") as handle:
                 handle.write(_as_bytes(zpl))
             os.replace(partial, final)
@@ -272,6 +335,6 @@ class CupsTransport(Transport):
         self._zebra().output(zpl, encoding="utf-8")
 
 
-register_transport("tcp", TcpTransport.from_url)
-register_transport("file", FileTransport.from_url)
-register_transport("cups", CupsTransport.from_url)
+register_transport("tcp", TcpTransport.from_url, _check_tcp)
+register_transport("file", FileTransport.from_url, _check_file)
+register_transport("cups", CupsTransport.from_url, _check_cups)

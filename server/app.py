@@ -31,6 +31,8 @@ def create_app(config: dict | None = None) -> APIFlask:
     from server.api import api
     from server.web import init_web
 
+    app.session_interface = guard.SessionCookie()  # Secure behind TLS (nginx's X-Forwarded-Proto)
+
     @app.before_request
     def _open():
         database.connect(reuse_if_open=True)
@@ -137,16 +139,21 @@ def _errors(app: APIFlask) -> None:
 
 def start_serving_tasks(app) -> None:
     """What a serving process runs beside its requests, whether `wavefloor serve` or gunicorn
-    (deploy/gunicorn.conf.py) started it: forgetting old command results, and on SQLite the WAL
+    (deploy/gunicorn.conf.py) started it: forgetting old command results, telling its devices
+    the events of processes without devices (server/outbox.py), and on SQLite the WAL
     checkpoints in a thread of their own (so no scan's commit does one)."""
     import sys
 
+    from server import outbox
     from server.db import is_sqlite
-    from server.realtime import socketio
+    from server.realtime import NAMESPACE, socketio
+    from server.realtime.redis_queue import here_only
     from server.services.device.commands import forget_forever
     settings = app.config["WF"]
     socketio.start_background_task(forget_forever, settings["COMMAND_KEY_TTL_H"])
+    socketio.start_background_task(outbox.tail_forever, here_only(socketio, NAMESPACE))
     told = f"command results older than {settings['COMMAND_KEY_TTL_H']:g} h are forgotten every minute"
+    told += "; events of the command line and the print worker are read from the database"
     if is_sqlite():
         database.obj.checkpoint_in_background()
         told += "; SQLite checkpoints run in a thread of their own"

@@ -38,10 +38,25 @@ SETTINGS = (
     Setting("LOGIN_WINDOW_S", 300, "Window in seconds for counting failed logins."),
     Setting("LOGIN_LOCK_S", 300, "How long a user or device stays locked after too many failures."),
     Setting("PASSWORD_MIN_LENGTH", 8, "Minimum length of a web password."),
+    Setting("PIN_MIN_LENGTH", 4, "Fewest digits of a PIN (4 to 8). A shorter PIN is refused when it is set and, "
+            "without being checked, at login: after raising it, users with shorter PINs need a new one."),
+    Setting("LOGIN_ADDRESS_MAX_FAILURES", 20, "Failed logins from one network address within LOGIN_WINDOW_S before "
+            "that address is refused, without its secret being checked, for LOGIN_LOCK_S; 0 turns the limit off."),
+    Setting("LOGIN_VERIFY_AT_ONCE", 2, "Password and PIN checks a server process runs at once, in threads beside "
+            "its event loop (each takes a core for about 0.15 s); more wait up to 10 s, then are refused (429, "
+            "login_busy)."),
+    Setting("TRUSTED_PROXIES", "127.0.0.1,::1", "Addresses of the reverse proxies (nginx) whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed: the login limits count the device's own address, and the session "
+            "cookie is sent only over TLS when the proxy says the browser came by TLS."),
+    Setting("SESSION_CHECK_S", 3, "Seconds between a server process's checks of its open sockets' sessions "
+            "(logout, expiry, role change, deactivation, a released device); a socket whose session ended is sent "
+            "to its login screen and closed."),
     Setting("RULES_DIR", "", "Folder of the site's rule files (review, routing, carriers, waves); empty means "
             "the shipped defaults. Files are reloaded when they change."),
     Setting("SHIP_BY_HOURS", 48, "Promised ship-by time after payment when the channel gives none."),
     Setting("PRINT_WORKER", True, "Send queued labels to the printers from this server process."),
+    Setting("PRINT_SPOOL_DIR", "", "Folder inside which file:// printers may write their labels (each printer a "
+            "folder in it); empty means spool/ in the instance folder. A file:// URL outside it is refused."),
     Setting("DEMO_PRINTER_PORT", 9100, "TCP port of the demo's printer emulator (the demo printer points there)."),
     Setting("COMMAND_KEY_TTL_H", 72, "How long stored command results (idempotency keys) are kept; the server "
             "forgets older ones every minute (`wavefloor commands forget` does it at once)."),
@@ -49,6 +64,14 @@ SETTINGS = (
             "site share it, another site on the same Redis needs its own."),
     Setting("METRICS_TOKEN", "", "Bearer token Prometheus must send for /metrics; empty leaves /metrics open "
             "on the LAN."),
+    Setting("MAX_BODY_MB", 50, "Largest request body `wavefloor serve` takes, in MB (as the nginx site's "
+            "client_max_body_size); a larger one is answered 413 before it is read, a chunked one once it passes."),
+    Setting("MAX_CONNECTIONS_PER_ADDRESS", 1000, "Connections `wavefloor serve` holds open from one address; more "
+            "are closed as they are accepted. Behind nginx every connection comes from 127.0.0.1."),
+    Setting("HEAD_TIMEOUT_S", 10, "Seconds a client of `wavefloor serve` has to send a request's line and headers "
+            "(on a new connection, from its opening); then the connection is closed."),
+    Setting("IDLE_TIMEOUT_S", 75, "Seconds `wavefloor serve` keeps a connection waiting for its next request, "
+            "and the longest one read or write of a request may wait, before closing it."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -2,7 +2,9 @@
 
 A service calls :func:`publish` inside its transaction; delivery waits for the outermost
 write transaction to commit and is dropped if it rolls back, so no device ever hears of a
-change that did not happen.
+change that did not happen. A process that serves no devices (the command line) also hands each
+event with rooms over, inside the same transaction, to the serving processes (:func:`hand_over`,
+server/outbox.py).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import time
 from server.db import after_commit
 
 _subscribers = []
+_recorder = None  # where a process without devices hands its events over (None: it serves them itself)
 log = logging.getLogger(__name__)
 
 
@@ -25,6 +28,14 @@ def subscribe(callback) -> None:
 def unsubscribe(callback) -> None:
     if callback in _subscribers:
         _subscribers.remove(callback)
+
+
+def hand_over(recorder) -> None:
+    """For a process that serves no devices: every event with rooms is also given to
+    ``recorder(event, payload, rooms)`` when it is published, inside the publishing transaction,
+    so that it commits or rolls back with the change (server.outbox.record). None stops it."""
+    global _recorder
+    _recorder = recorder
 
 
 _timers: list[tuple[threading.Timer, "_Once"]] = []
@@ -84,6 +95,8 @@ def version() -> int:
 
 def publish(event: str, payload: dict, rooms: list[str] | tuple[str, ...]) -> None:
     payload = dict(payload, version=version())
+    if _recorder is not None and rooms:
+        _recorder(event, payload, tuple(rooms))
 
     def deliver():
         for callback in list(_subscribers):

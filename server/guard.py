@@ -2,10 +2,12 @@
 ``tests/test_route_map.py`` fails when a route is neither."""
 from __future__ import annotations
 
+import ipaddress
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
 from server.services import auth
 from server.services.errors import Forbidden, Unauthorized
@@ -43,6 +45,48 @@ def from_another_host() -> bool:
         return here.port is not None and (origin.port or DEFAULT_PORTS.get(origin.scheme)) != here.port
     except ValueError:  # a malformed header: not a page of this server
         return True
+
+
+def _trusted_proxies() -> set[str]:
+    return {a.strip() for a in current_app.config["WF"]["TRUSTED_PROXIES"].split(",") if a.strip()}
+
+
+def _from_proxy() -> bool:
+    """The request came through one of the ``TRUSTED_PROXIES`` (nginx), whose forwarding headers
+    are believed; any other peer could write them."""
+    return (request.remote_addr or "") in _trusted_proxies()
+
+
+def client_address() -> str:
+    """The address of the device that sent the request: the peer's, or, behind a trusted proxy,
+    the last address of ``X-Forwarded-For`` that is not a trusted proxy (nginx appends the
+    address it was reached from; what comes before it the client wrote itself)."""
+    peer = request.remote_addr or ""
+    if not _from_proxy():
+        return peer
+    trusted = _trusted_proxies()
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    while forwarded and forwarded[-1] in trusted:
+        forwarded.pop()
+    if not forwarded:
+        return peer
+    try:
+        return str(ipaddress.ip_address(forwarded[-1]))
+    except ValueError:  # not an address: the proxy did not write it
+        return peer
+
+
+def behind_tls() -> bool:
+    """The browser reached the server by TLS: directly, or through a trusted proxy that says so."""
+    return request.is_secure or (_from_proxy() and request.headers.get("X-Forwarded-Proto", "").lower() == "https")
+
+
+class SessionCookie(SecureCookieSessionInterface):
+    """The signed session cookie, ``Secure`` whenever the browser came by TLS (behind nginx, as
+    its ``X-Forwarded-Proto`` says): never sent back over plain HTTP, where anyone on the LAN reads it."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (bool(request) and behind_tls())
 
 
 def current_principal():

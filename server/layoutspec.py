@@ -13,7 +13,8 @@ locations:
 ```
 
 The file is YAML or JSON. Loading checks every field and reports every problem at once, each
-with the file, the line and the field, so a site can fix its layout in one pass.
+with the file, the line and the field, so a site can fix its layout in one pass. YAML aliases
+(``*name``) are refused: a few hundred bytes of nested aliases stand for billions of values.
 """
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ _LAYOUT_KEYS = ("warehouse", "aisles", "aisle_length", "aisle_width", "blocks", 
 _REQUIRED_KEYS = ("aisles", "aisle_length", "aisle_width", "depot", "locations")
 _DEPOT_KEYS = ("aisle", "y")
 _LOCATION_KEYS = ("aisle", "y", "level", "zone", "kind")
+# bounds of the numbers and codes, all well inside what the warehouse's columns hold
+MAX_AISLES = 1000
+MAX_BLOCKS = 100
+MAX_LEVEL = 1000
+CODE_LENGTHS = {"warehouse": 32, "zone": 32, "location": 64}
 
 
 @dataclass(frozen=True)
@@ -152,6 +158,19 @@ class _Positions:
 _KEY_LOADER = yaml.SafeLoader("")
 
 
+class _AliasFound(yaml.MarkedYAMLError):
+    pass
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without aliases: the first one stops the reading, before anything is built of it."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasFound(problem="an alias", problem_mark=self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
 def _scalar_key(node):
     """A mapping key as the decoder turns it into a Python value, for matching paths."""
     if isinstance(node, yaml.ScalarNode):
@@ -167,10 +186,15 @@ def _scalar_key(node):
 
 
 def _read_yaml(text, source):
-    loader = yaml.SafeLoader(text)
+    loader = _NoAliasLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+    except _AliasFound as exc:
+        raise LayoutError([LayoutProblem(source, exc.problem_mark.line + 1, "",
+                                         "aliases (*name) are not allowed in a layout; write the values out")])
+    except RecursionError:
+        raise LayoutError([LayoutProblem(source, None, "", "nested too deeply")])
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -191,11 +215,13 @@ def _read_json(text, source):
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LayoutError([LayoutProblem(source, exc.lineno, "", f"not valid JSON: {exc.msg}")])
+    except RecursionError:
+        raise LayoutError([LayoutProblem(source, None, "", "nested too deeply")])
     positions = _Positions()
     try:
         # JSON is (nearly) YAML, and the YAML composer remembers lines
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        node = yaml.compose(text, Loader=_NoAliasLoader)
+    except (yaml.YAMLError, RecursionError):
         node = None
     if node is not None:
         positions.record(node)
@@ -230,7 +256,8 @@ class _Checker:
                 self.problem(path + (key,), "is missing")
         return value
 
-    def integer(self, value, path, low, high=None):
+    def integer(self, value, path, low, high=None, *, most=None):
+        """A whole number in ``low..high``, or from ``low`` up to ``most`` (a cap, not a range)."""
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem(path, f"must be a whole number, not {_describe(value)}")
             return None
@@ -238,6 +265,9 @@ class _Checker:
             span = f"{low}..{high}" if high is not None else f"at least {low}"
             self.problem(path, f"{value} is outside {span}" if high is not None
                          else f"{value} must be {span}")
+            return None
+        if most is not None and value > most:
+            self.problem(path, f"{value} must be at most {most}")
             return None
         return value
 
@@ -253,11 +283,21 @@ class _Checker:
             return None
         return float(value)
 
-    def text(self, value, path):
+    def text(self, value, path, longest):
         if not isinstance(value, str) or not value.strip():
             self.problem(path, f"must be non-empty text, not {_describe(value)}")
             return None
-        return value
+        return value if self.code(value, path, longest) else None
+
+    def code(self, value, path, longest, *, key=False) -> bool:
+        """Whether a code fits its column: at most ``longest`` characters, no NUL character."""
+        if len(value) > longest:
+            self.problem(path, f"longer than {longest} characters", key=key)
+            return False
+        if "\x00" in value:
+            self.problem(path, "contains a NUL character", key=key)
+            return False
+        return True
 
 
 def _num(value):
@@ -286,13 +326,13 @@ def _parse(data, source, positions) -> LayoutSpec:
 
     warehouse = data.get("warehouse")
     if warehouse is not None:
-        warehouse = check.text(warehouse, ("warehouse",))
-    aisles = check.integer(data.get("aisles"), ("aisles",), 1) if "aisles" in data else None
+        warehouse = check.text(warehouse, ("warehouse",), CODE_LENGTHS["warehouse"])
+    aisles = check.integer(data.get("aisles"), ("aisles",), 1, most=MAX_AISLES) if "aisles" in data else None
     length = (check.number(data["aisle_length"], ("aisle_length",), positive=True)
               if "aisle_length" in data else None)
     width = (check.number(data["aisle_width"], ("aisle_width",), positive=True)
              if "aisle_width" in data else None)
-    blocks = check.integer(data.get("blocks", 1), ("blocks",), 1)
+    blocks = check.integer(data.get("blocks", 1), ("blocks",), 1, most=MAX_BLOCKS)
 
     depot = None
     if "depot" in data:
@@ -340,13 +380,14 @@ def _check_location(check, code, row, aisles, length):
         check.problem(path, f"location code {code!r} must be text (quote it in YAML)", key=True)
         return None
     problems_before = len(check.problems)
+    check.code(code, path, CODE_LENGTHS["location"], key=True)
     point = _check_point(check, row, path, _LOCATION_KEYS, aisles, length)
     if not isinstance(row, dict):
         return None
-    level = check.integer(row.get("level", 1), path + ("level",), 1)
+    level = check.integer(row.get("level", 1), path + ("level",), 1, most=MAX_LEVEL)
     zone = row.get("zone")
     if zone is not None:
-        zone = check.text(zone, path + ("zone",))
+        zone = check.text(zone, path + ("zone",), CODE_LENGTHS["zone"])
     kind = row.get("kind", "pick")
     if kind not in LOCATION_KINDS:
         check.problem(path + ("kind",),

@@ -490,21 +490,20 @@ def test_after_a_long_redis_outage_events_cross_processes_again_within_seconds(s
         close_all([receiver, wall])
 
 
-def test_a_silent_printer_holds_its_jobs_until_it_answers(db, db_url, tmp_path, servers):
-    """The print worker (its own process, as deployed) keeps jobs queued while the printer does
-    not answer; they print once, in order, when it is back."""
+def test_a_printer_that_is_off_holds_its_jobs_until_it_is_back(db, db_url, tmp_path, servers):
+    """The print worker (its own process, as deployed) keeps jobs queued while the printer
+    cannot be reached; they print once, in order, when it is back."""
     from printers.emulator import PrinterEmulator
     from server.models import PrintJob
     from server.services import printing
     from server.services.stock import inventory
     from tests.test_print_queue import label
     (server,) = servers(1)
-    emulator = PrinterEmulator("127.0.0.1", 0, str(tmp_path / "printed")).start()
+    emulator = PrinterEmulator("127.0.0.1", free_port(), str(tmp_path / "printed"))  # switched off
     worker = None
     try:
         actor = inventory.system_actor()
         printing.save_printer("P1", {"url": f"tcp://127.0.0.1:{emulator.port}", "station": "PK01"}, actor)
-        emulator.set_fault("silent")
         jobs = [printing.enqueue("P1", "shipping", label(n), f"TM{n:06d}", actor) for n in (1, 2)]
         env = dict(os.environ, WAVEFLOOR_DATABASE_URL=db_url, WAVEFLOOR_INSTANCE_DIR=str(tmp_path / "instance"),
                    WAVEFLOOR_SECRET_KEY="test-secret")
@@ -519,7 +518,7 @@ def test_a_silent_printer_holds_its_jobs_until_it_answers(db, db_url, tmp_path, 
         status, body = healthz(server)
         assert status == 200 and body["degraded"] == ["printers"] and body["parts"]["printers"]["faulted"] == 1
 
-        emulator.set_fault("ok")
+        emulator.start()
         assert emulator.wait_for_printed(2, timeout=60)
         printed = [Path(path).read_bytes() for path in emulator.printed]
         assert printed == [job.zpl.encode("utf-8") for job in jobs]  # each once, in order

@@ -84,7 +84,8 @@ def ledger_machine(warehouse: dict, actor: inventory.Actor):
               reserved=st.integers(min_value=0, max_value=5))
         def move(self, sku, src, dst, state, qty, reserved):
             """A move; with ``reserved`` it is a pick that uses the units' reservation."""
-            allowed = self._can_take(sku, src, state, qty, reserved)
+            # a move to where the units are, using no reservation, would change nothing: refused
+            allowed = self._can_take(sku, src, state, qty, reserved) and (src != dst or reserved > 0)
 
             def change():
                 self._take(sku, src, state, qty, reserved)

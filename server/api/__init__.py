@@ -2,6 +2,10 @@
 from the same schemas that validate the requests."""
 from apiflask import APIBlueprint
 
-api = APIBlueprint("api", __name__, url_prefix="/api/v1")
+from server.api.schemas import storable_path
 
-from server.api import auth, orders, stock, users, printing, waves, shipping, floor  # noqa: E402,F401  (routes register on import)
+api = APIBlueprint("api", __name__, url_prefix="/api/v1")
+api.url_value_preprocessor(storable_path)
+
+# the routes register on import
+from server.api import auth, floor, orders, printing, shipping, stock, users, waves  # noqa: E402,F401

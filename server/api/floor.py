@@ -1,9 +1,9 @@
 """The floor for supervisors: the wall screen's summary and the control room's verbs."""
-from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, Range
 
 from server.api import api
+from server.api.schemas import Schema
 from server.guard import current_principal, requires
 from server.services import floor
 from server.services.stock import desk as stockdesk

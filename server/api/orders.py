@@ -1,9 +1,10 @@
-from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Dict, Integer, List, Nested, String
+from apiflask.fields import Boolean, Date, DateTime, Dict, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
 from flask import Response, current_app, request
 
 from server.api import api
+from server.api.schemas import Integer, Schema
+from server.channels.values import LARGEST_WHOLE
 from server.guard import current_principal, public, requires
 from server.models.orders import ORDER_STATES
 from server.services.orders import channel_stock, merge, office, webhooks
@@ -204,7 +205,7 @@ def prioritise_order(order_id, json_data):
 
 
 class MergeIn(Schema):
-    orders = List(Integer(), required=True, validate=Length(2, 50))
+    orders = List(Integer(validate=Range(1, LARGEST_WHOLE)), required=True, validate=Length(2, 50))
 
 
 class CandidateGroup(Schema):
@@ -261,8 +262,25 @@ def shop_stock(code):
 @public
 @api.output(ImportOut)
 @api.doc(summary="Orders pushed by a channel: the body is the channel's JSON, signed with the shop's "
-                 "secret in X-Wavefloor-Signature: sha256=<hex HMAC-SHA256 of the body>")
+                 "secret in X-Wavefloor-Signature: sha256=<hex HMAC-SHA256 of the body>; a body over "
+                 f"{webhooks.MAX_BODY_BYTES} bytes is refused (413) unread")
 def channel_orders(shop):
-    report = webhooks.receive_orders(shop, request.get_data(), request.headers.get("X-Wavefloor-Signature", ""),
+    report = webhooks.receive_orders(shop, _bounded_body(webhooks.MAX_BODY_BYTES),
+                                     request.headers.get("X-Wavefloor-Signature", ""),
                                      current_app.config["WF"]["SHIP_BY_HOURS"])
     return report.as_dict()
+
+
+def _bounded_body(limit: int) -> bytes:
+    """The body, never more than ``limit`` bytes of it (nor more than the server's own cap, where
+    that is lower): a longer Content-Length is refused before a byte is read, and a body sent
+    without one (chunked) is refused once it passes the limit, read no further than that."""
+    cap = request.max_content_length
+    allowed = min(limit, cap) if cap else limit
+    if request.content_length is not None and request.content_length > allowed:
+        raise webhooks.BodyTooLarge(allowed)
+    request.max_content_length = allowed + 1  # werkzeug cuts a stream at the cap: one byte more tells
+    body = request.get_data(cache=False)
+    if len(body) > allowed:
+        raise webhooks.BodyTooLarge(allowed)
+    return body

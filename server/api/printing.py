@@ -1,10 +1,11 @@
 """Printers and the print queue over HTTP: status for the wall screen, printer set-up for
 supervisors, and the kiosk's reprint / move / cancel."""
-from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
+from flask import current_app
 
 from server.api import api
+from server.api.schemas import Schema
 from server.guard import current_principal, requires
 from server.models.printing import JOB_STATES, PRINTER_CJK
 from server.services import printing
@@ -99,6 +100,10 @@ def _actor():
     return stockdesk.actor_of(current_principal())
 
 
+def _spool_dir() -> str:
+    return printing.spool_folder(current_app.config["WF"])
+
+
 @api.get("/printers")
 @requires("printers.read")
 @api.output(PrinterList)
@@ -111,9 +116,11 @@ def list_printers():
 @requires("printers.manage")
 @api.input(PrinterIn)
 @api.output(PrinterOut)
-@api.doc(summary="Create or update a printer (only the fields given change)", security="BearerAuth")
+@api.doc(summary="Create or update a printer (only the fields given change; a new printer or another URL: "
+         "admins only)", security="BearerAuth")
 def put_printer(code, json_data):
-    return printing.printer_view(printing.save_printer(code, json_data, _actor()))
+    return printing.printer_view(printing.save_printer(
+        code, json_data, _actor(), spool_dir=_spool_dir(), may_change_url=current_principal().can("printers.url")))
 
 
 @api.post("/printers/<code>/poll")
@@ -121,7 +128,7 @@ def put_printer(code, json_data):
 @api.output(PrinterStatusOut)
 @api.doc(summary="Ask the printer for its status now", security="BearerAuth")
 def poll_printer(code):
-    return printing.poll_status(printing.printer_by_code(code))
+    return printing.poll_status(printing.printer_by_code(code), spool_dir=_spool_dir())
 
 
 @api.post("/printers/<code>/move-jobs")

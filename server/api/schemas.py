@@ -1,8 +1,78 @@
-from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
+"""The shapes of the API's requests and answers.
+
+Every request schema of the API derives from :class:`Schema` here, so that no text a database
+cannot hold gets past validation: a NUL character (PostgreSQL refuses one in any text value,
+where SQLite would have stored it) or a lone surrogate (JSON may escape one; neither engine
+takes it). Both engines answer alike, naming the field."""
+import re
+from collections.abc import Mapping
+
+from apiflask import Schema as BaseSchema
+from apiflask import abort
+from apiflask.fields import Boolean, DateTime, List, Nested, String
+from apiflask.fields import Integer as BaseInteger
 from apiflask.validators import Length, OneOf, Range
+from marshmallow import ValidationError, pre_load
 
 from server.models.stock import STOCK_STATES
+from server.services.stock import catalog, inventory
+
+NUL_REFUSED = "must not contain a NUL character (\\x00)"
+SURROGATE_REFUSED = "must be Unicode text (a lone surrogate is not)"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class Schema(BaseSchema):
+    """A schema whose input is refused, field by field, where any text in it (a value, a key, an
+    item of a list) is text no database holds."""
+
+    @pre_load
+    def _storable_text(self, data, **kwargs):
+        errors = {}
+        if isinstance(data, Mapping):
+            for key in data:
+                values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
+                fault = _fault(key) or next(filter(None, map(_fault, values)), None)
+                if fault:
+                    errors[key] = [fault]
+        elif _fault(data):
+            errors["_schema"] = [_fault(data)]
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
+def _fault(value) -> str | None:
+    """Why ``value`` (text, or text inside a mapping or a list) cannot be stored, or None."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return NUL_REFUSED
+        return SURROGATE_REFUSED if _SURROGATE.search(value) else None
+    if isinstance(value, Mapping):
+        return next(filter(None, (_fault(key) or _fault(item) for key, item in value.items())), None)
+    if isinstance(value, (list, tuple)):
+        return next(filter(None, map(_fault, value)), None)
+    return None
+
+
+def storable_path(endpoint, values) -> None:
+    """The API blueprint's URL value preprocessor: a path segment (a SKU, a shop's code) that a
+    database cannot hold is refused as a field of the request is."""
+    faults = {name: _fault(value) for name, value in (values or {}).items()}
+    bad = {name: [fault] for name, fault in faults.items() if fault}
+    if bad:
+        abort(422, detail={"path": bad})
+
+
+class Integer(BaseInteger):
+    """A whole number: ``1.5`` is refused, not cut to 1 (``2.0`` and ``"2"`` are 2)."""
+
+    default_error_messages = {"invalid": "Not a valid integer.", "fraction": "Not a whole number."}
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("fraction")
+        return super()._validated(value)
 
 
 class LoginIn(Schema):
@@ -55,9 +125,9 @@ class BarcodeOut(Schema):
 class ProductIn(Schema):
     name = String(required=True, validate=Length(1, 200))
     spec = String(load_default="", validate=Length(0, 200))
-    weight_g = Integer(load_default=0, validate=Range(0, 10_000_000))
-    cost_fen = Integer(load_default=0, validate=Range(0, 10**11))
-    price_fen = Integer(load_default=0, validate=Range(0, 10**11))
+    weight_g = Integer(load_default=0, validate=Range(0, catalog.MAX_WEIGHT_G))
+    cost_fen = Integer(load_default=0, validate=Range(0, catalog.MAX_FEN))
+    price_fen = Integer(load_default=0, validate=Range(0, catalog.MAX_FEN))
     barcodes = List(String(validate=Length(1, 64)), load_default=list)
 
 
@@ -108,7 +178,7 @@ class StockOut(Schema):
 
 
 _state = String(load_default="available", validate=OneOf(STOCK_STATES))
-_qty = Integer(required=True, validate=Range(1, 10_000_000))
+_qty = Integer(required=True, validate=Range(1, inventory.MAX_QTY))
 
 
 class ReceiveIn(Schema):
@@ -134,7 +204,7 @@ class MoveIn(Schema):
 class AdjustIn(Schema):
     sku = String(required=True, validate=Length(1, 64))
     location = String(required=True, validate=Length(1, 64))
-    delta = Integer(required=True, validate=Range(-10_000_000, 10_000_000))
+    delta = Integer(required=True, validate=Range(-inventory.MAX_QTY, inventory.MAX_QTY))
     reason = String(required=True, validate=Length(1, 32))
     state = _state
     lot = String(load_default="", validate=Length(0, 64))

@@ -1,9 +1,9 @@
 """Shipments back to the channels: the bulk-shipping upload file (批量发货) of a shop."""
 from apiflask.fields import Boolean
-from apiflask import Schema
 from flask import Response
 
 from server.api import api
+from server.api.schemas import Schema
 from server.guard import current_principal, requires
 from server.services.packages import shipping
 from server.services.stock import desk as stockdesk

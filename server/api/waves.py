@@ -1,9 +1,9 @@
 """Waves (波次) for supervisors: plan, look before releasing, release, pause, resume, cancel."""
-from apiflask import Schema
 from apiflask.fields import DateTime, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
 
 from server.api import api
+from server.api.schemas import Schema
 from server.guard import current_principal, requires
 from server.services.stock import desk as stockdesk
 from server.services.waves import planning as waves

@@ -67,6 +67,9 @@ class ParsedOrder:
     presale: bool = False
     presale_final_paid: bool = False
     presale_ship_by: datetime | None = None
+    #: when the channel last changed the order, where it says (API payloads): a payload older
+    #: than the one the order was last updated from is not applied (a replay, a late delivery)
+    modified_at: datetime | None = None
     lines: list[ParsedLine] = field(default_factory=list)
     source: str = ""
     source_line: int | None = None

@@ -116,6 +116,7 @@ class DouyinJsonAdapter:
             paid_fen=fen_value(order.get("pay_amount"), f"{where}.pay_amount"),
             created_at=unix_time(order.get("create_time"), f"{where}.create_time"),
             paid_at=unix_time(order.get("pay_time"), f"{where}.pay_time"),
+            modified_at=unix_time(order.get("update_time"), f"{where}.update_time"),
             presale=presale,
             presale_final_paid=presale and status not in (WAITING_PAYMENT, CLOSED),
             presale_ship_by=unix_time(order.get("exp_ship_time"), f"{where}.exp_ship_time")

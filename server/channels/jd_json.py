@@ -115,6 +115,7 @@ class JdJsonAdapter:
             paid_fen=paid,
             created_at=local_time(order.get("orderStartTime"), f"{where}.orderStartTime"),
             paid_at=local_time(order.get("paymentConfirmTime"), f"{where}.paymentConfirmTime"),
+            modified_at=local_time(order.get("modified"), f"{where}.modified"),
             lines=lines,
             source=source,
             source_line=None,

@@ -110,7 +110,7 @@ class Mapping:
         if not isinstance(value_map, dict):
             raise MappingError(lines.get(key), key, f"{key} must be an object")
         for text, target in value_map.items():
-            if target not in allowed:
+            if not isinstance(target, str) or target not in allowed:
                 raise MappingError(lines.get(f"{key}.{text}"), f"{key}.{text}",
                                    f"{target!r} is not one of {', '.join(sorted(allowed))}")
         return {str(text).strip(): target for text, target in value_map.items()}
@@ -207,6 +207,13 @@ class _MappedFile:
         orders: dict[str, ParsedOrder] = {}
         bad: dict[str, int] = {}
         order_lines: dict[str, int] = {}
+        for record in table.unreadable:  # its order is not imported short of a line
+            order_id = clean_cell(self._cell(record.cells, "order_id")) or None
+            result.problems.append(ImportProblem(source, record.line, order_id,
+                                                 table.column_name(record.column), record.reason))
+            if order_id:
+                bad[order_id] = bad.get(order_id, 0) + 1
+                order_lines[order_id] = min(record.line, order_lines.get(order_id, record.line))
         for line_no, cells in table.rows:
             order_id = clean_cell(self._cell(cells, "order_id"))
             if not order_id:
@@ -214,7 +221,7 @@ class _MappedFile:
                                                      self.mapping.columns["order_id"],
                                                      "row has no order id"))
                 continue
-            order_lines.setdefault(order_id, line_no)
+            order_lines[order_id] = min(line_no, order_lines.get(order_id, line_no))
             try:
                 order = orders.get(order_id)
                 if order is None and order_id not in bad:

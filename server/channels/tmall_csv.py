@@ -220,6 +220,14 @@ class TmallCsvAdapter:
                     table.source, table.header_line, None, ITEM_COLUMNS[missing[0]][0],
                     "column missing from the item report"))
                 continue
+            for record in table.unreadable:
+                # its order is not imported short of a line: the order's other lines wait with it
+                order_id = clean_cell(columns.get(record.cells, "order_id")) or None
+                problems.append(ImportProblem(table.source, record.line, order_id,
+                                              table.column_name(record.column), record.reason))
+                if order_id:
+                    bad_orders[order_id] = bad_orders.get(order_id, 0) + 1
+                    lines_by_order.setdefault(order_id, [])
             for line_no, cells in table.rows:
                 order_id = clean_cell(columns.get(cells, "order_id"))
                 if not order_id:
@@ -276,6 +284,11 @@ class TmallCsvAdapter:
                 table.source, table.header_line, None, ORDER_COLUMNS[missing[0]][0],
                 "column missing from the order report"))
             return
+        for record in table.unreadable:
+            order_id = clean_cell(columns.get(record.cells, "id")) or None
+            result.problems.append(ImportProblem(table.source, record.line, order_id,
+                                                 table.column_name(record.column), record.reason))
+            lines_by_order.pop(order_id, None)  # its item lines are named with it, not as orphans
         seen: set[str] = set()
         for line_no, cells in table.rows:
             order_id = clean_cell(columns.get(cells, "id"))

@@ -114,6 +114,7 @@ class TopJsonAdapter:
             paid_fen=money("payment"),
             created_at=local_time(trade.get("created"), f"{where}.created"),
             paid_at=local_time(trade.get("pay_time"), f"{where}.pay_time"),
+            modified_at=local_time(trade.get("modified"), f"{where}.modified"),
             presale=presale,
             presale_final_paid=presale and (
                 step == STEP_FINAL_PAID or (not step and status != WAITING_PAYMENT)),

@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 from .base import BadValue
 
 CHANNEL_TZ = ZoneInfo("Asia/Shanghai")
+#: the most an integer column holds on PostgreSQL: an amount, quantity or flag beyond it either
+#: way is refused here, by its field, rather than by the database
+LARGEST_WHOLE = 2**31 - 1
 
 _WRAP_STARTS = frozenset("='\t \r\n\u3000")
 _PLAIN_YUAN = re.compile(r"(\d{1,15})(?:\.(\d{1,2}))?")
@@ -38,13 +41,14 @@ def yuan_to_fen(text, field: str | None = None, *, allow_blank: bool = True) -> 
     if isinstance(text, bool):
         raise BadValue(field, f"not an amount: {text!r}")
     if isinstance(text, int):
-        return text * 100
+        return _bounded(text * 100, field, "amount", shown=text)
     if isinstance(text, float):
         text = repr(text)
     plain = _PLAIN_YUAN.fullmatch(text) if isinstance(text, str) else None
     if plain:
         cents = plain.group(2)
-        return int(plain.group(1)) * 100 + (int(cents.ljust(2, "0")) if cents else 0)
+        return _bounded(int(plain.group(1)) * 100 + (int(cents.ljust(2, "0")) if cents else 0),
+                        field, "amount", shown=text)
     value = clean_cell(text).translate(_FULL_WIDTH).replace(",", "")
     for mark in ("¥", "￥", "元", "RMB"):
         value = value.replace(mark, "")
@@ -59,6 +63,8 @@ def yuan_to_fen(text, field: str | None = None, *, allow_blank: bool = True) -> 
         raise BadValue(field, f"not an amount: {text!r}") from None
     if not amount.is_finite():
         raise BadValue(field, f"not an amount: {text!r}")
+    if amount.copy_abs() > Decimal(LARGEST_WHOLE) / 100:  # copy_abs: no context, no overflow to trap
+        raise BadValue(field, f"amount is too large: {_cut(value)}")
     fen = amount * 100
     if fen != fen.to_integral_value():
         raise BadValue(field, f"amount has fractions of a fen: {text!r}")
@@ -70,12 +76,12 @@ def fen_value(value, field: str | None = None) -> int:
     if isinstance(value, bool):
         raise BadValue(field, f"not an amount in fen: {value!r}")
     if isinstance(value, int):
-        return value
+        return _bounded(value, field, "amount in fen")
     if value is None or value == "":
         return 0
     text = str(value).strip()
     if re.fullmatch(r"-?\d+", text):
-        return int(text)
+        return _digits(text, field, "amount in fen")
     raise BadValue(field, f"not an amount in fen: {value!r}")
 
 
@@ -85,7 +91,7 @@ def parse_qty(text, field: str | None = None) -> int:
     if isinstance(text, int):
         qty = text
     elif isinstance(text, str) and text.isascii() and text.isdigit():
-        qty = int(text)
+        qty = _digits(text, field, "quantity")
     else:
         value = clean_cell(str(text) if text is not None else "").translate(_FULL_WIDTH)
         try:
@@ -94,10 +100,12 @@ def parse_qty(text, field: str | None = None) -> int:
             raise BadValue(field, f"not a quantity: {text!r}") from None
         if not number.is_finite() or number != number.to_integral_value():
             raise BadValue(field, f"not a whole quantity: {text!r}")
+        if number.copy_abs() > LARGEST_WHOLE:  # copy_abs: no context, so no overflow to trap
+            raise BadValue(field, f"quantity is too large: {_cut(value)}")
         qty = int(number)
     if qty <= 0:
         raise BadValue(field, f"quantity must be positive: {text!r}")
-    return qty
+    return _bounded(qty, field, "quantity")
 
 
 def parse_int(value, field: str | None = None, default: int = 0) -> int:
@@ -106,11 +114,29 @@ def parse_int(value, field: str | None = None, default: int = 0) -> int:
     if isinstance(value, bool):
         raise BadValue(field, f"not a whole number: {value!r}")
     if isinstance(value, int):
-        return value
+        return _bounded(value, field, "whole number")
     text = clean_cell(str(value))
     if re.fullmatch(r"-?\d+", text):
-        return int(text)
+        return _digits(text, field, "whole number")
     raise BadValue(field, f"not a whole number: {value!r}")
+
+
+def _bounded(number: int, field: str | None, what: str, shown=None) -> int:
+    if abs(number) > LARGEST_WHOLE:
+        raise BadValue(field, f"{what} is too large: {_cut(str(number if shown is None else shown))}")
+    return number
+
+
+def _digits(text: str, field: str | None, what: str) -> int:
+    """Digits (an optional minus first) as a bounded whole number; a run too long for ``int``
+    to read is too large all the same."""
+    if len(text.lstrip("-").lstrip("0")) > len(str(LARGEST_WHOLE)):
+        raise BadValue(field, f"{what} is too large: {_cut(text)}")
+    return _bounded(int(text), field, what)
+
+
+def _cut(text: str, most: int = 40) -> str:
+    return text if len(text) <= most else f"{text[:most]}... ({len(text)} characters)"
 
 
 _LOOSE_TIME = re.compile(
@@ -141,7 +167,10 @@ def local_time(text, field: str | None = None, tz=CHANNEL_TZ, fmt: str | None = 
                 raise BadValue(field, f"not a time: {text!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise BadValue(field, f"not a time: {text!r}") from None
 
 
 def unix_time(value, field: str | None = None):
@@ -149,10 +178,9 @@ def unix_time(value, field: str | None = None):
     if value in (None, "", 0, "0"):
         return None
     try:
-        seconds = int(value)
-    except (TypeError, ValueError):
+        return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=int(value))
+    except (TypeError, ValueError, OverflowError):
         raise BadValue(field, f"not a unix time: {value!r}") from None
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=seconds)
 
 
 def text_value(value) -> str:

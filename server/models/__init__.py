@@ -1,6 +1,7 @@
 """Peewee models, one module per domain noun. ``ALL_MODELS`` is in dependency order."""
 from server.models.catalog import Barcode, Product
 from server.models.commands import CommandResult
+from server.models.floor_events import FloorEvent
 from server.models.layout import Location, Warehouse, Zone
 from server.models.orders import Allocation, Order, OrderEvent, OrderLine, Shop
 from server.models.people import ApiToken, AuditLog, Device, LoginAttempt, Role, User, UserRole
@@ -21,6 +22,7 @@ ALL_MODELS = [
     Printer, PrintJob,
     Package, PackageUnit,
     ToteSort,
+    FloorEvent,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -42,6 +42,8 @@ class Order(BaseModel):
     external_id = CharField(max_length=64)
     status = CharField(max_length=16, default="new", index=True)
     channel_status = CharField(max_length=64, default="")
+    # when the channel last changed the order, as its payload said: an older payload is not applied
+    channel_modified_at = UtcDateTimeField(null=True)
     fingerprint = CharField(max_length=64, default="")
     buyer_nick = CharField(max_length=100, default="")
     buyer_message = TextField(default="")

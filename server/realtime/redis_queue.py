@@ -5,6 +5,10 @@ The library's listener doubles its wait after each failed reconnect, up to a min
 outage of a few minutes a process went on missing the other processes' events (a wall screen on
 B no longer hearing the picks made on A) for up to a minute after Redis was back. Here the wait
 grows from a quarter second to at most :attr:`FloorRedisManager.LONGEST_WAIT_S`.
+
+Events that every process reads for itself (the rows of server/outbox.py) go to each process's
+own devices only (:func:`here_only`): sent through Redis as well, a device would hear them once
+from every process.
 """
 from __future__ import annotations
 
@@ -32,3 +36,12 @@ class FloorRedisManager(socketio.RedisManager):
                 subscribed = False
                 time.sleep(wait)
                 wait = min(2 * wait, self.LONGEST_WAIT_S)
+
+
+def here_only(socketio, namespace: str):
+    """``deliver(event, payload, rooms)`` to the devices connected to this process, not through
+    Redis (``ignore_queue``; without Redis every emit is this process's own)."""
+    def deliver(event: str, payload: dict, rooms: tuple[str, ...]) -> None:
+        for room in rooms:
+            socketio.emit(event, payload, to=room, namespace=namespace, ignore_queue=True)
+    return deliver

@@ -71,21 +71,20 @@ def unmask(payload, mask: bytes) -> bytes:
 
 
 def _socket_of(environ):
-    """The connection's socket and how the server hands it over (as simple-websocket finds it)."""
+    """The connection's socket and how the server hands it over (as simple-websocket finds it);
+    under gevent's server also the connection's reader, closed when the WebSocket ends.
+
+    The socket is the server's own, not a duplicate: one file handle a WebSocket, not two. The
+    WebSocket lives inside its request, and the server closes the socket once it is over."""
     if "gunicorn.socket" in environ:
-        return environ["gunicorn.socket"], "gunicorn"
+        return environ["gunicorn.socket"], "gunicorn", None
     if environ.get("SERVER_SOFTWARE", "").startswith("gevent"):
-        wsgi_input = environ["wsgi.input"]
-        if not hasattr(wsgi_input, "raw") and hasattr(wsgi_input, "rfile"):
-            wsgi_input = wsgi_input.rfile
-        if hasattr(wsgi_input, "raw"):
-            sock = wsgi_input.raw._sock
-            try:
-                sock = sock.dup()  # the server closes its own object when the request ends
-            except NotImplementedError:  # pragma: no cover
-                pass
-            return sock, "gevent"
-    return None, None
+        reader = environ["wsgi.input"]
+        if not hasattr(reader, "raw") and hasattr(reader, "rfile"):
+            reader = reader.rfile
+        if hasattr(reader, "raw"):
+            return reader.raw._sock, "gevent", reader
+    return None, None, None
 
 
 class FloorWebSocket:
@@ -95,6 +94,7 @@ class FloorWebSocket:
         self.app = handler
         self.limit = getattr(server, "max_http_buffer_size", None) or 1_000_000
         self._sock = None
+        self._reader = None
         self.mode = None
         self.connected = False
         self._buffer = bytearray()
@@ -113,11 +113,16 @@ class FloorWebSocket:
         if environ.get("HTTP_SEC_WEBSOCKET_VERSION", "") != "13":
             start_response("426 Upgrade Required", [("Sec-WebSocket-Version", "13"), ("Content-Type", "text/plain")])
             return [b"WebSocket version 13 is the one spoken here"]
-        sock, mode = _socket_of(environ)
+        sock, mode, reader = _socket_of(environ)
         if sock is None:
             start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
             return [b"this server does not hand its connections over"]
-        self._sock, self.mode = sock, mode
+        self._sock, self.mode, self._reader = sock, mode, reader
+        if mode == "gevent":
+            # no timeout on its reads and writes (`wavefloor serve` gives each request one): a
+            # silent peer is Engine.IO's to end (its pings), and a read with a timeout starts a
+            # timer on every scan
+            sock.settimeout(None)
         # open before the answer goes out: a close() from then on sends its close frame
         self.connected = True
         try:
@@ -127,6 +132,11 @@ class FloorWebSocket:
         finally:
             with self._write_lock:  # a frame on its way out (a close() from elsewhere) goes out whole
                 self._shut()
+            if reader is not None:
+                # nothing more is read from the connection as HTTP (the peer's late frames, its
+                # close frame, were taken for a request and answered 400 on a closed socket):
+                # gevent's server ends a connection whose reader is closed
+                reader.close()
         if mode == "gunicorn":  # as python-engineio does: the worker then drops the connection
             raise StopIteration()
         return result
@@ -248,7 +258,8 @@ class FloorWebSocket:
         raise Closed()
 
     def _shut(self) -> None:
-        """End the connection for both sides: a greenlet reading it wakes, and so does the peer."""
+        """End the connection for both sides: a greenlet reading it wakes, and so does the peer.
+        The server closes the socket itself once the request is over."""
         self.connected = False
         sock = self._sock
         if sock is None:
@@ -257,8 +268,3 @@ class FloorWebSocket:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-        if self.mode == "gevent":  # our own duplicate; gunicorn closes its socket itself
-            try:
-                sock.close()
-            except OSError:
-                pass

@@ -1,24 +1,37 @@
-"""Who may do what: users, roles, hashed secrets, tokens, login rate limiting, masking.
+"""Who may do what: users, roles, hashed secrets, tokens, logins and their limits, masking.
 
-Secrets are argon2 hashes. Tokens are random; only their SHA-256 is stored. A user or a
-device that fails ``LOGIN_MAX_FAILURES`` times within ``LOGIN_WINDOW_S`` is locked for
-``LOGIN_LOCK_S`` seconds; attempts are rows, so every server process sees the same count.
+Secrets are argon2 hashes, checked in threads beside the event loop, ``LOGIN_VERIFY_AT_ONCE`` at
+a time; only a token's SHA-256 is stored. A login is refused unchecked (429) while its user, its
+device or its address is locked: ``LOGIN_MAX_FAILURES`` failures of a user or a device
+(``LOGIN_ADDRESS_MAX_FAILURES`` of an address) within ``LOGIN_WINDOW_S`` lock it for
+``LOGIN_LOCK_S``; a success clears only its own user's failures. Attempts are rows, so every
+server process sees the same count. A device holds one user's session at a time, until it ends
+(logout, expiry) or a supervisor releases the device or logs in there; a session that ends is
+announced as ``session.ended`` to the rooms of its sockets, which the realtime layer closes.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import secrets
+import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 
+import gevent
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from gevent import monkey
+from gevent.lock import BoundedSemaphore
 
+from server import events
 from server.db import write_transaction
+from server.messages import text
 from server.models import ApiToken, AuditLog, Device, LoginAttempt, Role, User, UserRole
 from server.models.base import utcnow
 from server.models.people import ROLES
-from server.services.errors import AuthError, DomainError, Forbidden, LockedOut, NotFound
+from server.services.errors import AuthError, DomainError, Forbidden, LockedOut
 
 _hasher = PasswordHasher()
 
@@ -57,6 +70,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "waves.manage": {"admin", "supervisor"},
     "printers.read": _ALL,
     "printers.manage": {"admin", "supervisor"},
+    "printers.url": {"admin"},  # where labels (buyers' addresses) go: a printer's URL, a new printer
     "printjobs.write": {"admin", "supervisor", "packer", "office"},
     "shipping.export": {"admin", "supervisor", "office"},
 }
@@ -90,8 +104,27 @@ class Principal:
 
 # --- secrets -------------------------------------------------------------------------------
 
+VERIFY_WAIT_S = 10.0  # a login waits this long for a free check (a shift starting), then is refused as busy
+REFUSAL_DELAY_S = 0.5  # a locked login is answered this late: a client that floods waits for each answer
+HASHING_NICE = 10  # the threads that hash give way to the event loop's thread on a busy core
+
+
+class LoginBusy(DomainError):
+    code = "login_busy"
+    http_status = 429
+
+
+class PinTooShort(AuthError):
+    code = "pin_too_short"
+
+
+class DeviceInUse(DomainError):
+    code = "device_in_use"
+    http_status = 409
+
+
 def hash_secret(secret: str) -> str:
-    return _hasher.hash(secret)
+    return _in_a_thread(_hasher.hash, secret)
 
 
 def _verify(hash_: str, secret: str) -> bool:
@@ -104,7 +137,42 @@ def _verify(hash_: str, secret: str) -> bool:
         return False
 
 
-def _token_hash(token: str) -> str:
+_gates: dict[int, BoundedSemaphore] = {}
+
+
+def verification_gate(at_once: int) -> BoundedSemaphore:
+    """The semaphore that lets ``at_once`` checks run at a time in this process."""
+    return _gates.setdefault(at_once, BoundedSemaphore(max(1, at_once)))
+
+
+def verify_secret(settings: dict, hash_: str, secret: str) -> bool:
+    """Whether ``secret`` matches ``hash_`` (an empty hash costs as much and says no): checked in
+    a thread, at most ``LOGIN_VERIFY_AT_ONCE`` at a time; :class:`LoginBusy` when none frees up
+    within ``VERIFY_WAIT_S``."""
+    gate = verification_gate(settings["LOGIN_VERIFY_AT_ONCE"])
+    if not gate.acquire(timeout=VERIFY_WAIT_S):
+        raise LoginBusy("too many logins are being checked")
+    try:
+        return _in_a_thread(_verify, hash_, secret)
+    finally:
+        gate.release()
+
+
+def _in_a_thread(function, *args):
+    """``function(*args)`` in gevent's pool of real threads where greenlets share this thread
+    (a serving process), so that they go on running meanwhile; here otherwise."""
+    if monkey.is_module_patched("threading") or isinstance(gevent.getcurrent(), gevent.Greenlet):
+        return gevent.get_hub().threadpool.apply(_giving_way, (function, *args))
+    return function(*args)
+
+
+def _giving_way(function, *args):
+    with suppress(AttributeError, OSError):  # on Linux a thread's own nice value (who=0: the calling thread)
+        os.setpriority(os.PRIO_PROCESS, 0, HASHING_NICE)
+    return function(*args)
+
+
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -117,30 +185,37 @@ def ensure_roles() -> None:
 
 def add_user(code: str, name: str, roles: list[str], *, password: str | None = None,
              pin: str | None = None, phone: str = "", language: str = "",
-             min_password: int = 8) -> User:
-    """Create a user, or update the secrets and roles of an existing one."""
+             min_password: int = 8, min_pin: int = 4) -> User:
+    """Create a user, or update the secrets and roles of an existing one (a change of roles
+    ends the user's sessions: they log in again with the new ones)."""
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise DomainError(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
     if password is not None and len(password) < min_password:
         raise DomainError(f"password must have at least {min_password} characters")
-    if pin is not None and not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
-        raise DomainError("PIN must be 4 to 8 digits")
+    fewest = min(8, max(4, min_pin))
+    if pin is not None and not (pin.isascii() and pin.isdigit() and fewest <= len(pin) <= 8):
+        raise DomainError(f"PIN must be {fewest} to 8 digits")
+    password_hash = hash_secret(password) if password is not None else None
+    pin_hash = hash_secret(pin) if pin is not None else None
     with write_transaction():
         ensure_roles()
         user, created = User.get_or_create(code=code, defaults={"name": name})
+        roles_before = [] if created else roles_of(user)
         user.name = name or user.name
         user.phone = phone or user.phone
         user.language = language or user.language
         user.active = True
-        if password is not None:
-            user.password_hash = hash_secret(password)
-        if pin is not None:
-            user.pin_hash = hash_secret(pin)
+        if password_hash is not None:
+            user.password_hash = password_hash
+        if pin_hash is not None:
+            user.pin_hash = pin_hash
         user.save()
         UserRole.delete().where(UserRole.user == user).execute()
         for role in Role.select().where(Role.code.in_(roles)):
             UserRole.create(user=user, role=role)
+        if not created and roles_before != sorted(set(roles)):
+            end_sessions_of(user, "role_changed")
     return user
 
 
@@ -150,21 +225,63 @@ def roles_of(user: User) -> list[str]:
 
 # --- login ---------------------------------------------------------------------------------
 
-def _locked(settings: dict, column, value: str, now: dt.datetime) -> bool:
-    if not value:
+def _lock_holds(settings: dict, failures: list[dt.datetime], limit: int, now: dt.datetime) -> bool:
+    """``failures`` (newest first): the newest ``limit`` of them fall within the window, and the
+    lock time since the newest has not run out."""
+    if limit <= 0 or len(failures) < limit:
         return False
-    limit = settings["LOGIN_MAX_FAILURES"]
-    last_ok = (LoginAttempt.select(LoginAttempt.at).where((column == value) & LoginAttempt.ok)
-               .order_by(LoginAttempt.at.desc()).limit(1).scalar())
-    query = LoginAttempt.select(LoginAttempt.at).where((column == value) & ~LoginAttempt.ok)
-    if last_ok is not None:
-        query = query.where(LoginAttempt.at > last_ok)
-    failures = [row.at for row in query.order_by(LoginAttempt.at.desc()).limit(limit)]
-    if len(failures) < limit:
-        return False
-    newest, oldest = failures[0], failures[-1]
+    newest, oldest = failures[0], failures[limit - 1]
     return ((newest - oldest).total_seconds() <= settings["LOGIN_WINDOW_S"]
             and (now - newest).total_seconds() < settings["LOGIN_LOCK_S"])
+
+
+def _user_locked(settings: dict, user_code: str, now: dt.datetime) -> bool:
+    """The user's failures since their last success."""
+    if not user_code:
+        return False
+    limit = settings["LOGIN_MAX_FAILURES"]
+    last_ok = (LoginAttempt.select(LoginAttempt.at).where((LoginAttempt.user_code == user_code) & LoginAttempt.ok)
+               .order_by(LoginAttempt.at.desc()).limit(1).scalar())
+    query = LoginAttempt.select(LoginAttempt.at).where((LoginAttempt.user_code == user_code) & ~LoginAttempt.ok)
+    if last_ok is not None:
+        query = query.where(LoginAttempt.at > last_ok)
+    failures = [at for (at,) in query.order_by(LoginAttempt.at.desc()).limit(limit).tuples()]
+    return _lock_holds(settings, failures, limit, now)
+
+
+def _device_locked(settings: dict, device_code: str, now: dt.datetime) -> bool:
+    """The device's failures, whoever made them; a user's success there clears only that user's."""
+    if not device_code:
+        return False
+    since = now - dt.timedelta(seconds=settings["LOGIN_WINDOW_S"] + settings["LOGIN_LOCK_S"])  # older: no lock now
+    rows = (LoginAttempt.select(LoginAttempt.user_code, LoginAttempt.ok, LoginAttempt.at)
+            .where((LoginAttempt.device_code == device_code) & (LoginAttempt.at > since))
+            .order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc()).limit(500).tuples())
+    succeeded, failures = set(), []
+    for user_code, ok, at in rows:
+        if ok:
+            succeeded.add(user_code)
+        elif user_code not in succeeded:
+            failures.append(at)
+    return _lock_holds(settings, failures, settings["LOGIN_MAX_FAILURES"], now)
+
+
+def _address_locked(settings: dict, address: str, now: dt.datetime) -> bool:
+    """The failures from one network address, whatever the user or device; no success clears them."""
+    limit = settings["LOGIN_ADDRESS_MAX_FAILURES"]
+    if not address or limit <= 0:
+        return False
+    since = now - dt.timedelta(seconds=settings["LOGIN_WINDOW_S"] + settings["LOGIN_LOCK_S"])
+    failures = [at for (at,) in LoginAttempt.select(LoginAttempt.at)
+                .where((LoginAttempt.remote_addr == address) & ~LoginAttempt.ok & (LoginAttempt.at > since))
+                .order_by(LoginAttempt.at.desc()).limit(limit).tuples()]
+    return _lock_holds(settings, failures, limit, now)
+
+
+def _refused(error: DomainError) -> DomainError:
+    """``error``, late: a client that sends its next attempt when the answer comes cannot send many."""
+    time.sleep(REFUSAL_DELAY_S)
+    return error
 
 
 def _login(settings: dict, user_code: str, secret: str, kind: str, device_code: str = "",
@@ -172,14 +289,18 @@ def _login(settings: dict, user_code: str, secret: str, kind: str, device_code: 
     now = utcnow()
     user_code = (user_code or "").strip()
     device_code = (device_code or "").strip()[:64]
-    if _locked(settings, LoginAttempt.user_code, user_code, now) or \
-            _locked(settings, LoginAttempt.device_code, device_code, now):
-        raise LockedOut("too many failed logins; try again later",
-                        retry_after_s=settings["LOGIN_LOCK_S"])
+    remote_addr = (remote_addr or "")[:64]
+    secret = secret or ""
+    if "\x00" in user_code + secret + device_code + remote_addr:  # no user, device or secret holds one
+        raise AuthError("a login may not hold a NUL character")
+    if kind == "pin" and len(secret) < settings["PIN_MIN_LENGTH"]:
+        raise _refused(PinTooShort(f"a PIN has at least {settings['PIN_MIN_LENGTH']} digits here"))
+    if (_address_locked(settings, remote_addr, now) or _user_locked(settings, user_code, now)
+            or _device_locked(settings, device_code, now)):
+        raise _refused(LockedOut("too many failed logins; try again later", retry_after_s=settings["LOGIN_LOCK_S"]))
     user = User.get_or_none((User.code == user_code) & User.active)
     hash_ = "" if user is None else (user.password_hash if kind == "password" else user.pin_hash)
-    ok = _verify(hash_, secret or "")
-    if not ok:
+    if not verify_secret(settings, hash_, secret):
         # the failure must be committed before it is reported: the count is what locks
         with write_transaction():
             LoginAttempt.create(user_code=user_code[:32], device_code=device_code,
@@ -187,21 +308,34 @@ def _login(settings: dict, user_code: str, secret: str, kind: str, device_code: 
             AuditLog.create(user=user.id if user else None, action="login.failed",
                             target=user_code[:200], detail=f"{kind} device={device_code}")
         raise AuthError("wrong user or " + ("password" if kind == "password" else "PIN"))
-    with write_transaction():
-        LoginAttempt.create(user_code=user_code[:32], device_code=device_code, remote_addr=remote_addr,
-                            ok=True, at=now)
-        device = None
-        if device_code:
-            device, _ = Device.get_or_create(code=device_code, defaults={"kind": device_kind})
-            device.last_seen_at = now
-            device.save()
-        token = secrets.token_urlsafe(32)
-        expires = now + dt.timedelta(hours=settings["TOKEN_TTL_HOURS"])
-        ApiToken.create(token_hash=_token_hash(token), user=user, device=device, kind="session",
-                        expires_at=expires)
-        AuditLog.create(user=user, device=device, action="login", target=user.code,
-                        detail=f"{kind} from {remote_addr}".strip())
-    roles = roles_of(user)
+    roles, holders = roles_of(user), []
+    try:
+        with write_transaction():
+            device = None
+            if device_code:
+                device, _ = Device.get_or_create(code=device_code, defaults={"kind": device_kind})
+                # written first: a second login on the device waits here until this one is done
+                Device.update(last_seen_at=now).where(Device.id == device.id).execute()
+                holders = sessions_on(device_code, now, other_than=user)
+            if holders and not can(roles, "floor.control"):
+                raise DeviceInUse(f"{device_code} is in use by another user")
+            LoginAttempt.create(user_code=user_code[:32], device_code=device_code, remote_addr=remote_addr,
+                                ok=True, at=now)
+            if holders:  # a supervisor at the device takes it over: that is the release
+                end_sessions(holders, "device_released")
+                AuditLog.create(user=user, device=device, action="device.release", target=device.code,
+                                detail="took over from " + ", ".join(sorted({h[2] for h in holders})))
+            token = secrets.token_urlsafe(32)
+            expires = now + dt.timedelta(hours=settings["TOKEN_TTL_HOURS"])
+            ApiToken.create(token_hash=token_hash(token), user=user, device=device, kind="session",
+                            expires_at=expires)
+            AuditLog.create(user=user, device=device, action="login", target=user.code,
+                            detail=f"{kind} from {remote_addr}".strip())
+    except DeviceInUse:
+        with write_transaction():
+            AuditLog.create(user=user, device=Device.get(Device.code == device_code), action="login.refused",
+                            target=user.code, detail=f"in use by {', '.join(sorted({h[2] for h in holders}))}")
+        raise
     return {"token": token, "user": {"code": user.code, "name": user.name, "language": user.language},
             "roles": roles, "expires_at": expires.replace(tzinfo=dt.timezone.utc).isoformat()}
 
@@ -216,26 +350,12 @@ def login_pin(settings: dict, user_code: str, pin: str, device_code: str, remote
     return _login(settings, user_code, pin, "pin", device_code=device_code, remote_addr=remote_addr)
 
 
-def issue_program_token(user_code: str, label: str, *, by: Principal, days: int | None = 365) -> str:
-    """A long-lived token for a program (an ERP connector, a script), shown once."""
-    user = User.get_or_none(User.code == user_code)
-    if user is None:
-        raise NotFound(f"no user {user_code!r}")
-    token = secrets.token_urlsafe(32)
-    with write_transaction():
-        ApiToken.create(token_hash=_token_hash(token), user=user, kind="program", label=label,
-                        expires_at=utcnow() + dt.timedelta(days=days) if days else None)
-        AuditLog.create(user=by.user, device=by.device, action="token.issue", target=user.code,
-                        detail=label)
-    return token
-
-
 def authenticate(token: str | None) -> Principal | None:
     """The principal behind a bearer token, or None for a missing, unknown, revoked or expired one."""
-    if not token:
+    if not isinstance(token, str) or not token:
         return None
     row = (ApiToken.select(ApiToken, User).join(User)
-           .where((ApiToken.token_hash == _token_hash(token)) & ~ApiToken.revoked & User.active)
+           .where((ApiToken.token_hash == token_hash(token)) & ~ApiToken.revoked & User.active)
            .first())
     if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
         return None
@@ -248,6 +368,43 @@ def logout(principal: Principal) -> None:
         ApiToken.update(revoked=True).where(ApiToken.id == principal.token_id).execute()
         AuditLog.create(user=principal.user, device=principal.device, action="logout",
                         target=principal.user.code)
+        if principal.token_id is not None:
+            _announce_end("logged_out", principal.user.language, [f"session:{principal.token_id}"])
+
+
+# --- sessions that end ---------------------------------------------------------------------
+# A socket is in the rooms ``session:<token id>`` and ``user:<user id>``: the realtime layer closes
+# the sockets ``session.ended`` is sent to, and every few seconds those whose session no longer
+# stands (people.ended_sessions: a change another process made).
+
+def _announce_end(code: str, language: str, rooms: list[str]) -> None:
+    events.publish("session.ended", {"code": code, "text": text(code, language or None)}, rooms)
+
+
+def sessions_on(device_code: str, now: dt.datetime, other_than: User | None = None) -> list[tuple]:
+    """(token id, user id, user code, language) of each live session on the device."""
+    query = (ApiToken.select(ApiToken.id, User.id, User.code, User.language).join(User).switch(ApiToken)
+             .join(Device).where((Device.code == device_code) & (ApiToken.kind == "session") & ~ApiToken.revoked
+                                 & User.active & (ApiToken.expires_at.is_null(True) | (ApiToken.expires_at > now))))
+    if other_than is not None:
+        query = query.where(ApiToken.user != other_than.id)
+    return list(query.tuples())
+
+
+def end_sessions(sessions: list[tuple], code: str) -> None:
+    """Revoke these sessions (rows of :func:`sessions_on`) and tell their sockets why; inside
+    the caller's write transaction."""
+    ApiToken.update(revoked=True).where(ApiToken.id.in_([s[0] for s in sessions])).execute()
+    for token_id, _user_id, _user_code, language in sessions:
+        _announce_end(code, language, [f"session:{token_id}"])
+
+
+def end_sessions_of(user: User, code: str) -> None:
+    """Revoke the user's sessions (a program token reads the user anew at each request) and tell
+    all the user's sockets why; inside the caller's write transaction."""
+    ApiToken.update(revoked=True).where((ApiToken.user == user.id) & (ApiToken.kind == "session")
+                                        & ~ApiToken.revoked).execute()
+    _announce_end(code, user.language, [f"user:{user.id}"])
 
 
 # --- personal data -------------------------------------------------------------------------

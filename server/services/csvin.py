@@ -1,11 +1,14 @@
 """Reading merchants' CSV files: any of UTF-8, UTF-8 with BOM, GBK/GB18030; headers in English
-or Chinese; every problem named by file, line and field, and the good rows kept."""
+or Chinese; every problem named by file, line and field, and the good rows kept (a row that
+cannot be read is one problem, not the end of the file)."""
 from __future__ import annotations
 
-import csv
-import io
+import heapq
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from server.channels.csvfile import UnreadableFile, read_table
+from server.channels.values import LARGEST_WHOLE
 
 
 @dataclass(frozen=True)
@@ -32,15 +35,6 @@ class ImportReport:
                 "problems": [str(p) for p in self.problems]}
 
 
-def decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
-
-
 def clean_cell(value: str) -> str:
     """Spreadsheet armour off: ``="123"``, a leading ``'`` or tab, surrounding blanks."""
     value = (value or "").strip()
@@ -50,17 +44,22 @@ def clean_cell(value: str) -> str:
 
 
 def read_rows(path, aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]):
-    """Yield ``(line, {field: value})`` for each data row; header problems raise ValueError.
+    """Yield ``(line, {field: value})`` for each data row, and ``(line, Problem)`` for a row
+    that cannot be read (a byte of another encoding, a cell past the reader's limit, a NUL
+    character); header problems raise ValueError.
 
     ``aliases`` maps a field to the header names that mean it (case and blanks ignored).
     """
     path = Path(path)
-    text = decode(path.read_bytes())
-    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = next(reader)
-    except StopIteration:
-        raise ValueError("the file is empty") from None
+        table = read_table(path, source=path.name)
+    except UnreadableFile as exc:
+        raise ValueError(str(exc)) from None
+    except OSError as exc:
+        raise ValueError(f"cannot read the file: {exc.strerror or exc}") from None
+    if not table.header:
+        raise ValueError("the file is empty")
+    header = table.header
     wanted = {name.strip().lower(): fld for fld, names in aliases.items() for name in (fld, *names)}
     columns: dict[int, str] = {}
     for index, name in enumerate(header):
@@ -71,22 +70,30 @@ def read_rows(path, aliases: dict[str, tuple[str, ...]], required: tuple[str, ..
     if missing:
         raise ValueError(f"missing column(s) {', '.join(missing)}; "
                          f"the header has {', '.join(h.strip() for h in header)}")
-    last_line = reader.line_num
-    for cells in reader:
-        line = last_line + 1
-        last_line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        yield line, {fld: clean_cell(cells[i]) if i < len(cells) else "" for i, fld in columns.items()}
+    unreadable = [(record.line, Problem(path.name, record.line,
+                                        columns.get(record.column) or table.column_name(record.column),
+                                        record.reason))
+                  for record in table.unreadable]
+    for line, cells in heapq.merge(table.rows, unreadable, key=lambda item: item[0]):
+        if isinstance(cells, Problem):
+            yield line, cells
+        elif any(c.strip() for c in cells):
+            yield line, {fld: clean_cell(cells[i]) if i < len(cells) else "" for i, fld in columns.items()}
 
 
-def whole_number(value: str, name: str, *, minimum: int = 0, default: int | None = None) -> int:
+def whole_number(value: str, name: str, *, minimum: int = 0, maximum: int = LARGEST_WHOLE,
+                 default: int | None = None) -> int:
+    """A whole number from a cell, between ``minimum`` and ``maximum`` (by default the most an
+    integer column holds)."""
     if value == "" and default is not None:
         return default
     try:
         number = int(value.replace(",", ""))
     except ValueError:
-        raise ValueError(f"{name}: {value!r} is not a whole number") from None
+        shown = repr(value) if len(value) <= 40 else f"{value[:40]!r}... ({len(value)} characters)"
+        raise ValueError(f"{name}: {shown} is not a whole number") from None
     if number < minimum:
         raise ValueError(f"{name}: {number} is below {minimum}")
+    if number > maximum:
+        raise ValueError(f"{name}: {number} is above {maximum}")
     return number

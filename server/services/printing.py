@@ -3,37 +3,56 @@
 A job is rendered to ZPL for its printer when it is queued, so it needs nothing else to print.
 A worker sends each job in three short steps, none of which holds a transaction during I/O:
 
-    claim (one guarded UPDATE)  ->  send + confirm (network)  ->  done | queued | failed
+    claim (one guarded UPDATE)  ->  send (network)  ->  done | queued | failed
 
 Order: a printer has at most one job in flight and the worker always takes the printer's
 oldest open job, so a job never overtakes an older one; a job waiting for its retry holds up
 the jobs behind it, as the labels of one packing bench must come out in the order they were
 asked for.
 
-Confirmation: after the bytes the worker asks ``~HS`` on the same connection. The printer
-reads its input in order, so an answer means it took the job (into its buffer if it has a
-fault: a Zebra prints buffered formats once the fault clears). No answer means a hung printer
-may have thrown the job away: it goes back to the queue with a backoff (2, 4, 8 ... 60 s) and
-fails after ``max_attempts``, to be retried or moved to another printer by a person.
+Printed: a job whose every byte went to the printer (written to its socket, accepted by lpr,
+written to the spool file) is ``done`` at once, and is never sent again unless a person asks
+for a reprint (补打). Only a send that fails before that (no connection, a send that times
+out) puts the job back in the queue with a backoff (2, 4, 8 ... 60 s); after ``max_attempts``
+it fails, to be retried or moved to another printer by a person.
+
+Status is optional: after a label, and every ``poll_interval_s``, the worker asks ``~HS`` (and
+``~HQES`` where that tells more). A reported fault (paper out, head open ...) holds the
+printer's jobs until it clears: a Zebra keeps what it was sent in its buffer, and held jobs can
+still be moved. A printer that does not answer, or answers nothing readable, is ``unknown``
+(``ok`` None): no failure, many printers and print servers never answer. Its jobs still go;
+it is asked again only every ``silent_poll_s``, never after each label, where a wait for an
+answer that will not come would slow every label down.
+
+Lanes: a started worker serves each active printer in a lane of its own (a thread, a greenlet
+under gevent), so a printer that is slow to connect, to take bytes or to answer holds up only
+its own labels. A lane holds no database connection while it waits on a printer.
+
+URLs: a printer's URL is checked when it is saved (``printers.transport.check_url``): a
+``file://`` printer writes only inside the spool folder, and only an admin sets or changes a
+URL, which decides where labels with buyers' addresses go. A worker given the spool folder
+holds the jobs of a stored URL outside it, and a printer whose URL fails costs only itself.
 
 Lease and at-least-once: the claim sets ``claimed_by`` and ``claimed_until`` (now + lease).
 A worker that dies leaves its job in ``sending``; once the lease has expired any worker claims
 it again, so nothing is lost across a restart. The edge: a worker that dies after the printer
 took the bytes but before ``done`` committed causes a second print of the same label. We keep
-that window small and rare: ``done`` is one UPDATE right after the confirmation; the lease is
-longer than the worst send (timeouts included), so a live worker never loses its job to
-another; and a worker checks it still holds the lease right before it sends, so a worker
-that stalled past its lease never sends a job someone else has taken over. A duplicate is a
-second copy of the same label (same tracking number), never a different parcel's label.
+that window small and rare: ``done`` is one UPDATE right after the bytes went, before any
+status is read; the lease is longer than the worst send (timeouts included), so a live worker
+never loses its job to another; and a worker checks it still holds the lease right before it
+sends, so a worker that stalled past its lease never sends a job someone else has taken over.
+A duplicate is a second copy of the same label (same tracking number), never a different
+parcel's label.
 
-It is one module of about 600 lines because the printers, the jobs' verbs and the worker share
-the ordering and lease rules above, which stay right only when they are read in one place.
+It is one module because the printers, the jobs' verbs and the worker share the ordering,
+"printed" and lease rules above, which stay right only when they are read in one place.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Mapping
@@ -41,17 +60,17 @@ from urllib.parse import urlsplit
 
 from peewee import JOIN, fn
 
-from printers.exceptions import PrinterError, StatusUnsupported
+from printers.exceptions import BadPrinterUrl, OutsideSpool, PrinterError, StatusUnsupported, UnknownTransport
 from printers.labels import render_label
 from printers.status import NO_ANSWER, OFFLINE, PrinterStatus, StatusParseError, read_status
-from printers.transport import TRANSPORTS, open_transport
+from printers.transport import check_url, open_transport
 from printers.zpl import PrinterProfile
 from server import events
 from server.db import after_commit, database, write_transaction
 from server.models import AuditLog, PrintJob, Printer, User
 from server.models.base import utcnow
 from server.models.printing import OPEN_STATES, PRINTER_CJK, TRANSITIONS
-from server.services.errors import DomainError, InvalidTransition, NotFound
+from server.services.errors import DomainError, Forbidden, InvalidTransition, NotFound
 from server.services.states import Lifecycle
 from server.services.stock.inventory import Actor
 
@@ -62,15 +81,57 @@ JOB = Lifecycle("print_job", PrintJob, TRANSITIONS, column="state")
 MAX_ATTEMPTS = 8
 BACKOFF_CAP_S = 60
 LEASE_S = 60
-# a printer that does not answer may be a blip: its jobs are tried (with backoff), not held
-UNREACHABLE = (NO_ANSWER, OFFLINE)
+BAD_STATUS = "bad_status"
+# the printer said nothing that can be read: its state is unknown, which is not a failure
+UNKNOWN = (NO_ANSWER, BAD_STATUS)
+# ... and one that cannot be reached may be a blip: the jobs of either are tried, not held
+NOT_HOLDING = UNKNOWN + (OFFLINE,)
 TCP_OPTIONS = {"connect_timeout": 3.0, "send_timeout": 10.0, "read_timeout": 2.0}
 
-_work_arrived = threading.Event()
+
+class _Bell:
+    """Wakes the lanes of this process: the lane of a printer that was given a job, or all of
+    them; ``None`` is the worker's own watch over which printers are active."""
+
+    def __init__(self):
+        self._rung = threading.Condition()
+        self._counts: dict[int | None, int] = {}
+
+    def count(self, key: int | None) -> int:
+        with self._rung:
+            return self._counts.setdefault(key, 0)
+
+    def ring(self, printer_id: int | None = None) -> None:
+        with self._rung:
+            keys = list(self._counts) if printer_id is None else [printer_id, None]
+            for key in keys:
+                self._counts[key] = self._counts.get(key, 0) + 1
+            self._rung.notify_all()
+
+    def wait(self, key: int | None, seen: int, timeout: float) -> int:
+        """Until ``key`` is rung past ``seen`` or ``timeout`` passes; returns its count."""
+        with self._rung:
+            self._rung.wait_for(lambda: self._counts.get(key, 0) != seen, timeout)
+            return self._counts.get(key, 0)
+
+
+_bell = _Bell()
 
 
 class PrinterSettingsError(DomainError):
     code = "invalid_printer"
+
+
+class PrinterUrlRejected(PrinterSettingsError):
+    code = "printer_url_rejected"
+
+
+class PrinterUrlOutsideSpool(PrinterSettingsError):
+    code = "printer_url_outside_spool"
+
+
+class PrinterUrlForbidden(Forbidden):
+    code = "printer_url_admin_only"
 
 
 class LabelRejected(DomainError):
@@ -99,8 +160,21 @@ def profile_of(printer: Printer) -> PrinterProfile:
 PRINTER_FIELDS = ("name", "url", "dpi", "width_in", "height_in", "cjk", "font_name", "station", "active")
 
 
-def save_printer(code: str, values: Mapping, actor: Actor) -> Printer:
-    """Create or update a printer; only the fields given change."""
+def spool_folder(settings: Mapping) -> str:
+    """The folder ``file://`` printers may write in: the PRINT_SPOOL_DIR setting, or ``spool``
+    in the instance folder."""
+    return os.path.abspath(settings.get("PRINT_SPOOL_DIR") or os.path.join(settings["INSTANCE_DIR"], "spool"))
+
+
+def save_printer(code: str, values: Mapping, actor: Actor, *, spool_dir: str | None = None,
+                 may_change_url: bool = True) -> Printer:
+    """Create or update a printer; only the fields given change.
+
+    A new or changed URL is checked first: with ``spool_dir`` (the HTTP API and the CLI give the
+    configured one) a ``file://`` printer must write inside it. Without ``may_change_url`` (a
+    supervisor) a new printer or another URL is refused: the URL decides where labels, with
+    buyers' names and addresses, go. A stored URL is not checked again when other fields
+    change, so a printer with a bad one can still be switched off."""
     changes = {key: values[key] for key in PRINTER_FIELDS if key in values}
     with write_transaction():
         printer = Printer.get_or_none(Printer.code == code)
@@ -108,20 +182,29 @@ def save_printer(code: str, values: Mapping, actor: Actor) -> Printer:
             if not changes.get("url"):
                 raise PrinterSettingsError("a new printer needs a url", field="url")
             printer = Printer(code=code)
+        url_changed = printer.id is None or changes.get("url", printer.url) != printer.url
+        if url_changed and not may_change_url:
+            raise PrinterUrlForbidden(f"only an admin may set or change the URL of printer {code}",
+                                      field="url", printer=code)
         for key, value in changes.items():
             setattr(printer, key, value)
-        _validate(printer)
+        _validate(printer, url_changed, spool_dir)
         printer.updated_at = utcnow()
         printer.save()
         _audit(actor, "printer.save", code, json.dumps(changes, ensure_ascii=False, default=str))
     return printer
 
 
-def _validate(printer: Printer) -> None:
-    scheme = urlsplit(printer.url or "").scheme
-    if scheme not in TRANSPORTS:
-        raise PrinterSettingsError(f"printer url {printer.url!r}: scheme must be one of "
-                                   f"{', '.join(sorted(TRANSPORTS))}", field="url")
+def _validate(printer: Printer, url_changed: bool, spool_dir: str | None) -> None:
+    if url_changed:
+        try:
+            check_url(printer.url or "", spool_dir)
+        except OutsideSpool as error:
+            raise PrinterUrlOutsideSpool(str(error), field="url", spool=os.path.realpath(spool_dir)) from None
+        except UnknownTransport as error:
+            raise PrinterSettingsError(str(error), field="url") from None
+        except BadPrinterUrl as error:
+            raise PrinterUrlRejected(str(error), field="url") from None
     if printer.cjk not in PRINTER_CJK:
         raise PrinterSettingsError(f"cjk must be one of {', '.join(PRINTER_CJK)}", field="cjk")
     try:
@@ -131,7 +214,8 @@ def _validate(printer: Printer) -> None:
 
 
 def status_of(printer: Printer) -> dict:
-    """The stored status: ``{ok, faults, warnings, source, at}``; ``ok`` is None before a poll."""
+    """The stored status: ``{ok, faults, warnings, source, at}``; ``ok`` is None before a poll
+    and while the printer does not answer (unknown)."""
     stored = json.loads(printer.last_status) if printer.last_status else {}
     return {"ok": stored.get("ok"), "faults": stored.get("faults", []),
             "warnings": stored.get("warnings", []), "source": stored.get("source", ""),
@@ -139,8 +223,9 @@ def status_of(printer: Printer) -> dict:
 
 
 def holds_jobs(status: Mapping) -> bool:
-    """A reported fault (paper out, head open, ...) holds jobs back; silence does not."""
-    return any(fault not in UNREACHABLE for fault in status.get("faults") or ())
+    """A reported fault (paper out, head open, a URL outside the spool ...) holds jobs back;
+    silence and an unreachable printer do not."""
+    return any(fault not in NOT_HOLDING for fault in status.get("faults") or ())
 
 
 def printer_list() -> list[dict]:
@@ -181,7 +266,7 @@ def enqueue(printer_code: str, template: str, data: Mapping, ref: str = "",
         job = PrintJob.create(printer=printer.id, template=template,
                               data=json.dumps(data, ensure_ascii=False, default=str), zpl=zpl,
                               ref=ref, created_by=actor.user_id if actor else None)
-        after_commit(_work_arrived.set)
+        after_commit(lambda: _bell.ring(printer.id))
     return job
 
 
@@ -217,7 +302,7 @@ def retry(job_id: int, actor: Actor) -> PrintJob:
             raise InvalidTransition("print_job", job.state, "queued")
         _transition(job, "queued", attempts=0, next_attempt_at=utcnow(), last_error="")
         _audit(actor, "print.retry", f"job:{job.id}", job.ref)
-        after_commit(_work_arrived.set)
+        after_commit(lambda: _bell.ring(job.printer_id))
     return job
 
 
@@ -229,7 +314,7 @@ def reprint(job_id: int, actor: Actor) -> PrintJob:
                               zpl=original.zpl, ref=original.ref, reprint_of=original.id,
                               created_by=actor.user_id if actor else None)
         _audit(actor, "print.reprint", f"job:{original.id}", f"new job {job.id}")
-        after_commit(_work_arrived.set)
+        after_commit(lambda: _bell.ring(original.printer_id))
     return job
 
 
@@ -257,7 +342,7 @@ def move_jobs(from_printer: str, to_printer: str, actor: Actor) -> int:
                           .where((PrintJob.id == job.id) & (PrintJob.state == "queued")
                                  & (PrintJob.printer == source.id)).execute())
         _audit(actor, "print.move", f"{from_printer}->{to_printer}", f"{moved} job(s)")
-        after_commit(_work_arrived.set)
+        after_commit(lambda: _bell.ring(target.id))
     return moved
 
 
@@ -346,6 +431,14 @@ def _holds_lease(job: PrintJob, worker_id: str) -> bool:
                    & (PrintJob.claimed_until >= utcnow())).exists())
 
 
+def _release_connection() -> None:
+    """Give this thread's pooled connection back before waiting on a printer: each printer has
+    a lane of its own, and connections held through their sends would be the ones the floor's
+    requests wait for."""
+    if not database.is_closed() and not database.in_transaction():
+        database.close()
+
+
 def transport_options(url: str, options: Mapping | None = None) -> dict:
     """Timeouts for the URL's transport (only TCP and CUPS take them)."""
     scheme = urlsplit(url).scheme
@@ -358,30 +451,35 @@ def transport_options(url: str, options: Mapping | None = None) -> dict:
 
 def send_job(job: PrintJob, worker_id: str, transport=None, max_attempts: int = MAX_ATTEMPTS,
              options: Mapping | None = None) -> str:
-    """Send a claimed job and record the outcome: ``done``, ``queued`` (retry later),
-    ``failed``, or ``lost`` (this worker no longer holds the job; nothing was sent)."""
+    """Send a claimed job and record the outcome: ``done`` (every byte went to the printer: the
+    label is printed, and is not sent again whatever the printer says next), ``queued`` (the
+    send failed before that: retried after a backoff), ``failed`` (... for the last time), or
+    ``lost`` (this worker no longer holds the job; nothing was sent)."""
+    printer = job.printer
     if not _holds_lease(job, worker_id):
         return "lost"
-    printer = job.printer
+    _release_connection()
     own = transport is None
-    error = None
     try:
         if own:
             transport = open_transport(printer.url, **transport_options(printer.url, options))
         transport.send(job.zpl)
-        status = confirm_status(transport)
-        if status is not None:
-            record_status(printer, status)
-            if not status.ok and set(status.faults) & set(UNREACHABLE):
-                error = f"{status.faults[0]}: no answer after the label was sent"
-    except PrinterError as exc:
-        error = f"{exc.code}: {exc}"
-    finally:
-        if transport is not None and (own or error is not None):
+    except PrinterError as error:
+        if transport is not None:
             transport.close()  # a printer in trouble gets a fresh connection next time
-    if error is None:
-        return _finish(job, worker_id)
-    return _requeue(job, worker_id, error, max_attempts)
+        return _requeue(job, worker_id, f"{error.code}: {error}", max_attempts)
+    try:
+        outcome = _finish(job, worker_id)
+        if status_of(printer)["ok"] is not None:  # it answers: learn now whether it can take the next
+            status = confirm_status(transport)
+            if status is not None:
+                record_status(printer, status)
+                if set(status.faults) & set(UNKNOWN):
+                    transport.close()
+    finally:
+        if own:
+            transport.close()
+    return outcome
 
 
 def confirm_status(transport) -> PrinterStatus | None:
@@ -391,16 +489,16 @@ def confirm_status(transport) -> PrinterStatus | None:
     except StatusUnsupported:
         return None
     except StatusParseError as error:
-        return PrinterStatus(ok=False, faults=["bad_status"], source="~HS", raw=str(error))
-    if status.ok:
+        return PrinterStatus(ok=False, faults=[BAD_STATUS], source="~HS", raw=str(error))
+    if status.ok or status.faults == [OFFLINE]:
         return status
     try:
         extended = read_status(transport, "~HQES")
     except (StatusUnsupported, StatusParseError):
         return status
-    if set(extended.faults) <= set(UNREACHABLE):
+    if set(extended.faults) <= set(NOT_HOLDING):
         return status
-    if set(status.faults) <= set(UNREACHABLE):
+    if set(status.faults) <= set(NOT_HOLDING):
         return extended  # newer firmware: silent to ~HS in MEDIA OUT, answers ~HQES
     faults = status.faults + [f for f in extended.faults if f not in status.faults]
     return PrinterStatus(ok=False, faults=faults, warnings=status.warnings + extended.warnings,
@@ -413,9 +511,15 @@ def _leased_by(worker_id: str) -> tuple[str, tuple]:
 
 def _finish(job: PrintJob, worker_id: str) -> str:
     now = utcnow()
+    changes = {"sent_at": now, "attempts": job.attempts + 1, "last_error": "", "claimed_by": None,
+               "claimed_until": None}
     with write_transaction():
-        _transition(job, "done", guard=_leased_by(worker_id), sent_at=now,
-                    attempts=job.attempts + 1, last_error="", claimed_by=None, claimed_until=None)
+        if not JOB.move_if(job.id, "sending", "done", guard=_leased_by(worker_id), **changes):
+            log.warning("print job %s: sent by %s after its lease passed to another worker", job.id, worker_id)
+            return "lost"
+    job.state = "done"
+    for key, value in changes.items():
+        setattr(job, key, value)
     return "done"
 
 
@@ -443,9 +547,16 @@ def _rooms(printer: Printer) -> list[str]:
     return ["wallboard"] + ([f"station:{printer.station}"] if printer.station else [])
 
 
-def poll_status(printer: Printer, transport=None, options: Mapping | None = None) -> dict:
+def poll_status(printer: Printer, transport=None, options: Mapping | None = None,
+                spool_dir: str | None = None) -> dict:
     """Ask the printer how it is (``~HS``, ``~HQES`` where answered), store it, and publish
-    ``printer.status`` when it changed. Silence is the status ``no_answer``."""
+    ``printer.status`` when it changed. Silence is the unknown status (``ok`` None,
+    ``no_answer``); a URL that fails its check (outside ``spool_dir``) is a fault, and asks
+    nothing."""
+    try:
+        check_url(printer.url, spool_dir)
+    except PrinterError as error:
+        return record_status(printer, PrinterStatus(ok=False, faults=[error.code], source="url"))
     own = transport is None
     try:
         if own:
@@ -463,15 +574,16 @@ def poll_status(printer: Printer, transport=None, options: Mapping | None = None
 
 def record_status(printer: Printer, status: PrinterStatus) -> dict:
     now = utcnow()
-    stored = {"ok": status.ok, "faults": list(status.faults), "warnings": list(status.warnings),
-              "source": status.source}
+    unknown = bool(status.faults) and set(status.faults) <= set(UNKNOWN)
+    stored = {"ok": None if unknown else status.ok, "faults": list(status.faults),
+              "warnings": list(status.warnings), "source": status.source}
     with write_transaction():
         previous = (Printer.select(Printer.last_status).where(Printer.id == printer.id).scalar()) or ""
         before = json.loads(previous) if previous else {}
         Printer.update(last_status=json.dumps(stored), last_status_at=now).where(Printer.id == printer.id).execute()
         changed = (before.get("ok"), before.get("faults")) != (stored["ok"], stored["faults"])
         if changed:
-            events.publish("printer.status", {"printer": printer.code, "ok": status.ok,
+            events.publish("printer.status", {"printer": printer.code, "ok": stored["ok"],
                                               "faults": list(status.faults), "at": now.isoformat() + "Z"},
                            rooms=_rooms(printer))
     printer.last_status, printer.last_status_at = json.dumps(stored), now
@@ -483,23 +595,29 @@ def record_status(printer: Printer, status: PrinterStatus) -> dict:
 class PrintWorker:
     """Serves every active printer: polls status, claims due jobs in order, sends them.
 
-    ``run_once()`` does one round (tests call it); ``start()`` runs rounds in a thread (a
-    greenlet under gevent) until ``stop()``, waking early when a job is queued in this process.
+    ``run_once()`` serves the active printers one after another, once (tests call it).
+    ``start()`` gives each active printer a lane until ``stop()``: a thread (a greenlet under
+    gevent) that serves it again and again, waking early when a job for it is queued in this
+    process, so that one slow printer delays only its own labels. A printer set up later gets
+    its lane within ``idle_s``; a printer switched off ends its own.
     The lease must outlast the worst send: connect, send and two status reads.
     """
 
     def __init__(self, worker_id: str | None = None, *, lease_s: float = LEASE_S,
                  max_attempts: int = MAX_ATTEMPTS, poll_interval_s: float = 15.0, fault_poll_s: float = 3.0,
-                 idle_s: float = 1.0, batch: int = 50, options: Mapping | None = None):
+                 silent_poll_s: float = 60.0, idle_s: float = 1.0, batch: int = 50,
+                 options: Mapping | None = None, spool_dir: str | None = None):
         self.worker_id = worker_id or f"print-{uuid.uuid4().hex[:8]}"
         self.options = {**TCP_OPTIONS, **(options or {})}
         worst = self.options["connect_timeout"] + self.options["send_timeout"] + 2 * self.options["read_timeout"]
         if lease_s <= worst:
             raise ValueError(f"lease_s ({lease_s}) must be longer than the worst send ({worst} s)")
         self.lease_s, self.max_attempts = lease_s, max_attempts
-        self.poll_interval_s, self.fault_poll_s = poll_interval_s, fault_poll_s
+        self.poll_interval_s, self.fault_poll_s, self.silent_poll_s = poll_interval_s, fault_poll_s, silent_poll_s
         self.idle_s, self.batch = idle_s, batch
+        self.spool_dir = spool_dir
         self._transports: dict[int, tuple[str, object]] = {}
+        self._lanes: dict[int, threading.Thread] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -512,26 +630,47 @@ class PrintWorker:
             self._transports[printer.id] = (printer.url, transport)
         return transport
 
+    def _drop_transport(self, printer_id: int) -> None:
+        _url, transport = self._transports.pop(printer_id, (None, None))
+        if transport is not None:
+            transport.close()
+
     def _poll_due(self, printer: Printer, now: dt.datetime) -> bool:
         status = status_of(printer)
         if status["at"] is None:
             return True
-        interval = self.poll_interval_s if status["ok"] else self.fault_poll_s
+        interval = (self.silent_poll_s if status["ok"] is None
+                    else self.poll_interval_s if status["ok"] else self.fault_poll_s)
         return (now - status["at"]).total_seconds() >= interval
 
     def run_once(self, now: dt.datetime | None = None) -> int:
         """One round over the active printers; returns the number of jobs printed."""
         printed = 0
-        for printer in list(Printer.select().where(Printer.active == True)):  # noqa: E712
-            try:
-                printed += self._serve(printer, now)
-            except PrinterError as error:  # a bad URL must not stop the other printers
-                log.warning("printer %s: %s", printer.code, error)
+        for printer in list(Printer.select().where(Printer.active == True).order_by(Printer.id)):  # noqa: E712
+            printed += self._serve_alone(printer, now)
         return printed
 
+    def _serve_alone(self, printer: Printer, now: dt.datetime | None) -> int:
+        """:meth:`_serve`, with whatever goes wrong kept to this printer."""
+        try:
+            return self._serve(printer, now)
+        except PrinterError as error:
+            log.warning("printer %s: %s", printer.code, error)
+        except Exception:
+            log.exception("print worker %s: printer %s", self.worker_id, printer.code)
+        self._drop_transport(printer.id)
+        return 0
+
     def _serve(self, printer: Printer, now: dt.datetime | None) -> int:
+        try:
+            check_url(printer.url, self.spool_dir)
+        except PrinterError as error:  # a URL stored before it was checked: hold its jobs, say why
+            if status_of(printer)["faults"] != [error.code]:
+                record_status(printer, PrinterStatus(ok=False, faults=[error.code], source="url"))
+            return 0
         if self._poll_due(printer, now or utcnow()):
-            poll_status(printer, self._transport(printer))
+            _release_connection()
+            poll_status(printer, self._transport(printer), spool_dir=self.spool_dir)
         if holds_jobs(status_of(printer)):
             return 0
         printed = 0
@@ -550,34 +689,66 @@ class PrintWorker:
 
     def start(self) -> "PrintWorker":
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._loop, name=self.worker_id, daemon=True)
+        self._thread = threading.Thread(target=self._watch, name=self.worker_id, daemon=True)
         self._thread.start()
         return self
 
-    def _loop(self) -> None:
+    def _watch(self) -> None:
+        """Keep a lane running for each active printer."""
+        seen = _bell.count(None)
         try:
             while not self._stopping.is_set():
-                _work_arrived.clear()
                 try:
-                    printed = self.run_once()
-                except Exception:  # the worker outlives a bad round (database restart, ...)
-                    log.exception("print worker %s: round failed", self.worker_id)
-                    printed = 0
-                if not printed and not self._stopping.is_set():
-                    _work_arrived.wait(self.idle_s)
+                    active = [row.id for row in Printer.select(Printer.id).where(Printer.active == True)]  # noqa: E712
+                except Exception:  # the watch outlives a database restart
+                    log.exception("print worker %s: cannot list the printers", self.worker_id)
+                    active = []
+                finally:
+                    _release_connection()
+                for printer_id in active:
+                    lane = self._lanes.get(printer_id)
+                    if lane is None or not lane.is_alive():
+                        lane = threading.Thread(target=self._lane, args=(printer_id,), daemon=True,
+                                                name=f"{self.worker_id}-printer-{printer_id}")
+                        self._lanes[printer_id] = lane
+                        lane.start()
+                seen = _bell.wait(None, seen, self.idle_s)
         finally:
+            _release_connection()
+
+    def _lane(self, printer_id: int) -> None:
+        """Serve one printer until it is switched off or the worker stops."""
+        seen = _bell.count(printer_id)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    printer = Printer.get_or_none(Printer.id == printer_id)
+                    if printer is None or not printer.active:
+                        return
+                    printed = self._serve_alone(printer, None)
+                except Exception:  # the lane outlives a bad round (database restart, ...)
+                    log.exception("print worker %s: round of printer %s failed", self.worker_id, printer_id)
+                    printed = 0
+                finally:
+                    _release_connection()
+                if not printed and not self._stopping.is_set():
+                    seen = _bell.wait(printer_id, seen, self.idle_s)
+        finally:
+            self._drop_transport(printer_id)
             if not database.is_closed():
                 database.close()  # give this thread's connection back to the pool
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stopping.set()
-        _work_arrived.set()
+        _bell.ring()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        for lane in list(self._lanes.values()):
+            lane.join(timeout)
+        self._lanes.clear()
         self.close()
 
     def close(self) -> None:
-        for _url, transport in self._transports.values():
-            transport.close()
-        self._transports.clear()
+        for printer_id in list(self._transports):
+            self._drop_transport(printer_id)

@@ -4,7 +4,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
@@ -12,13 +14,15 @@ from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import Babel, gettext as _
 
-from server.guard import current_principal, public, requires
-from server.messages import LANGUAGES, normalise_language
+from server.guard import client_address, current_principal, from_another_host, public, requires
+from server.messages import LANGUAGES, normalise_language, text
 from server.services import auth
 from server.services.errors import DomainError
 from server.services.stock import desk as stockdesk
 
 web = Blueprint("web", __name__)
+# why a page's session ended (the event session.ended), shown on the login page it goes to
+SESSION_ENDS = ("logged_out", "session_expired", "role_changed", "user_deactivated", "device_released")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
@@ -87,11 +91,18 @@ def hold_names() -> dict:
     return {rule.code: (rule.name_en if english else rule.name_zh) for rule in book().review.rules}
 
 
+# a path with its query: printable ASCII, no space, no backslash (browsers read /\host as //host,
+# and drop tabs and line breaks, so /<tab>/host is //host too; a line break in a Location header
+# is refused outright)
+_LOCAL_PATH = re.compile(r"/(?![/\\])[!-~]*")
+
+
 def _local_target(target: str) -> str:
-    """``target`` if it is a path on this server, else "" (browsers read ``/\\host`` as ``//host``)."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return ""
+    """``target`` if it is a path on this server, else ""."""
+    if not _LOCAL_PATH.fullmatch(target) or "\\" in target:
+        return ""
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and parts.path.startswith("/") else ""
 
 
 @web.get("/")
@@ -104,12 +115,16 @@ def index():
 @public
 def login():
     if request.method == "POST":
+        if from_another_host() or request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+            # a form on another site would log this browser in as someone else (and all it then does)
+            return render_template("login.html", error=text("cross_site_form", select_locale()), user=""), 403
         try:
             result = auth.login_password(current_app.config["WF"], request.form.get("user", ""),
-                                         request.form.get("password", ""), request.remote_addr or "")
+                                         request.form.get("password", ""), client_address())
         except DomainError as exc:
             message = (_("Too many failed logins. Try again in a few minutes.")
-                       if exc.code == "locked_out" else _("Wrong user or password."))
+                       if exc.code == "locked_out" else _("Wrong user or password.")
+                       if exc.code == "bad_credentials" else text(exc.code, select_locale()))
             return (render_template("login.html", error=message, user=request.form.get("user", "")),
                     exc.http_status)
         chosen_language = session.get("lang")
@@ -118,7 +133,9 @@ def login():
         if chosen_language:
             session["lang"] = chosen_language
         return redirect(_local_target(request.args.get("next", "")) or url_for("web.stock"))
-    return render_template("login.html", error=None, user="")
+    ended = request.args.get("ended", "")  # a page whose session ended sends its browser here, saying why
+    notice = text(ended, select_locale()) if ended in SESSION_ENDS else None
+    return render_template("login.html", error=notice, user="")
 
 
 @web.post("/logout")
@@ -160,18 +177,27 @@ def stock():
 def opens_with_token(endpoint: str, permission: str, address=lambda principal: {}) -> None:
     """``<page>?token=...``: a device that logged in by PIN opens the page with its token; the
     token moves into the page's session and off the address bar (``address`` gives the
-    arguments the clean address keeps)."""
+    arguments the clean address keeps). A link is not a login: the token is taken only when the
+    device itself opened the address (not a page of another site), and never in place of another
+    user's session the browser holds."""
     @web.before_app_request
     def open_with_token():
         token = request.args.get("token")
         if request.endpoint != endpoint or not token:
             return None
         principal = auth.authenticate(token)
-        if principal is None or not principal.can(permission):
+        if principal is None or not principal.can(permission) or not _may_take_token(principal):
             return None  # the guard sends it to the login page (or refuses the role)
         session.clear()
         session["token"] = token
         return redirect(url_for(endpoint, **address(principal)))
+
+
+def _may_take_token(principal) -> bool:
+    if request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site") or from_another_host():
+        return False
+    held = current_principal()  # the session's (or a bearer header's) principal, already loaded
+    return held is None or held.user.id == principal.user.id
 
 
 def request_token() -> str | None:

@@ -33,6 +33,9 @@ usage: python tests/bench/bench_scans.py [--devices 200] [--rate 1000] [--databa
        [--no-deflate]  (clients that do not offer WebSocket compression; browsers all offer it)
        [--in-step]  (the paced phase's devices scan in step: all location scans, then all item scans, ...)
        [--trace FILE]  (each paced scan of Wavefloor's run: [seconds into the phase, round trip ms, code])
+       [--pin-flood N]  (N clients sending PINs for made-up users to /api/v1/auth/pin, each its next
+                         when the answer comes, for the whole of Wavefloor's run: DESIGN section 11,
+                         "logins under attack"; the answers they got are reported under ``pin_flood``)
 """
 from __future__ import annotations
 
@@ -177,6 +180,68 @@ def echo_server(port: int) -> None:
         return {"ok": True, "next_state": "echo", "data": {"echo": data}, "message": {"code": "ok"}}
 
     pywsgi.WSGIServer(("127.0.0.1", port), socketio.WSGIApp(sio), log=None).serve_forever()
+
+
+def pin_flood(urls: list[str], clients: int) -> None:
+    """The flood, in a process of its own (its work is not the clients' measured loop): ``clients``
+    threads, each sending a PIN login for a made-up user from a made-up device, the next as soon
+    as the answer comes, to the servers in turn, until terminated; then prints the count of
+    answers by HTTP status as JSON."""
+    import collections
+    import http.client
+    import signal
+    import threading
+    from urllib.parse import urlsplit
+
+    answers, guard, finished = collections.Counter(), threading.Lock(), threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: finished.set())
+
+    def client(n: int) -> None:
+        address = urlsplit(urls[n % len(urls)])
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        while not finished.is_set():
+            body = json.dumps({"user": f"ghost-{secrets.token_hex(4)}", "pin": f"{random.randrange(10000):04d}",
+                               "device": f"FLOOD-{n}-{secrets.token_hex(3)}"})
+            try:
+                connection.request("POST", "/api/v1/auth/pin", body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                status = str(response.status)
+            except (OSError, http.client.HTTPException):
+                status = "no_answer"
+                connection.close()
+                finished.wait(0.1)
+            with guard:
+                answers[status] += 1
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    finished.wait()
+    for thread in threads:
+        thread.join(15)
+    print(json.dumps(dict(answers)), flush=True)
+
+
+@contextlib.contextmanager
+def flooding(urls: list[str], clients: int, report: dict):
+    """Run :func:`pin_flood` beside the block; its answers go into ``report["pin_flood"]``."""
+    if not clients:
+        yield
+        return
+    flood = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--flood-worker", ",".join(urls),
+                              "--pin-flood", str(clients)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        yield
+    finally:
+        flood.terminate()
+        try:
+            out, _ = flood.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            flood.kill()
+            out, _ = flood.communicate()
+        lines = out.strip().splitlines()
+        report["pin_flood"] = {"clients": clients, "answers": json.loads(lines[-1]) if lines else None}
 
 
 # --- the handhelds ---------------------------------------------------------------------------
@@ -409,12 +474,17 @@ def main() -> None:
     parser.add_argument("--in-step", action="store_true",
                         help="paced phase: the devices start within one scan's interval and scan in step")
     parser.add_argument("--trace", help="write each paced scan of Wavefloor's run to this JSON file")
+    parser.add_argument("--pin-flood", type=int, default=0, metavar="N",
+                        help="N clients sending PINs for made-up users to /api/v1/auth/pin during Wavefloor's run")
     parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--flood-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.no_deflate:
         CLIENT_WEBSOCKET.clear()
     if args.echo_server:
         return echo_server(args.echo_server)
+    if args.flood_worker:
+        return pin_flood(args.flood_worker.split(","), args.pin_flood)
 
     with tempfile.TemporaryDirectory() as tmp, bench_database(args.database, tmp) as url, \
             (own_redis() if args.servers > 1 else contextlib.nullcontext((None, None))) as (redis_url, redis_pid):
@@ -433,7 +503,10 @@ def main() -> None:
             pids = [server.pid for server in servers] + ([redis_pid] if redis_pid else [])
             urls = [f"http://127.0.0.1:{port}" for port in ports]
             trace = [] if args.trace else None
-            wavefloor = asyncio.run(floor(urls, walks, boss, args.rate, pids, args.in_step, trace))
+            flood = {}
+            with flooding(urls, args.pin_flood, flood):
+                wavefloor = asyncio.run(floor(urls, walks, boss, args.rate, pids, args.in_step, trace))
+            wavefloor.update(flood)
             if trace is not None:
                 with open(args.trace, "w") as out:
                     json.dump(sorted(trace), out)
@@ -464,6 +537,7 @@ def main() -> None:
                     "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
         "devices": args.devices, "database": args.database, "server_processes": args.servers,
         "clients_offer_deflate": not args.no_deflate, "paced_devices_in_step": args.in_step,
+        "pin_flood_clients": args.pin_flood,
         "wavefloor": wavefloor,
         "baseline_echo_gevent": baseline,
         "ratio_saturated_throughput": round(wavefloor["saturated"]["scans_per_s"]

@@ -28,7 +28,7 @@ from server.models.base import utcnow
 from server.services.auth import Principal
 from server.services.errors import DomainError, Refused
 
-KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+KEY_RE = re.compile(r"[A-Za-z0-9_.:-]{8,64}")  # the whole key (fullmatch): "$" lets a newline end one
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,11 @@ def execute(principal: Principal, command) -> dict:
     key = command.get("key")
     name = command.get("scenario")
     action = command.get("action")
-    if not isinstance(key, str) or not KEY_RE.match(key) or not isinstance(action, str):
+    if not isinstance(key, str) or not KEY_RE.fullmatch(key) or not isinstance(action, str):
         return refusal("bad_command", lang)
+    nul = _nul_field(command)
+    if nul is not None:  # PostgreSQL takes no NUL in text, and SQLite's answer would differ
+        return refusal("bad_command", lang, data={"field": nul})
     found = _SCENARIOS.get(name) if isinstance(name, str) else None
     if found is None:
         return refusal("unknown_scenario", lang)
@@ -134,6 +137,27 @@ def execute(principal: Principal, command) -> dict:
         if stored is not None:
             return stored
         raise
+
+
+def _nul_field(value, path: str = "") -> str | None:
+    """The first field of a command (dotted, with list indexes) whose text or name holds a NUL
+    character, or None."""
+    if isinstance(value, str):
+        return (path or "command") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                return name
+            found = _nul_field(item, name)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_field(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _run(found: Scenario, principal, action, params, lang, reraise=False) -> dict:

@@ -43,7 +43,9 @@ class OrderImportReport:
         return dataclasses.asdict(self)
 
 
-_ORDER_FIELDS = [f.name for f in dataclasses.fields(ParsedOrder) if f.name not in ("lines", "source", "source_line")]
+# what the order is, not when or whence it came: a payload that says the same again is unchanged
+_ORDER_FIELDS = [f.name for f in dataclasses.fields(ParsedOrder)
+                 if f.name not in ("lines", "source", "source_line", "modified_at")]
 _LINE_FIELDS = [f.name for f in dataclasses.fields(ParsedLine) if f.name != "source_line"]
 
 
@@ -77,7 +79,7 @@ def _header(parsed, hours: int) -> dict:
         "coupon_fen": parsed.coupon_fen, "paid_fen": parsed.paid_fen, "ordered_at": _naive(parsed.created_at),
         "paid_at": _naive(parsed.paid_at), "presale": parsed.presale,
         "presale_final_paid": parsed.presale_final_paid, "presale_ship_by": _naive(parsed.presale_ship_by),
-        "ship_by": _naive(_ship_by(parsed, hours)),
+        "ship_by": _naive(_ship_by(parsed, hours)), "channel_modified_at": _naive(parsed.modified_at),
         "source": (f"{parsed.source}:{parsed.source_line}" if parsed.source_line else parsed.source)[:200],
     }
 
@@ -94,18 +96,21 @@ def import_parsed(result, *, actor: inventory.Actor | None = None, ship_by_hours
     products = order_batch.product_info()
     skus = {sku: info[0] for sku, info in products.items()}
     analyze_at = ANALYZE_FIRST
-    for start in range(0, len(result.orders), CHUNK):
+    storable = _storable(result.orders, report)
+    for start in range(0, len(storable), CHUNK):
         if report.created >= analyze_at:
             _analyze()
             analyze_at *= 2
-        chunk = result.orders[start:start + CHUNK]
+        chunk = storable[start:start + CHUNK]
         known = _fingerprints(chunk)
-        fresh, one_by_one, seen = [], [], set()
+        fresh, one_by_one, seen, later = [], [], set(), []
         for parsed in chunk:
             key = (parsed.channel, parsed.shop, parsed.external_id)
             fp = fingerprint(parsed)
-            if key in known and known[key] == fp:
+            if key in known and known[key][0] == fp:
                 report.unchanged += 1
+                if _newer(parsed, known[key][1]):
+                    later.append(parsed)
             elif key in known or key in seen or _duplicate_lines(parsed):
                 one_by_one.append(parsed)
             else:
@@ -127,7 +132,52 @@ def import_parsed(result, *, actor: inventory.Actor | None = None, ship_by_hours
             events.publish("orders.imported", {"count": len(plans)}, rooms=["role:office", "role:supervisor"])
         for parsed in slow + one_by_one:
             _import_alone(parsed, skus, actor, ship_by_hours, report)
+        _note_modified(later)
     return report
+
+
+def _newer(parsed, stored) -> bool:
+    return parsed.modified_at is not None and (stored is None or _naive(parsed.modified_at) > stored)
+
+
+def _note_modified(later) -> None:
+    """Orders the channel says again, unchanged, at a later time: that time is the one an older
+    payload is measured against from now on."""
+    if not later:
+        return
+    with write_transaction():
+        for parsed in later:
+            at = _naive(parsed.modified_at)
+            Order.update(channel_modified_at=at).where(
+                (Order.channel == parsed.channel) & (Order.shop == parsed.shop)
+                & (Order.external_id == parsed.external_id)
+                & (Order.channel_modified_at.is_null() | (Order.channel_modified_at < at))).execute()
+
+
+def _storable(parsed_orders, report) -> list:
+    """The orders whose text a database can hold: a NUL character (which no adapter's check
+    stops in a JSON string) is refused by PostgreSQL, so the order that has one is named."""
+    storable = []
+    for parsed in parsed_orders:
+        field = _nul_field(parsed)
+        if field is None:
+            storable.append(parsed)
+        else:
+            where = f"{parsed.source}:{parsed.source_line}" if parsed.source_line else parsed.source
+            order = parsed.external_id.replace("\x00", "\\x00")
+            report.problems.append(f"{where}: order {order}: {field}: contains a NUL character")
+    return storable
+
+
+def _nul_field(parsed) -> str | None:
+    for name, value in vars(parsed).items():
+        if isinstance(value, str) and "\x00" in value:
+            return name
+    for index, line in enumerate(parsed.lines):
+        for name, value in vars(line).items():
+            if isinstance(value, str) and "\x00" in value:
+                return f"lines[{index}].{name}"
+    return None
 
 
 # PostgreSQL plans the fingerprint lookup from the tables' statistics. Without them, as in a
@@ -148,18 +198,18 @@ def _transient(exc: Exception) -> bool:
 
 
 def _fingerprints(chunk) -> dict:
-    """(channel, shop, external id) -> stored fingerprint, for the chunk's orders that exist. One
-    query per channel and shop, so that it is a search of the unique key's index: by the
-    external id alone it read the whole order table for every chunk."""
+    """(channel, shop, external id) -> (stored fingerprint, channel's modification time), for the
+    chunk's orders that exist. One query per channel and shop, so that it is a search of the
+    unique key's index: by the external id alone it read the whole order table for every chunk."""
     ids = defaultdict(set)
     for parsed in chunk:
         ids[(parsed.channel, parsed.shop)].add(parsed.external_id)
     known = {}
     for (channel, shop), external_ids in ids.items():
-        rows = Order.select(Order.external_id, Order.fingerprint).where(
+        rows = Order.select(Order.external_id, Order.fingerprint, Order.channel_modified_at).where(
             (Order.channel == channel) & (Order.shop == shop)
             & Order.external_id.in_(sorted(external_ids))).tuples()
-        known.update(((channel, shop, e), fp) for e, fp in rows)
+        known.update(((channel, shop, e), (fp, modified)) for e, fp, modified in rows)
     return known
 
 
@@ -191,7 +241,15 @@ def _import_one(parsed, skus: dict, actor, hours: int) -> list[str]:
         return ["unchanged"]
     if order is None:
         return ["created"] + _create(parsed, skus, fp, actor, hours)
+    if _older(parsed, order):
+        return ["unchanged"]  # a replayed or late payload: the order holds a newer one already
     return ["updated"] + _update(order, parsed, skus, fp, actor, hours)
+
+
+def _older(parsed, order: Order) -> bool:
+    """Whether the channel changed the order after it wrote ``parsed``."""
+    stored = order.channel_modified_at
+    return parsed.modified_at is not None and stored is not None and _naive(parsed.modified_at) < stored
 
 
 def _create(parsed, skus, fp, actor, hours) -> list[str]:

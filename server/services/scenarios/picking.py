@@ -47,6 +47,7 @@ from server.services.device import scan, snapshot
 from server.services.device.commands import envelope, refusal, scenario
 from server.services.errors import Refused
 from server.services.stock.desk import actor_of
+from server.services.stock.inventory import MAX_QTY
 from server.services.waves import lifecycle
 from server.services.waves import picks as ledger
 from server.services.waves.lifecycle import ACTIVE_TASK
@@ -286,10 +287,10 @@ def do_qty(principal, params, lang, task) -> dict:
     if step_of(line, pending) == "scan_location":
         raise Refused("invalid_transition")
     qty = params.get("qty")
-    if isinstance(qty, str) and qty.strip().isdecimal():
+    if isinstance(qty, str) and qty.strip().isdecimal() and len(qty.strip()) <= len(str(MAX_QTY)):
         qty = int(qty.strip())
-    if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
-        raise Refused("invalid_quantity", qty=str(qty))
+    if not isinstance(qty, int) or isinstance(qty, bool) or not 0 <= qty <= MAX_QTY:
+        raise Refused("invalid_quantity", qty=str(qty)[:20])
     if qty > ledger.remaining(line):
         raise Refused("over_pick", counted=qty, remaining=ledger.remaining(line))
     ledger.count(line, line.picked_qty - pending + qty)

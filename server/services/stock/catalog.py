@@ -3,11 +3,17 @@ from __future__ import annotations
 
 from peewee import fn
 
+from server.channels.values import LARGEST_WHOLE
 from server.db import write_transaction
 from server.models import AuditLog, Barcode, Product
 from server.models.base import utcnow
 from server.services.csvin import ImportReport, Problem, read_rows, whole_number
 from server.services.errors import DomainError, NotFound
+
+#: the most a product's numbers may be, in the file import as in the API
+MAX_WEIGHT_G = 10_000_000
+MAX_FEN = LARGEST_WHOLE
+MAX_CASE_QTY = 100_000
 
 PRODUCT_COLUMNS = {
     "sku": ("商家编码", "商品编码", "货号", "SKU编码", "sku_code", "outer_id"),
@@ -104,6 +110,9 @@ def import_products(path) -> ImportReport:
         return report
     seen_barcodes: dict[str, tuple[int, str]] = {}
     for line, row in rows:
+        if isinstance(row, Problem):  # a row that could not be read
+            report.problems.append(row)
+            continue
         try:
             sku = row["sku"]
             if not sku:
@@ -113,18 +122,23 @@ def import_products(path) -> ImportReport:
             if not row["name"]:
                 raise ValueError("name: empty")
             values = {"name": row["name"][:200], "spec": row.get("spec", "")[:200],
-                      "weight_g": whole_number(row.get("weight_g", ""), "weight_g", default=0),
-                      "cost_fen": whole_number(row.get("cost_fen", ""), "cost_fen", default=0),
-                      "price_fen": whole_number(row.get("price_fen", ""), "price_fen", default=0)}
+                      "weight_g": whole_number(row.get("weight_g", ""), "weight_g", maximum=MAX_WEIGHT_G,
+                                               default=0),
+                      "cost_fen": whole_number(row.get("cost_fen", ""), "cost_fen", maximum=MAX_FEN, default=0),
+                      "price_fen": whole_number(row.get("price_fen", ""), "price_fen", maximum=MAX_FEN,
+                                                default=0)}
             barcodes = []
             for column, multiplier in (("barcode", 1), ("case_barcode", None)):
                 code = row.get(column, "")
                 if not code:
                     continue
+                if len(code) > 64:
+                    raise ValueError(f"{column}: longer than 64 characters")
                 if code.isascii() and code.isdigit() and not ean_check_digit_ok(code):
                     raise ValueError(f"{column}: {code} has a wrong check digit")
                 if multiplier is None:
-                    multiplier = whole_number(row.get("case_qty", ""), "case_qty", minimum=1)
+                    multiplier = whole_number(row.get("case_qty", ""), "case_qty", minimum=1,
+                                              maximum=MAX_CASE_QTY)
                 owner = seen_barcodes.get(code)
                 if owner is not None and owner[1] != sku:
                     raise ValueError(f"{column}: {code} is also on line {owner[0]} for {owner[1]}")

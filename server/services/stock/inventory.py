@@ -16,7 +16,17 @@ from server.db import insert_rows, is_sqlite, sql, sql_row, write_retrying, writ
 from server.models import AuditLog, Barcode, Location, Product, Quant, StockMove, User
 from server.models.base import utcnow
 from server.models.stock import STOCK_STATES
-from server.services.errors import InsufficientStock, InvalidQuantity, InvalidState, NotFound
+from server.services.errors import DomainError, InsufficientStock, InvalidQuantity, InvalidState, NotFound
+
+#: the most units one stock change takes (the API's and the files' bound too): far above any
+#: real pallet, far below what a quantity column holds
+MAX_QTY = 10_000_000
+
+
+class NothingToMove(DomainError):
+    """A move to the location and state the units are already in (using no reservation): it
+    would only write a ledger line that changes nothing."""
+    code = "nothing_to_move"
 
 
 @dataclass(frozen=True)
@@ -37,8 +47,9 @@ def _id(value) -> int:
 
 
 def _check(qty: int, *states: str) -> None:
-    if not isinstance(qty, int) or isinstance(qty, bool) or qty <= 0:
-        raise InvalidQuantity(f"quantity must be a positive whole number, not {qty!r}", qty=qty)
+    if not isinstance(qty, int) or isinstance(qty, bool) or not 0 < qty <= MAX_QTY:
+        raise InvalidQuantity(f"quantity must be a whole number from 1 to {MAX_QTY}, not {qty!r}",
+                              qty=qty)
     for state in states:
         if state not in STOCK_STATES:
             raise InvalidState(f"unknown stock state {state!r}; one of {', '.join(STOCK_STATES)}",
@@ -108,6 +119,8 @@ def move(product, src, dst, qty: int, *, actor: Actor, state="available", to_sta
     tote scan is one move, and the savepoint was two of its statements."""
     to_state = to_state or state
     _check(qty, state, to_state)
+    if _id(src) == _id(dst) and state == to_state and not reserved:
+        raise NothingToMove(f"the units are already at the location, {state}", state=state)
     with write_transaction(savepoint=False):
         if not is_sqlite():
             _lock_in_order(_id(product), lot, (_id(src), state), (_id(dst), to_state))

@@ -33,15 +33,20 @@ def import_stock(path, actor: inventory.Actor | None = None) -> ImportReport:
     actor = actor or inventory.system_actor()
     seen: dict[tuple, int] = {}
     for line, row in rows:
+        if isinstance(row, Problem):  # a row that could not be read
+            report.problems.append(row)
+            continue
         try:
             product, _ = inventory.find_product(row["sku"])
             location = Location.get_or_none(Location.code == row["location"])
             if location is None:
                 raise ValueError(f"location: unknown location {row['location']!r}")
-            qty = whole_number(row["qty"], "qty")
+            qty = whole_number(row["qty"], "qty", maximum=inventory.MAX_QTY)
             state = STATE_ALIASES.get(row.get("state", ""), row.get("state", "") or "available")
             if state not in STOCK_STATES:
                 raise ValueError(f"state: {state!r} is not one of {', '.join(STOCK_STATES)}")
+            if len(row.get("lot", "")) > 64:
+                raise ValueError("lot: longer than 64 characters")
             key = (product.id, location.id, row.get("lot", ""), state)
             if key in seen:
                 raise ValueError(f"location: the same SKU, location, lot and state is already on line {seen[key]}")

@@ -3,8 +3,8 @@
 // draws it. Scans come from a keyboard-wedge scanner typing into the focused scan field, or
 // from the kiosk calling window.wavefloorScan(code) (camera, scan pipe).
 import {
-  $, announce, banner, connect, endSession, field, focusScan, newKey, pinLogin, sendCommand, showLogin as showLoginForm,
-  sounds, translateFixed, wireScanField,
+  $, announce, banner, connect, endSession, field, focusScan, newKey, pinLogin, sendCommand, SESSION_ENDS,
+  showLogin as showLoginForm, sounds, translateFixed, watchSession, wireScanField,
 } from "/static/station.js";
 
 const TEXT = {
@@ -79,11 +79,22 @@ async function login(event) {
 
 function logout() {
   endSession(page.token);
+  leave();
+}
+
+function leave() {
   sessionStorage.removeItem(`wf.pack.${page.station}`);
   page.token = null;
   page.socket?.disconnect();
   page.socket = null;
   showLogin();
+}
+
+// The server ended the station's session: the login again, with the reason on the banner.
+function sessionEnded(ended) {
+  leave();
+  banner("error", ended.text, ended.code);
+  sounds.error();
 }
 
 // --- the connection -------------------------------------------------------------------------------
@@ -92,9 +103,7 @@ function start() {
   page.socket = socket;
   socket.on("connect", () => { $("link").textContent = t("online"); $("link").className = "link on"; });
   socket.on("disconnect", () => { $("link").textContent = t("offline"); $("link").className = "link off"; });
-  socket.on("connect_error", (error) => {
-    if (error.message === "unauthorized") logout();
-  });
+  watchSession(socket, { ended: sessionEnded, refused: logout, current: () => page.socket });
   socket.on("snapshot", (snapshot) => {
     page.version = snapshot.version;
     if (snapshot.user) $("who").textContent = snapshot.user.name;
@@ -117,6 +126,7 @@ function command(action, params = {}) {
 }
 
 function answer(result) {
+  if (SESSION_ENDS.includes(result.message?.code)) { sessionEnded(result.message); return; }
   announce(result, ["label_queued", "order_shipped", "weight_ok"]);
   render(result.next_state, result.data[result.next_state] || {});
 }

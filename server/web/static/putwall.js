@@ -4,8 +4,8 @@
 // Scans come from a keyboard-wedge scanner typing into the focused scan field (a burst of keys
 // and Enter), or from a kiosk calling window.wavefloorScan(code).
 import {
-  $, announce, banner, connect, endSession, field, focusScan, newKey, pinLogin, sendCommand, showLogin as showLoginForm,
-  sounds, translateFixed, wireScanField,
+  $, announce, banner, connect, endSession, field, focusScan, newKey, pinLogin, sendCommand, SESSION_ENDS,
+  showLogin as showLoginForm, sounds, translateFixed, watchSession, wireScanField,
 } from "/static/station.js";
 
 const TEXTS = JSON.parse(document.getElementById("texts").textContent);
@@ -63,12 +63,21 @@ async function login(event) {
 
 function logout() {
   endSession(page.token);
+  leave();
+}
+
+function leave(ended = null) {
   sessionStorage.removeItem(tokenKey());
   page.socket?.disconnect();
   page.socket = null;
   page.token = null;
-  if (page.sessionToken) { window.location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`); return; }
+  if (page.sessionToken) {
+    const why = ended ? `&ended=${encodeURIComponent(ended.code)}` : "";
+    window.location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}${why}`);
+    return;
+  }
   showLogin();
+  if (ended) { banner("error", ended.text, ended.code); sounds.error(); }
 }
 
 // The station's token: the one this tab got by PIN, else the page session's when it is the station's.
@@ -91,7 +100,7 @@ function start() {
   page.socket = socket;
   socket.on("connect", drawLink);
   socket.on("disconnect", drawLink);
-  socket.on("connect_error", (error) => { if (error.message === "unauthorized") logout(); });
+  watchSession(socket, { ended: (ended) => leave(ended), refused: logout, current: () => page.socket });
   socket.on("snapshot", (snapshot) => {
     page.version = snapshot.version;
     if (snapshot.user) $("who").textContent = snapshot.user.name;
@@ -108,6 +117,7 @@ function command(action, params = {}) {
 }
 
 function answer(result) {
+  if (SESSION_ENDS.includes(result.message?.code)) { leave(result.message); return; }
   announce(result, DONE_CODES);
   render(result.next_state, result.data[result.next_state] || {});
 }

@@ -83,6 +83,22 @@ export function announce(result, doneCodes) {
 }
 
 // --- log in and connect --------------------------------------------------------------------------
+// The codes with which the server ends a session: the event `session.ended` (a logout elsewhere,
+// an expiry, a change of roles, a deactivation, a supervisor's release) or a command's answer.
+export const SESSION_ENDS = ["logged_out", "session_expired", "role_changed", "user_deactivated", "device_released"];
+
+// Wire a station's socket to the end of its session (`ended(payload)`: back to the login, saying
+// why) and to a refused connect: `refused()` for a token the server no longer takes; another
+// refusal (the server's database away) is tried again in a few seconds while `current()` is
+// still this socket.
+export function watchSession(socket, { ended, refused, current }) {
+  socket.on("session.ended", (payload) => ended(payload || {}));
+  socket.on("connect_error", (error) => {
+    if (error && error.message === "unauthorized") refused();
+    else if (!socket.active) setTimeout(() => { if (current() === socket && !socket.connected) socket.connect(); }, 3000);
+  });
+}
+
 export function showLogin(station) {
   $("login").hidden = false;
   $("work").hidden = true;

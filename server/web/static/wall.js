@@ -82,6 +82,13 @@
     socket.on("task.changed", onTask);
     socket.on("printer.status", onPrinter);
     socket.on("alert", onAlert);
+    socket.on("session.ended", function (ended) {  // the screen's session ended: its login, saying why
+      setLink(false, ended && ended.text);
+      setTimeout(function () {
+        window.location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search)
+                               + "&ended=" + encodeURIComponent((ended && ended.code) || ""));
+      }, 3000);
+    });
   }
 
   function applySnapshot(snapshot) {
@@ -157,7 +164,7 @@
   function onPrinter(p) {
     if (!fresh(p)) return;
     var items = state.exceptions.items.filter(function (e) { return !(e.kind === "printer" && e.ref === p.printer); });
-    if (!p.ok) items.unshift({ kind: "printer", ref: p.printer, faults: p.faults, age_s: 0 });
+    if (p.ok === false) items.unshift({ kind: "printer", ref: p.printer, faults: p.faults, age_s: 0 });  // null: unknown
     state.exceptions.items = items;
     redraw();
   }
