@@ -30,6 +30,9 @@ def _db():
     settings = load_settings()
     init_database(settings["DATABASE_URL"], settings["DB_POOL_SIZE"], settings["SQLITE_BUSY_TIMEOUT_MS"])
     events.hand_over(outbox.record)
+    context = click.get_current_context(silent=True)
+    if context is not None:  # the command's end ends it: a process that runs commands in turn (tests) serves again
+        context.call_on_close(lambda: events.hand_over(None))
     return settings
 
 
