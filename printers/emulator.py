@@ -138,6 +138,11 @@ class PrinterEmulator:
         with self._state:
             return self._state.wait_for(lambda: len(self.printed) >= count, timeout=timeout)
 
+    def wait_for_discarded(self, count: int, timeout: float = 5.0) -> bool:
+        """Block until at least ``count`` jobs were thrown away (a silent printer's), for tests."""
+        with self._state:
+            return self._state.wait_for(lambda: self.discarded >= count, timeout=timeout)
+
     def _print(self, job: bytes) -> None:
         self._sequence += 1
         path = os.path.join(self.directory, f"{self._sequence:06d}.zpl")

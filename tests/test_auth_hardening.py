@@ -10,7 +10,6 @@ import hashlib
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,6 +20,7 @@ from server.models.base import utcnow
 from server.services import auth
 from server.services.stock import inventory
 from tests.conftest import ServerProcess
+from tests.test_handheld_browser import ARTIFACTS, browser  # noqa: F401  (headless chromium)
 from tests.test_realtime import Device, pin_login
 
 PIN = "/api/v1/auth/pin"
@@ -414,23 +414,6 @@ def test_the_session_cookie_is_secure_behind_tls(client, people):
 
 # --- the handheld in a real browser ----------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make system-deps)")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"])
-        yield launched
-        launched.close()
-
-
 @pytest.mark.browser
 def test_the_handheld_goes_to_its_login_screen_with_the_reason(live_server, people, browser):
     admin = pin_login(live_server, "u-admin", "PC-ADMIN")
@@ -450,6 +433,8 @@ def test_the_handheld_goes_to_its_login_screen_with_the_reason(live_server, peop
         notice = page.get_by_test_id("login-error")
         assert notice.get_attribute("data-code") == "role_changed"
         assert notice.inner_text() == ZH_SENTENCES["role_changed"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "handheld_session_ended.png"))
 
         # logging in again, then out with the button, ends the session on the server too
         page.get_by_test_id("login-user").fill("u-picker")
@@ -480,5 +465,7 @@ def test_the_packing_station_goes_to_its_login_with_the_reason(live_server, peop
         page.wait_for_selector("#banner.error[data-code=device_released]")
         assert page.inner_text("#banner") == ZH_SENTENCES["device_released"]
         assert page.is_hidden("#work")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "pack_station_released.png"))
     finally:
         page.close()

@@ -1,9 +1,8 @@
-from apiflask import Schema
 from apiflask.fields import Boolean, List, String
 from apiflask.validators import Length, OneOf
 
 from server.api import api
-from server.api.schemas import AuditList, AuditQuery, UserList
+from server.api.schemas import AuditList, AuditQuery, Schema, UserList
 from server.guard import current_principal, requires
 from server.models.people import ROLES
 from server.services import people
