@@ -140,14 +140,14 @@ def _errors(app: APIFlask) -> None:
 def start_serving_tasks(app) -> None:
     """What a serving process runs beside its requests, whether `wavefloor serve` or gunicorn
     (deploy/gunicorn.conf.py) started it: forgetting old command results, telling its devices
-    the events of processes without devices (server/outbox.py), and on SQLite the WAL
+    the events of processes without devices (server/services/outbox.py), and on SQLite the WAL
     checkpoints in a thread of their own (so no scan's commit does one)."""
     import sys
 
-    from server import outbox
     from server.db import is_sqlite
     from server.realtime import NAMESPACE, socketio
     from server.realtime.redis_queue import here_only
+    from server.services import outbox
     from server.services.device.commands import forget_forever
     settings = app.config["WF"]
     socketio.start_background_task(forget_forever, settings["COMMAND_KEY_TTL_H"])

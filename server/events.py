@@ -4,7 +4,7 @@ A service calls :func:`publish` inside its transaction; delivery waits for the o
 write transaction to commit and is dropped if it rolls back, so no device ever hears of a
 change that did not happen. A process that serves no devices (the command line) also hands each
 event with rooms over, inside the same transaction, to the serving processes (:func:`hand_over`,
-server/outbox.py).
+server/services/outbox.py).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def unsubscribe(callback) -> None:
 def hand_over(recorder) -> None:
     """For a process that serves no devices: every event with rooms is also given to
     ``recorder(event, payload, rooms)`` when it is published, inside the publishing transaction,
-    so that it commits or rolls back with the change (server.outbox.record). None stops it."""
+    so that it commits or rolls back with the change (server.services.outbox.record). None stops it."""
     global _recorder
     _recorder = recorder
 

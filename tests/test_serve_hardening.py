@@ -18,10 +18,11 @@ import pytest
 import requests
 import socketio
 
-from server import events, outbox
+from server import events
 from server.config import SETTINGS
 from server.db import write_transaction
 from server.models import PickTask
+from server.services import outbox
 from server.services.stock import inventory
 from server.services.waves import planning as waves
 from tests.conftest import ROOT, ServerProcess

@@ -1,5 +1,5 @@
 """Events handed over by processes that serve no devices (the command line, the print worker)
-to the serving processes, which read them and tell their devices (server/outbox.py)."""
+to the serving processes, which read them and tell their devices (server/services/outbox.py)."""
 from peewee import BigAutoField, CharField, TextField
 
 from server.models.base import BaseModel, UtcDateTimeField, utcnow

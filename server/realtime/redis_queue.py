@@ -6,7 +6,7 @@ outage of a few minutes a process went on missing the other processes' events (a
 B no longer hearing the picks made on A) for up to a minute after Redis was back. Here the wait
 grows from a quarter second to at most :attr:`FloorRedisManager.LONGEST_WAIT_S`.
 
-Events that every process reads for itself (the rows of server/outbox.py) go to each process's
+Events that every process reads for itself (the rows of server/services/outbox.py) go to each process's
 own devices only (:func:`here_only`): sent through Redis as well, a device would hear them once
 from every process.
 """
