@@ -11,6 +11,7 @@ Every answer is checked for the envelope's shape (docs/protocol.md): ``ok``, ``n
 """
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import NamedTuple
 
@@ -61,3 +62,18 @@ class Driver:
         result = self.run(principal, action, **params)
         assert result == expected
         return result
+
+    def at_the_same_moment(self, principals, action: str, **params) -> list[dict]:
+        """The same command from each principal at once (a thread each, released together):
+        the answers, in the principals' order."""
+        start, results = threading.Barrier(len(principals)), [None] * len(principals)
+
+        def send(n):
+            start.wait()
+            results[n] = self.run(principals[n], action, **params)
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(len(principals))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results

@@ -3,7 +3,6 @@ row, and the migration that made the rows from the orders' history. Both engines
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 from peewee import IntegrityError
@@ -21,7 +20,7 @@ from server.services.packages import lifecycle as parcels
 from server.services.packages import shipping
 from server.services.packages.lifecycle import PACKAGE
 from server.services.stock import inventory
-from tests.test_packing import emulator, floor, packer, printer, refused, run, station, step  # noqa: F401
+from tests.test_packing import PACKING, emulator, floor, packer, printer, refused, run, station, step  # noqa: F401
 
 
 def actor(people, device: str = "PK-01") -> inventory.Actor:
@@ -146,17 +145,7 @@ def test_two_stations_never_take_the_same_parcel(floor, packer, people):
 
 def test_two_stations_scanning_one_tote_at_the_same_moment(floor, people):
     stations = [station(people, f"PK-1{n}") for n in range(2)]
-    start = threading.Barrier(2)
-    results = [None, None]
-
-    def scan(n):
-        start.wait()
-        results[n] = run(stations[n], "scan", code="T-002")
-    threads = [threading.Thread(target=scan, args=(n,)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = PACKING.at_the_same_moment(stations, "scan", code="T-002")
     codes = sorted(result["message"]["code"] for result in results)
     assert codes == ["open_elsewhere", "pack_opened"]
     winner = stations[[r["message"]["code"] for r in results].index("pack_opened")].device.code

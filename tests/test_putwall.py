@@ -5,7 +5,6 @@ Both engines."""
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 
 import pytest
@@ -273,17 +272,7 @@ def test_two_stations_never_sort_one_tote(wall, station, people):
 
 def test_two_stations_scanning_one_tote_at_the_same_moment(wall, people):
     stations = [at(f"PW-1{n}", "packer", people) for n in range(2)]
-    start = threading.Barrier(2)
-    results = [None, None]
-
-    def scan(n):
-        start.wait()
-        results[n] = PUTWALL.run(stations[n], "scan", code=TOTE)
-    threads = [threading.Thread(target=scan, args=(n,)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = PUTWALL.at_the_same_moment(stations, "scan", code=TOTE)
     codes = sorted(result["message"]["code"] for result in results)
     assert codes == ["tote_open_elsewhere", "tote_opened"]
     assert ToteSort.select().where(ToteSort.station.is_null(False)).count() == 1

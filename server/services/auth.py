@@ -31,7 +31,7 @@ from server.messages import text
 from server.models import ApiToken, AuditLog, Device, LoginAttempt, Role, User, UserRole
 from server.models.base import utcnow
 from server.models.people import ROLES
-from server.services.errors import AuthError, DomainError, Forbidden, LockedOut
+from server.services.errors import AuthError, DeviceInUse, DomainError, Forbidden, LockedOut, LoginBusy, PinTooShort
 
 _hasher = PasswordHasher()
 
@@ -107,20 +107,6 @@ class Principal:
 VERIFY_WAIT_S = 10.0  # a login waits this long for a free check (a shift starting), then is refused as busy
 REFUSAL_DELAY_S = 0.5  # a locked login is answered this late: a client that floods waits for each answer
 HASHING_NICE = 10  # the threads that hash give way to the event loop's thread on a busy core
-
-
-class LoginBusy(DomainError):
-    code = "login_busy"
-    http_status = 429
-
-
-class PinTooShort(AuthError):
-    code = "pin_too_short"
-
-
-class DeviceInUse(DomainError):
-    code = "device_in_use"
-    http_status = 409
 
 
 def hash_secret(secret: str) -> str:

@@ -64,6 +64,22 @@ class LockedOut(AuthError):
     http_status = 429
 
 
+class LoginBusy(DomainError):
+    """Every login check of the process is taken, and none freed up in time."""
+    code = "login_busy"
+    http_status = 429
+
+
+class PinTooShort(AuthError):
+    code = "pin_too_short"
+
+
+class DeviceInUse(DomainError):
+    """Another user holds a live session on the device."""
+    code = "device_in_use"
+    http_status = 409
+
+
 class Forbidden(DomainError):
     code = "forbidden"
     http_status = 403
