@@ -20,13 +20,13 @@ def pin_login(server, user, device):
 class Device:
     """A python-socketio client that records every event it is sent."""
 
-    def __init__(self, server, token, transports=("websocket",)):
+    def __init__(self, server, token, transports=("websocket",), **auth):
         self.events = []
         self.arrived = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("*", self._record, namespace="/floor")
-        self.sio.connect(server.url, namespaces=["/floor"], auth={"token": token}, transports=list(transports),
-                         wait_timeout=10)
+        self.sio.connect(server.url, namespaces=["/floor"], auth={"token": token, **auth},
+                         transports=list(transports), wait_timeout=10)
 
     def _record(self, event, data):
         with self.arrived:
@@ -77,6 +77,24 @@ def test_snapshot_on_connect_and_lookup(live_server, stocked):
         unknown = device.cmd(scenario="stock", action="lookup", code="no-such-code")
         assert unknown["ok"] is False and unknown["message"]["code"] == "unknown_barcode"
         assert unknown["message"]["text"]  # translated sentence for the device screen
+    finally:
+        device.close()
+
+
+def test_the_device_language_goes_with_the_connection_and_with_each_command(live_server, stocked):
+    """A user without a language of their own gets the device's: the one it connected with, then
+    the one its last command named."""
+    device = Device(live_server, pin_login(live_server, "u-picker", "HH-01"), lang="en")
+    try:
+        assert device.wait_for("snapshot")["user"]["language"] == "en"
+        unknown = device.cmd(scenario="stock", action="lookup", code="no-such-code")
+        assert unknown["message"]["text"] == "This barcode is not known."
+        unknown = device.cmd(scenario="stock", action="lookup", code="no-such-code", lang="zh-CN")
+        assert unknown["message"]["text"] == "无法识别的条码。"
+        unknown = device.cmd(scenario="nope", action="lookup")
+        assert unknown["message"]["text"] == "未知的作业类型。"
+        unknown = device.cmd(scenario="nope", action="lookup", lang="en-GB")
+        assert unknown["message"]["text"] == "Unknown work type."
     finally:
         device.close()
 

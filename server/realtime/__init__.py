@@ -15,7 +15,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from server import events
 from server.db import database
-from server.messages import text
+from server.messages import normalise_language, text
 from server.realtime.redis_queue import FloorRedisManager
 from server.realtime.websocket import FloorWebSocket
 from server.realtime.wire import FloorPacket, SocketJson
@@ -78,7 +78,7 @@ def _check_sessions(sockets: list[tuple[str, auth.Principal]]) -> None:
             _checked[sid] = began
         elif sid in _principals and sid not in _ended:
             _close_later([sid], code)  # closed a moment after the event, even if it cannot be sent
-            socketio.emit("session.ended", {"code": code, "text": text(code, principal.user.language or None),
+            socketio.emit("session.ended", {"code": code, "text": text(code, principal.lang),
                                             "version": events.version()}, to=sid, namespace=NAMESPACE)
 
 
@@ -147,6 +147,8 @@ def init_realtime(app, settings: dict) -> None:
                 principal = auth.authenticate(token)
                 if principal is None or not principal.can("floor.connect"):
                     raise refuse("unauthorized")
+                if isinstance(auth_data.get("lang"), str) and auth_data["lang"]:
+                    principal.language = normalise_language(auth_data["lang"])
                 _principals[request.sid] = principal
                 _checked[request.sid] = time.monotonic()
                 for room in rooms_for(principal):
@@ -181,11 +183,11 @@ def init_realtime(app, settings: dict) -> None:
         try:
             ended = _session_ended(sid, principal, every_s)
             if ended is not None:
-                return commands.refusal(ended, principal.user.language or None)
+                return commands.refusal(ended, principal.lang)
             return commands.execute(principal, command)  # it takes a connection when it needs one
         except Exception as exc:  # the device shows a sentence, never a trace
             app.logger.exception("command failed: %s", exc)
-            return commands.refusal("error", principal.user.language or None)
+            return commands.refusal("error", principal.lang)
 
     socketio.server.on("cmd", cmd, namespace=NAMESPACE)
 
@@ -196,7 +198,7 @@ def init_realtime(app, settings: dict) -> None:
             return commands.refusal("unauthorized", None)
         ended = _session_ended(request.sid, principal, every_s)
         if ended is not None:
-            return commands.refusal(ended, principal.user.language or None)
+            return commands.refusal(ended, principal.lang)
         with database.connection_context():
             return snapshot.build(principal)
 

@@ -90,6 +90,12 @@ class Principal:
     device: Device | None = None
     token_id: int | None = None
     permissions: set[str] = field(default_factory=set)
+    language: str | None = None  # the device's language (its login or its last command), before the user's
+
+    @property
+    def lang(self) -> str | None:
+        """The language the device's messages are in: the device's own, else the user's."""
+        return self.language or self.user.language or None
 
     def __post_init__(self):
         self.permissions = {p for p, holders in PERMISSIONS.items() if holders & set(self.roles)}
@@ -361,7 +367,7 @@ def logout(principal: Principal) -> None:
         AuditLog.create(user=principal.user, device=principal.device, action="logout",
                         target=principal.user.code)
         if principal.token_id is not None:
-            _announce_end("logged_out", principal.user.language, [f"session:{principal.token_id}"])
+            _announce_end("logged_out", principal.lang, [f"session:{principal.token_id}"])
 
 
 # --- sessions that end ---------------------------------------------------------------------

@@ -22,7 +22,7 @@ from peewee import IntegrityError
 
 from server import jsontext, metrics
 from server.db import database, sql, sql_row, write_grouped, write_transaction
-from server.messages import text
+from server.messages import normalise_language, text
 from server.models import CommandResult
 from server.models.base import utcnow
 from server.services.auth import Principal
@@ -77,7 +77,7 @@ def refusal(code: str, lang: str | None, next_state: str = "error", data: dict |
 def at_station(principal: Principal, action: str, params: dict, actions: dict, view, *, no_station: str) -> dict:
     """Run a station scenario's action (packing, put wall): the device the kiosk logged in with
     is the station, and a refused step answers with the station's unchanged state."""
-    lang = principal.user.language or None
+    lang = principal.lang
     handler = actions.get(action)
     if handler is None:
         return refusal("unknown_action", lang)
@@ -94,8 +94,11 @@ def at_station(principal: Principal, action: str, params: dict, actions: dict, v
 
 @metrics.metered(registered)
 def execute(principal: Principal, command) -> dict:
-    """Run one command for ``principal``; never raises for bad input."""
-    lang = principal.user.language or None
+    """Run one command for ``principal``; never raises for bad input. A command's ``lang``
+    ("en" or "zh-CN") is the device's language from then on: its answers are in it."""
+    if isinstance(command, dict) and isinstance(command.get("lang"), str) and command["lang"]:
+        principal.language = normalise_language(command["lang"])
+    lang = principal.lang
     if not isinstance(command, dict):
         return refusal("bad_command", lang)
     key = command.get("key")
@@ -111,7 +114,7 @@ def execute(principal: Principal, command) -> dict:
         return refusal("unknown_scenario", lang)
     if not principal.can(found.permission):
         return refusal("forbidden", lang)
-    params = {k: v for k, v in command.items() if k not in ("key", "scenario", "action")}
+    params = {k: v for k, v in command.items() if k not in ("key", "scenario", "action", "lang")}
     if action in found.reads_only:
         with database.connection_context():
             return _run(found, principal, action, params, lang)
@@ -183,7 +186,7 @@ def _stored(key: str, principal: Principal) -> dict | None:
         return None
     user_id, result = row
     if user_id != principal.user.id:
-        return refusal("bad_command", principal.user.language or None)
+        return refusal("bad_command", principal.lang)
     return jsontext.loads(result)
 
 

@@ -18,7 +18,7 @@ def provider(fn):
 def build(principal: Principal) -> dict:
     state = {"version": version(),
              "user": {"code": principal.user.code, "name": principal.user.name,
-                      "language": principal.user.language},
+                      "language": principal.lang or ""},
              "roles": principal.roles,
              "device": principal.device.code if principal.device else None}
     for fn in _providers:

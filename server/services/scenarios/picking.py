@@ -193,7 +193,7 @@ def picking_snapshot(principal: Principal) -> dict:
 
 @scenario("picking", permission="floor.picking", reads_only=("current",))
 def picking(principal: Principal, action: str, params: dict) -> dict:
-    lang = principal.user.language or None
+    lang = principal.lang
     handler = ACTIONS.get(action)
     if handler is None:
         return refusal("unknown_action", lang)

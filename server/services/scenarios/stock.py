@@ -39,7 +39,7 @@ def lookup_code(code: str) -> dict:
 
 @scenario("stock", permission="floor.connect", reads_only=("lookup",))
 def stock(principal: Principal, action: str, params: dict) -> dict:
-    lang = principal.user.language or None
+    lang = principal.lang
     if action == "lookup":
         try:
             return envelope(True, "stock", lookup_code(str(params.get("code", ""))), code="stock_found",
