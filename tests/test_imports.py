@@ -96,3 +96,28 @@ def test_layout_import_creates_locations_and_reports_the_bad_ones(db, tmp_path):
     assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
     spec = layout.layout_of(wh)
     assert set(spec.locations) == {"A01-01", "A01-02", "A02-01", "B04-01"} and spec.aisles == 4
+
+
+def test_a_layout_whose_every_location_is_bad_is_reported_not_raised(db, tmp_path):
+    path = tmp_path / "layout.yaml"
+    path.write_text(LAYOUT.split("locations:")[0] + "locations:\n  BAD-01: {aisle: 9, y: 1.0}\n"
+                    "  BAD-02: {aisle: 0, y: 99.0}\n", encoding="utf-8")
+    report = layout.import_layout(path)
+    assert report.created == 0
+    assert [p.field.split(".")[1] for p in report.problems] == ["BAD-01", "BAD-02"]
+    assert all(p.source == "layout.yaml" and p.line for p in report.problems)
+
+
+def test_a_layout_file_that_adds_an_aisle_renumbers_the_walk_without_repeats(db, tmp_path):
+    path = tmp_path / "layout.yaml"
+    path.write_text(LAYOUT, encoding="utf-8")
+    layout.import_layout(path)
+    more = tmp_path / "more.yaml"
+    more.write_text(LAYOUT.split("locations:")[0] + "locations:\n  A02-02: {aisle: 1, y: 5.0, zone: A}\n"
+                    "  C03-01: {aisle: 2, y: 3.0, zone: C}\n", encoding="utf-8")
+    report = layout.import_layout(more)
+    assert report.created == 2 and not report.problems
+    walk = [code for (code,) in Location.select(Location.code).order_by(Location.pick_seq).tuples()]
+    seqs = [seq for (seq,) in Location.select(Location.pick_seq).tuples()]
+    assert sorted(seqs) == list(range(1, 7))  # one number each, none repeated
+    assert walk == ["A01-01", "A01-02", "A02-02", "A02-01", "C03-01", "B04-01"]  # up aisle 0, down aisle 1, ...

@@ -2,6 +2,7 @@
 back out of the database for the route planner."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -25,7 +26,10 @@ def _without_bad_locations(path: Path, error: LayoutError):
     text = path.read_text(encoding="utf-8")
     data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     data["locations"] = {code: row for code, row in data["locations"].items() if str(code) not in bad}
-    return parse_layout(data, str(path))
+    try:
+        return parse_layout(data, str(path))
+    except LayoutError:  # no good location is left: the problems already named say why
+        return None
 
 
 def serpentine_sequence(spec: LayoutSpec) -> dict[str, int]:
@@ -61,9 +65,13 @@ def apply_layout(spec: LayoutSpec, report: ImportReport | None = None, name: str
         report.problems.append(Problem(path.name, None, "kind", f"unknown location kind(s) "
                                        f"{', '.join(sorted(unknown_kinds))}; one of {', '.join(LOCATION_KINDS)}"))
         return report
-    sequence = serpentine_sequence(spec)
     with write_transaction():
         warehouse, _ = Warehouse.get_or_create(code=spec.warehouse, defaults={"name": spec.warehouse})
+        # the walk is numbered over the warehouse's locations and the file's together, so a file
+        # that adds an aisle neither repeats a number nor leaves the others out of order
+        placed = dict(layout_of(warehouse).locations, **spec.locations)
+        sequence = serpentine_sequence(dataclasses.replace(spec, locations=placed))
+        _renumber(warehouse, {code: n for code, n in sequence.items() if code not in spec.locations})
         geometry = {"aisles": spec.aisles, "aisle_length_m": spec.aisle_length,
                     "aisle_width_m": spec.aisle_width, "blocks": spec.blocks,
                     "depot_aisle": spec.depot_aisle, "depot_y_m": spec.depot_y}
@@ -92,6 +100,14 @@ def apply_layout(spec: LayoutSpec, report: ImportReport | None = None, name: str
             else:
                 report.unchanged += 1
     return report
+
+
+def _renumber(warehouse: Warehouse, sequence: dict[str, int]) -> None:
+    """Give the warehouse's locations outside the file their place in the new walk."""
+    current = dict(Location.select(Location.code, Location.pick_seq).where(Location.warehouse == warehouse).tuples())
+    for code, n in sequence.items():
+        if current.get(code) != n:
+            Location.update(pick_seq=n).where((Location.warehouse == warehouse) & (Location.code == code)).execute()
 
 
 def layout_of(warehouse: Warehouse) -> LayoutSpec:
