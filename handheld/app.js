@@ -2,7 +2,7 @@
 // state of the scenario, and let the server decide every step.
 import { endSession, Floor, pinLogin, SESSION_ENDS } from "./floor.js";
 import { h } from "./dom.js";
-import { lang, setLang, t } from "./i18n.js";
+import { lang, serverLang, setLang, t } from "./i18n.js";
 import { picking } from "./picking.js";
 import { Scanner } from "./scanner.js";
 import * as sounds from "./sounds.js";
@@ -21,6 +21,8 @@ const app = {
   answers: 0,  // answers applied so far (lets a test or a technician see the device is caught up)
   user: JSON.parse(localStorage.getItem("wf.user") || "null"),
   notice: null,  // why the login screen is shown: {code, text} of the session that ended
+  link: { online: false, queued: 0 },  // the pill's last word, drawn again in a language switch
+  toteExample: localStorage.getItem("wf.tote_example") || "",  // what a tote code looks like here
 };
 
 // What a state's screen may ask of the app.
@@ -30,6 +32,16 @@ const ui = {
   button(word, onclick, kind = "") {
     return h(kind ? `button.${kind}` : "button", { type: "button", "data-testid": word, onclick }, t(word));
   },
+  toteExample() { return app.toteExample; },
+  // An event's message ({code, text: {en, "zh-CN"}}) in the device's language.
+  notify(payload, type, extra = "") {
+    const words = payload.text || {};
+    app.message = { type, code: payload.code, text: `${words[serverLang()] || words.en || ""}${extra}` };
+    sounds.forMessage(app.message);
+    render();
+  },
+  // Typed quantities count the item scanned (the server refuses one before the first scan);
+  // the dialog names that item.
   qtyDialog(line) {
     app.dialog = () => {
       const input = h("input", { type: "number", min: "0", max: String(line.remaining), inputmode: "numeric",
@@ -41,7 +53,10 @@ const ui = {
         if (Number.isInteger(qty)) ui.send("qty", { qty });
       };
       setTimeout(() => input.focus(), 0);
-      return h("form.card", { onsubmit: done }, h("label", {}, `${t("set_qty")} (≤ ${line.remaining})`), input,
+      return h("form.card", { onsubmit: done },
+        h("p.detail", {}, t("counting")), h("div.big", { "data-testid": "qty-sku" }, line.sku),
+        h("div.item-name", {}, line.name),
+        h("label", {}, `${t("set_qty")} (≤ ${line.remaining})`), input,
         h("div.row", {}, h("button.primary", { type: "submit" }, t("ok")),
           h("button", { type: "button", onclick: closeDialog }, t("cancel"))));
     };
@@ -65,17 +80,45 @@ function closeDialog() {
 function render() {
   $("lang").textContent = lang() === "en" ? "中文" : "EN";
   $("camera").textContent = t("camera");
+  renderLink();
+  const message = $("message");  // the login screen shows none: its own notice says why it is shown
+  const shown = app.user ? app.message : null;
+  message.className = `message ${shown ? shown.type : ""}`;
+  message.textContent = shown ? shown.text : "";
+  message.dataset.code = shown ? shown.code : "";
+  message.hidden = !app.user;
   if (!app.user) return renderLogin();
   $("who").textContent = `${app.user.name} · ${localStorage.getItem("wf.device") || ""}`;
   scanForm.hidden = false;
   const state = app.scenario.states[app.state] || app.scenario.states.start;
   screen.dataset.state = app.state;
-  screen.replaceChildren(...[app.dialog ? app.dialog() : state.render(app.data, ui)].flat().filter(Boolean),
-                         h("div.row", {}, h("button.small", { type: "button", onclick: () => logout({ forget: true, revoke: true }) }, t("logout"))));
-  const message = $("message");
-  message.className = `message ${app.message ? app.message.type : ""}`;
-  message.textContent = app.message ? app.message.text : "";
-  message.dataset.code = app.message ? app.message.code : "";
+  const logoutRow = h("div.row", {}, h("button.small", { type: "button", "data-testid": "logout", onclick: askLogout },
+                                       t("logout")));
+  screen.replaceChildren(...[app.dialog ? app.dialog() : [state.render(app.data, ui), logoutRow]].flat(2)
+    .filter(Boolean));
+}
+
+function renderLink() {
+  const link = $("link");
+  const { online, queued } = app.link;
+  link.hidden = !app.user;
+  link.className = `link ${online ? "online" : "offline"}`;
+  const word = t(online ? "online" : "offline");
+  link.textContent = queued ? `${word} · ${t("queued", queued)}` : word;
+  link.dataset.queued = String(queued);
+  link.dataset.online = String(online);
+}
+
+// Units counted but not in a tote yet are in the picker's hand: logging out leaves them there,
+// so the picker is asked first.
+function askLogout() {
+  const inHand = (app.data.line && app.data.line.counted) || 0;
+  if (!inHand) return logout({ forget: true, revoke: true });
+  app.dialog = () => h("div.card", { "data-testid": "logout-dialog" }, h("p.item-name", {}, t("in_hand", inHand)),
+    h("div.row", {}, h("button.warn", { type: "button", "data-testid": "logout-confirm",
+                                         onclick: () => logout({ forget: true, revoke: true }) }, t("logout_anyway")),
+      h("button", { type: "button", "data-testid": "logout-cancel", onclick: closeDialog }, t("cancel"))));
+  render();
 }
 
 function renderLogin() {
@@ -105,7 +148,10 @@ function renderLogin() {
       localStorage.setItem("wf.user", JSON.stringify(answer.user));
       app.user = answer.user;
       app.notice = null;
-      if (answer.user.language) setLang(answer.user.language.startsWith("en") ? "en" : "zh");
+      // the user's language, unless the picker chose one on this device
+      if (answer.user.language && !localStorage.getItem("wf.lang.chosen")) {
+        setLang(answer.user.language.startsWith("en") ? "en" : "zh");
+      }
       start(answer.token);
     } catch (failure) {
       error.className = "message error";
@@ -124,9 +170,13 @@ function renderLogin() {
   fields.user.focus();
 }
 
-function apply(answer) {
+function apply(answer, command = {}) {
   if (!answer || typeof answer !== "object") return;
-  if (answer.message) {
+  // "where am I" (after a language switch or an event) redraws the screen and keeps its message
+  const quiet = command.action === "current" && answer.ok;
+  const task = answer.data && answer.next_state && answer.data[answer.next_state] && answer.data[answer.next_state].task;
+  if (task && task.tote_example) rememberToteExample(task.tote_example);
+  if (answer.message && !quiet) {
     app.message = answer.message;
     sounds.forMessage(answer.message);
   }
@@ -139,28 +189,32 @@ function apply(answer) {
   render();
 }
 
+function rememberToteExample(code) {
+  app.toteExample = code;
+  localStorage.setItem("wf.tote_example", code);
+}
+
 function start(token) {
   app.floor?.close();
   app.floor = new Floor({
+    language: serverLang,
     onSnapshot(snapshot) {
       const part = app.scenario.fromSnapshot(snapshot);
+      if (part?.data?.task?.tote_example) rememberToteExample(part.data.task.tote_example);
       if (part && !app.floor.queue.length) {  // queued commands' answers are newer than this
         app.state = part.state;
         app.data = part.data;
       }
       render();
     },
-    onEvent(event, payload) { app.scenario.onEvent(event, app.state, ui); },
-    onAnswer(_command, answer) {
+    onEvent(event, payload) { app.scenario.onEvent(event, app.state, ui, payload || {}); },
+    onAnswer(command, answer) {
       app.answers += 1;
-      apply(answer);
+      apply(answer, command);
     },
     onLink(online, queued) {
-      const link = $("link");
-      link.className = `link ${online ? "online" : "offline"}`;
-      link.textContent = queued ? `${t(online ? "online" : "offline")} · ${t("queued", queued)}` : t(online ? "online" : "offline");
-      link.dataset.queued = String(queued);
-      link.dataset.online = String(online);
+      app.link = { online, queued };
+      renderLink();
     },
     onRefused() { logout(); },
     onEnded(payload) {
@@ -186,6 +240,8 @@ function logout({ forget = false, revoke = false, notice = null } = {}) {
   app.state = "start";
   app.data = {};
   app.message = null;
+  app.dialog = null;
+  app.link = { online: false, queued: 0 };
   localStorage.removeItem("wf.token");
   localStorage.removeItem("wf.user");
   render();
@@ -211,8 +267,16 @@ $("camera").addEventListener("click", async () => {
   }
 });
 
+// The server's sentences follow: the new language goes with the next command and reconnect, and
+// the screen is asked for again so nothing stays in the language left behind.
 $("lang").addEventListener("click", () => {
   setLang(lang() === "en" ? "zh" : "en");
+  localStorage.setItem("wf.lang.chosen", "1");
+  if (app.floor) {
+    app.floor.languageChanged();
+    app.message = null;
+    if (!ui.waiting("current")) ui.send("current");
+  }
   render();
 });
 

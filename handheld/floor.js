@@ -36,16 +36,20 @@ export function endSession(token) {
 // The codes with which the server ends a session (event session.ended, or a command's answer).
 export const SESSION_ENDS = ["logged_out", "session_expired", "role_changed", "user_deactivated", "device_released"];
 
+// ``language()`` is the device's language ("en" or "zh-CN"): it goes with the connect and with
+// every command, so the server's sentences arrive in it.
 export class Floor {
-  constructor({ onSnapshot, onEvent, onAnswer, onLink, onRefused, onEnded }) {
+  constructor({ onSnapshot, onEvent, onAnswer, onLink, onRefused, onEnded, language = () => "zh-CN" }) {
     this.handlers = { onSnapshot, onEvent, onAnswer, onLink, onRefused, onEnded };
+    this.language = language;
     this.socket = null;
     this.flushing = false;
     this.queue = JSON.parse(localStorage.getItem(QUEUE) || "[]");
   }
 
   connect(token) {
-    this.socket = io("/floor", { auth: { token }, transports: ["websocket"], reconnectionDelayMax: 3000 });
+    this.socket = io("/floor", { auth: { token, lang: this.language() }, transports: ["websocket"],
+                                 reconnectionDelayMax: 3000 });
     this.socket.on("connect", () => { this.link(); this.flush(); });
     this.socket.on("disconnect", () => this.link());
     this.socket.on("connect_error", (error) => {
@@ -63,6 +67,11 @@ export class Floor {
     this.socket.onAny((event, payload) => {
       if (event !== "snapshot" && event !== "session.ended") this.handlers.onEvent?.(event, payload);
     });
+  }
+
+  // The picker chose another language: a reconnect says so too (the commands carry it anyway).
+  languageChanged() {
+    if (this.socket) this.socket.auth = { ...this.socket.auth, lang: this.language() };
   }
 
   get online() { return Boolean(this.socket && this.socket.connected); }
@@ -87,7 +96,7 @@ export class Floor {
         const command = this.queue[0];
         let answer;
         try {
-          answer = await this.socket.timeout(ANSWER_TIMEOUT_MS).emitWithAck("cmd", command);
+          answer = await this.socket.timeout(ANSWER_TIMEOUT_MS).emitWithAck("cmd", { ...command, lang: this.language() });
         } catch {
           break; // no answer (the link dropped): the same key goes again on reconnect
         }

@@ -11,6 +11,12 @@ const WORDS = {
     reasons: { empty: "库位空", damaged: "商品损坏", not_found: "找不到", other: "其他" },
     short_reason: "缺货原因", camera: "相机", camera_unavailable: "摄像头不可用",
     login_failed: "登录失败", locked_out: "登录失败次数过多，请稍后再试。",
+    counting: "正在计数", scan_item_first: "先扫一次商品，再输入数量",
+    scan_empty_tote: (slot) => (slot ? `请为格口 ${slot} 扫描一个空周转箱` : "请扫描一个空周转箱"),
+    tote_looks_like: "周转箱条码形如",
+    paused: "波次已暂停", paused_wait: "主管恢复波次之前不能确认拣货，请原地等待。",
+    in_hand: (n) => `手上还有 ${n} 件未放入周转箱。仍要退出吗？`, logout_anyway: "仍然退出",
+    moved_to: (task, to) => `${task} → ${to}`,
   },
   en: {
     login: "Log in", user: "User", pin: "PIN", device: "Device", logout: "Log out",
@@ -23,12 +29,21 @@ const WORDS = {
     cancel: "Cancel", reasons: { empty: "Empty", damaged: "Damaged", not_found: "Not found", other: "Other" },
     short_reason: "Why short?", camera: "Camera", camera_unavailable: "Camera not available",
     login_failed: "Login failed", locked_out: "Too many failed logins. Try again later.",
+    counting: "Counting", scan_item_first: "Scan the item once, then type the quantity",
+    scan_empty_tote: (slot) => (slot ? `Scan an empty tote for slot ${slot}` : "Scan an empty tote"),
+    tote_looks_like: "A tote code looks like",
+    paused: "Wave paused", paused_wait: "Nothing can be confirmed until the supervisor resumes the wave. Please wait.",
+    in_hand: (n) => `You hold ${n} unit(s) not in a tote yet. Log out anyway?`, logout_anyway: "Log out anyway",
+    moved_to: (task, to) => `${task} → ${to}`,
   },
 };
 
 let current = localStorage.getItem("wf.lang") || (navigator.language.startsWith("en") ? "en" : "zh");
 
 export function lang() { return current; }
+
+// The language the server is asked to answer in.
+export function serverLang() { return current === "en" ? "en" : "zh-CN"; }
 
 export function setLang(code) {
   current = WORDS[code] ? code : "zh";

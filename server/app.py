@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from server.config import load_settings
 from server.db import database, init_database
-from server.messages import normalise_language, text
+from server.messages import normalise_language, set_default_language, text
 from server.services.errors import DomainError
 
 
@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> APIFlask:
     app.json.ensure_ascii = False
     app.security_schemes = {"BearerAuth": {"type": "http", "scheme": "bearer"}}
     init_database(settings["DATABASE_URL"], settings["DB_POOL_SIZE"], settings["SQLITE_BUSY_TIMEOUT_MS"])
+    set_default_language(settings["DEFAULT_LANGUAGE"])
 
     from server import guard
     from server.api import api

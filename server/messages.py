@@ -57,6 +57,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "units_in_hand": ("The picker holds counted units that are not in a tote yet; the task cannot change hands now.",
                       "拣货员手上还有已计数但未放入周转箱的商品，任务暂不能转派。"),
     "not_a_picker": ("This user does not pick.", "该用户不是拣货员。"),
+    "scan_item_before_qty": ("Scan the item once before typing the quantity.", "请先扫描一次商品，再输入数量。"),
+    # {slot}: the cart slot the first tote is for (a task without slots gets "empty_tote")
+    "empty_tote_for_slot": ("Not an empty tote. Scan an empty tote for slot {slot}.",
+                            "这不是空周转箱，请为格口 {slot} 扫描一个空周转箱。"),
+    "empty_tote": ("Not an empty tote. Scan an empty tote.", "这不是空周转箱，请扫描一个空周转箱。"),
+    "wave_paused": ("The wave is paused: nothing is confirmed until the supervisor resumes it.",
+                    "波次已暂停：在主管恢复之前不能确认拣货。"),
+    "wave_resumed": ("The wave is resumed. Carry on picking.", "波次已恢复，请继续拣货。"),
+    "task_reassigned": ("A supervisor gave your task to another picker.", "主管已将您的任务转派给其他拣货员。"),
     # packing (打包) and shipping (发货)
     "no_station": ("Log in at a packing station.", "请在打包台登录。"),
     "no_open_order": ("Scan a tote, an order number or a tracking number.", "请扫描周转箱、订单号或运单号。"),
@@ -124,9 +133,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+_default = [LANGUAGES[0]]  # the site's DEFAULT_LANGUAGE, once the app has read its settings
+
+
+def set_default_language(lang: str | None) -> None:
+    """The language of a message for a user and device that name none (the DEFAULT_LANGUAGE setting)."""
+    _default[0] = LANGUAGES[0] if not lang else normalise_language(lang)
+
+
 def normalise_language(lang: str | None) -> str:
     if not lang:
-        return LANGUAGES[0]
+        return _default[0]
     lang = lang.replace("-", "_").lower()
     return "en" if lang.startswith("en") else "zh_Hans_CN"
 

@@ -221,6 +221,12 @@ def test_reassigning_a_task_tells_the_old_picker(released, people, client, token
     changed = [(p, rooms) for e, p, rooms in heard if e == "task.changed"]
     assert changed and f"user:{people['picker'].id}" in changed[0][1] and "wallboard" in changed[0][1]
     assert changed[0][0]["picker"] == other.id and changed[0][0]["reassigned_from"] == people["picker"].id
+    # the old picker's devices are told the task moved, to whom and why, in either language
+    (moved,) = [(p, rooms) for e, p, rooms in heard if e == "task.reassigned"]
+    assert moved[1] == (f"user:{people['picker'].id}",)
+    assert {k: v for k, v in moved[0].items() if k != "version"} == {
+        "code": "task_reassigned", "task": task.code, "wave": released.code, "to": "u-picker2",
+        "text": {"en": "A supervisor gave your task to another picker.", "zh-CN": "主管已将您的任务转派给其他拣货员。"}}
     assert audited("floor.task.reassign") == [(task.code, "u-picker -> u-picker2", "u-supervisor")]
     # the old picker has no task now; the new one resumes it
     assert run(picker, "current")["next_state"] == "start"

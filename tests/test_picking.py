@@ -101,7 +101,7 @@ def test_happy_path_on_a_cluster_task(cluster, picker):
         "data": {"scan_location": {
             "task": {"id": cluster["task"].id, "code": "W1-T1", "wave": "W1", "strategy": "cluster",
                      "status": "assigned", "lines_total": 3, "lines_done": 0, "units_total": 15,
-                     "units_done": 0, "metres": 0.0},
+                     "units_done": 0, "metres": 0.0, "tote_example": "T-001"},
             "line": {"id": line1.id, "seq": 1, "location": "A-01", "sku": "TS-01", "name": "纯棉T恤 白 M",
                      "spec": "", "unit": "件", "lot": "", "qty": 2, "picked": 0, "counted": 0, "short": 0,
                      "remaining": 2, "slot": 1, "tote": "", "order": cluster["order_a"].id}}},
@@ -150,6 +150,8 @@ def test_refusals_have_stable_codes(cluster, picker):
     assert refused(picker, "qty", qty=1) == ("invalid_transition", "scan_location")
     step(picker, "scan", code="A-01")
     assert refused(picker, "scan", code="6900000000021") == ("wrong_item", "scan_item")
+    wrong = run(picker, "scan", code="6900000000021")["data"]["scan_item"]["refused"]
+    assert wrong == {"scanned": "6900000000021", "expected": "TS-01"}  # what was scanned and what is wanted
     assert refused(picker, "scan", code="no-such-code") == ("unknown_barcode", "scan_item")
     assert refused(picker, "scan", code="16900000000011") == ("over_pick", "scan_item")  # 12 > 2
     assert refused(picker, "scan", code="T-001") == ("wrong_item", "scan_item")  # nothing counted yet
@@ -158,16 +160,113 @@ def test_refusals_have_stable_codes(cluster, picker):
     assert refused(picker, "qty", qty="many") == ("invalid_quantity", "qty")
     assert step(picker, "qty", qty=2)[0] == "scan_tote"
     assert refused(picker, "scan", code="6900000000014") == ("over_pick", "scan_tote")
-    assert refused(picker, "scan", code="A-02") == ("wrong_tote", "scan_tote")  # not a tote
+    assert refused(picker, "scan", code="A-02") == ("empty_tote_for_slot", "scan_tote")  # not a tote
     assert refused(picker, "skip") == ("scan_tote_first", "scan_tote")
     step(picker, "scan", code="T-001")  # slot 1 -> T-001
     step(picker, "scan", code="A-01")
+    step(picker, "scan", code="6900000000014")
     step(picker, "qty", qty=12)
-    assert refused(picker, "scan", code="T-001") == ("wrong_tote", "scan_tote")  # slot 1's tote
+    assert refused(picker, "scan", code="T-001") == ("empty_tote_for_slot", "scan_tote")  # slot 1's tote
     assert refused(picker, "short") == ("reason_required", "scan_tote")
     result = run(picker, "scan", code="T-001")
-    assert result["message"]["text"] == "周转箱错误，请使用屏幕上的周转箱。"
+    assert result["message"]["text"] == "这不是空周转箱，请为格口 2 扫描一个空周转箱。"
+    assert result["data"]["scan_tote"]["refused"] == {"scanned": "T-001", "slot": 2, "in_use": True}
     assert StockMove.select().where(StockMove.reason == "pick").count() == 1  # refusals moved nothing
+    assert inventory.audit() == []
+
+
+def test_a_quantity_is_typed_only_after_the_item_was_scanned(cluster, picker):
+    """A typed quantity counts units of the item the picker scanned: typed before any scan, a
+    wrong item could be picked unseen."""
+    step(picker, "get_work")
+    step(picker, "scan", code="A-01")
+    result = run(picker, "qty", qty=2)
+    assert result["ok"] is False and result["next_state"] == "scan_item", result
+    assert result["message"]["code"] == "scan_item_before_qty"
+    assert result["data"]["scan_item"]["refused"] == {"sku": "TS-01"}
+    assert PickLine.get((PickLine.task == cluster["task"]) & (PickLine.seq == 1)).picked_qty == 0
+    english = run(picker, "qty", qty=2, lang="en")
+    assert english["message"]["text"] == "Scan the item once before typing the quantity."
+    state, data, _ = step(picker, "scan", code="6900000000014")
+    assert (state, data["line"]["sku"], data["line"]["counted"]) == ("qty", "TS-01", 1)
+    state, data, _ = step(picker, "qty", qty=2)  # the item was seen once: its count may be typed
+    assert (state, data["line"]["counted"]) == ("scan_tote", 2)
+    assert step(picker, "scan", code="T-001")[0] == "scan_location"
+    step(picker, "scan", code="A-01")
+    assert refused(picker, "qty", qty=12) == ("scan_item_before_qty", "scan_item")  # each line anew
+
+
+def test_the_first_tote_of_a_slot_is_asked_for_by_its_slot(cluster, picker):
+    """Before a slot has a tote, no tote is on the screen: the refusal asks for an empty tote for
+    the slot, and the device is told what a tote code looks like when it gets its work."""
+    first = step(picker, "get_work")
+    assert first.data["task"]["tote_example"] == "T-001"
+    step(picker, "scan", code="A-01")
+    step(picker, "scan", code="6900000000014")
+    state, data, _ = step(picker, "scan", code="6900000000014")
+    assert (state, data["line"]["slot"], data["line"]["tote"]) == ("scan_tote", 1, "")
+    result = run(picker, "scan", code="A-02", lang="en")  # a location, not a tote
+    assert result["message"] == {"type": "error", "code": "empty_tote_for_slot",
+                                 "text": "Not an empty tote. Scan an empty tote for slot 1."}
+    result = run(picker, "scan", code="NOT-A-TOTE", lang="zh-CN")
+    assert result["message"]["text"] == "这不是空周转箱，请为格口 1 扫描一个空周转箱。"
+    step(picker, "scan", code="T-001")
+    step(picker, "scan", code="A-01")
+    step(picker, "scan", code="16900000000011")
+    result = run(picker, "scan", code="T-001", lang="en")  # slot 1's tote is not empty
+    assert result["message"]["text"] == "Not an empty tote. Scan an empty tote for slot 2."
+    assert result["data"]["scan_tote"]["refused"]["in_use"] is True
+    # once the slot has its tote, that tote is on the screen and a refusal may point to it
+    step(picker, "scan", code="T-002")
+    step(picker, "scan", code="A-02")
+    step(picker, "scan", code="6900000000021")
+    assert refused(picker, "scan", code="T-002") == ("wrong_tote", "scan_tote")
+    PickLine.update(slot=0).where(PickLine.task == cluster["task"]).execute()
+    PickLine.update(tote="").where(PickLine.task == cluster["task"]).execute()
+    result = run(picker, "scan", code="NOT-A-TOTE", lang="en")  # a task without slots
+    assert result["message"]["text"] == "Not an empty tote. Scan an empty tote."
+    assert result["message"]["code"] == "empty_tote"
+
+
+def test_a_paused_wave_confirms_nothing_until_it_resumes(cluster, picker, people):
+    """Pause reaches the pickers of the wave at once (an event to each picker's devices, after
+    commit); their scans, typed quantities, shorts and skips are refused with ``wave_paused`` and
+    the device shows ``paused`` until the wave resumes. Units counted stay counted in the hand."""
+    from server.services.waves import planning
+    heard = []
+    listen = lambda event, payload, rooms: heard.append((event, payload, rooms))  # noqa: E731
+    events.subscribe(listen)
+    try:
+        step(picker, "get_work")
+        step(picker, "scan", code="A-01")
+        step(picker, "scan", code="6900000000014")
+        supervisor = inventory.Actor(people["supervisor"].id)
+        assert planning.pause_wave(cluster["wave"].id, supervisor).status == "paused"
+        events.settle()
+        (paused,) = [(p, rooms) for e, p, rooms in heard if e == "wave.paused"]
+        assert paused[1] == (f"user:{picker.user.id}",)
+        assert {k: v for k, v in paused[0].items() if k != "version"} == {
+            "code": "wave_paused", "wave": "W1", "status": "paused",
+            "text": {"en": "The wave is paused: nothing is confirmed until the supervisor resumes it.",
+                     "zh-CN": "波次已暂停：在主管恢复之前不能确认拣货。"}}
+        for action, params in (("scan", {"code": "6900000000014"}), ("scan", {"code": "T-001"}),
+                               ("qty", {"qty": 2}), ("short", {"reason": "empty"}), ("skip", {})):
+            assert refused(picker, action, as_warning=True, **params) == ("wave_paused", "paused")
+        current = run(picker, "current")
+        assert current["next_state"] == "paused" and current["data"]["paused"]["line"]["counted"] == 1
+        assert step(picker, "get_work").state == "paused"
+        assert StockMove.select().where(StockMove.reason == "pick").count() == 0
+
+        heard.clear()
+        assert planning.resume_wave(cluster["wave"].id, supervisor).status == "picking"
+        events.settle()
+        (resumed,) = [(p, rooms) for e, p, rooms in heard if e == "wave.resumed"]
+        assert resumed[0]["code"] == "wave_resumed" and resumed[1] == (f"user:{picker.user.id}",)
+        state, data, _ = step(picker, "scan", code="6900000000014")
+        assert (state, data["line"]["counted"]) == ("scan_tote", 2)
+        assert step(picker, "scan", code="T-001")[0] == "scan_location"
+    finally:
+        events.unsubscribe(listen)
     assert inventory.audit() == []
 
 
@@ -211,6 +310,7 @@ def test_a_short_pick_releases_flags_and_reallocates(cluster, picker):
 
     # the 12 for order B, then the mug, which no other location holds: the order line is short
     step(picker, "scan", code="A-01")
+    step(picker, "scan", code="6900000000014")
     step(picker, "qty", qty=12)
     step(picker, "scan", code="T-002")
     step(picker, "scan", code="A-02")
@@ -237,6 +337,7 @@ def test_skip_moves_the_line_to_the_end(cluster, picker):
             .order_by(PickLine.seq)]
     assert seqs == [(2, 2, "open"), (3, 1, "open"), (4, 1, "skipped")]
     step(picker, "scan", code="A-01")
+    step(picker, "scan", code="6900000000014")
     step(picker, "qty", qty=12)
     step(picker, "scan", code="T-002")
     step(picker, "scan", code="A-02")

@@ -218,3 +218,18 @@ def test_a_device_starting_on_long_polling_is_upgraded_to_the_websocket(live_ser
     finally:
         receiver.close()
         wall.close()
+
+
+def test_a_site_whose_default_language_is_english_speaks_english_to_devices_that_name_none(db, db_url, tmp_path,
+                                                                                          stocked):
+    from tests.conftest import ServerProcess
+    server = ServerProcess(db_url, tmp_path / "instance", {"WAVEFLOOR_DEFAULT_LANGUAGE": "en"}).start()
+    try:
+        device = Device(server, pin_login(server, "u-picker", "HH-01"))
+        try:
+            unknown = device.cmd(scenario="stock", action="lookup", code="no-such-code")
+            assert unknown["message"]["text"] == "This barcode is not known."
+        finally:
+            device.close()
+    finally:
+        server.stop()

@@ -326,6 +326,10 @@ def reassign_task(task_id, picker_code: str, actor) -> PickTask:
                                                       else [])
         events.publish("task.changed", dict(payload, reassigned_from=previous), rooms=rooms)
         events.publish("task.assigned", payload, rooms=[f"user:{picker.id}"])
+        if previous and previous != picker.id:  # the old picker's device leaves the task at once
+            events.publish("task.reassigned", {"code": "task_reassigned", "task": task.code, "wave": task.wave.code,
+                                               "to": picker.code, "text": lifecycle.sentences("task_reassigned")},
+                           rooms=[f"user:{previous}"])
     return task
 
 

@@ -17,14 +17,21 @@ States (the handheld mirrors them one screen each)::
       |<--------------------------------------|  scan_item
       | cmd picking/scan {code: item | GS1}   |  wrong_item | over_pick; a case code counts its pack
       |<--------------------------------------|  qty (more to count) | scan_tote (all counted)
-      | cmd picking/qty {qty}  (optional)     |
-      | cmd picking/scan {code: tote}         |  wrong_tote | StockMove location -> tote, reservation used
+      | cmd picking/qty {qty}  (optional)     |  scan_item_before_qty until the item was scanned once
+      | cmd picking/scan {code: tote}         |  wrong_tote (the slot's tote is shown) | empty_tote_for_slot,
+      |                                       |  empty_tote (the slot's first tote) | StockMove location -> tote
       |-------------------------------------->|  after commit, coalesced: wave.progress with the changed tasks
       |<--------------------------------------|  -> wallboard; scan_location (next line)
       | cmd picking/short {reason}            |  line shortened, location needs_count, reservation
       |                                       |  released, order re-allocated elsewhere or marked short
       | cmd picking/skip                      |  the line goes to the end of the walk
       |<--------------------------------------|  ... task_done: orders picked, wave picked when all done
+
+      | (wave paused)                         |  event wave.paused -> user:<id> of each picker holding a task
+      | any cmd but current, get_work         |  paused, wave_paused: nothing is counted or confirmed; units
+      |<--------------------------------------|  counted before stay in hand (counted) until the wave resumes
+      | (wave resumed)                        |  event wave.resumed; the device asks ``current``
+      | (task reassigned)                     |  event task.reassigned -> the old picker: start
 
 Keep this diagram (and the one in docs/protocol.md) current with the code.
 
@@ -40,6 +47,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from server.db import sql_row
+from server.messages import text
 from server.models import PickLine, PickTask
 from server.models.waves import ACTIVE_TASK_SQL, OPEN_LINE_SQL
 from server.services.auth import Principal
@@ -174,10 +182,29 @@ def view(task: TaskInHand | PickTask | None, line=_READ) -> tuple[str, dict]:
         line = current_line(task)
     pending = ledger.pending(line) if line is not None else 0
     state = step_of(line, pending)
+    if task.wave.status == "paused" and state != "task_done":
+        state = "paused"  # the device shows the line, and nothing is confirmed until the wave resumes
     data = {"task": task_view(task)}
     if line is not None:
         data["line"] = line_view(line, pending)
     return state, data
+
+
+def with_tote_example(task, data: dict) -> dict:
+    """``task.tote_example``: what a tote code looks like, for a device about to fill its first
+    tote. Sent when work is handed out, resumed or asked for, not with every scan."""
+    if "task" in data:
+        data["task"]["tote_example"] = ledger.tote_example(task.wave.warehouse_id)
+    return data
+
+
+def sentence(code: str, lang, params: dict) -> str:
+    """A refusal's sentence, with the refusal's values in it where it names them ({slot})."""
+    words = text(code, lang)
+    try:
+        return words.format_map(params) if "{" in words else words
+    except (KeyError, IndexError, ValueError):
+        return words
 
 
 @snapshot.provider
@@ -185,8 +212,9 @@ def picking_snapshot(principal: Principal) -> dict:
     """A reloaded or reconnected handheld resumes the task and line it was on."""
     if not principal.can("floor.picking"):
         return {}
-    state, data = view(current_task(principal.user.id))
-    return {"picking": {"state": state, **data}}
+    task = current_task(principal.user.id)
+    state, data = view(task)
+    return {"picking": {"state": state, **(with_tote_example(task, data) if task else data)}}
 
 
 # --- the scenario -----------------------------------------------------------------------------------
@@ -202,11 +230,15 @@ def picking(principal: Principal, action: str, params: dict) -> dict:
     task = current_task(principal.user.id)
     if task is None:
         return envelope(False, "start", {}, code="no_work", lang=lang, level="warning")
+    if task.wave.status == "paused":  # read with the task: a paused wave costs the scan nothing
+        state, data = view(task)
+        return envelope(False, state, data, code="wave_paused", lang=lang, level="warning")
     try:
         return handler(principal, params, lang, task)
     except Refused as exc:
         state, data = view(task)
-        return envelope(False, state, dict(data, refused=exc.params), code=exc.code, lang=lang)
+        return envelope(False, state, dict(data, refused=exc.params), code=exc.code, lang=lang,
+                        message=sentence(exc.code, lang, exc.params))
 
 
 def answer(task: TaskInHand | PickTask, code: str, lang, level: str = "info", line=_READ) -> dict:
@@ -219,8 +251,9 @@ def answer(task: TaskInHand | PickTask, code: str, lang, level: str = "info", li
 
 
 def do_current(principal, params, lang) -> dict:
-    state, data = view(current_task(principal.user.id))
-    return envelope(True, state, data, code="ok", lang=lang)
+    task = current_task(principal.user.id)
+    state, data = view(task)
+    return envelope(True, state, with_tote_example(task, data) if task else data, code="ok", lang=lang)
 
 
 def do_get_work(principal, params, lang) -> dict:
@@ -230,7 +263,10 @@ def do_get_work(principal, params, lang) -> dict:
         task = assign_next(principal)
     if task is None:
         return envelope(False, "start", {}, code="no_work", lang=lang, level="warning")
-    return answer(task, "work_assigned", lang)
+    paused = task.wave.status == "paused"  # the picker's own task, in a wave paused since
+    result = answer(task, "wave_paused" if paused else "work_assigned", lang, level="warning" if paused else "info")
+    with_tote_example(task, result["data"][result["next_state"]])
+    return result
 
 
 def assign_next(principal: Principal) -> PickTask | None:
@@ -259,7 +295,7 @@ def do_scan(principal, params, lang, task) -> dict:
         return answer(task, "location_ok", lang, line=line)  # the location scanned twice: no harm
     if item is not None:
         if item.id != line.product_id:
-            raise Refused("wrong_item", scanned=code)
+            raise Refused("wrong_item", scanned=code, expected=line.product.sku)
         if item.lot and line.lot and item.lot != line.lot:
             raise Refused("wrong_lot", scanned=item.lot, expected=line.lot)
         if pending + item.per_scan > ledger.remaining(line):
@@ -268,7 +304,8 @@ def do_scan(principal, params, lang, task) -> dict:
         return answer(task, "item_counted", lang, line=line)
     if state == "scan_item":
         known = scan.resolve(code, ("location", "tote")) is not None
-        raise Refused("wrong_item" if known else "unknown_barcode", scanned=code)
+        raise Refused("wrong_item", scanned=code, expected=line.product.sku) if known else \
+            Refused("unknown_barcode", scanned=code)
     return _into_tote(principal, task, line, code, pending, lang)
 
 
@@ -286,6 +323,8 @@ def do_qty(principal, params, lang, task) -> dict:
     pending = ledger.pending(line)
     if step_of(line, pending) == "scan_location":
         raise Refused("invalid_transition")
+    if pending == 0:  # a typed quantity counts units of the item scanned, never of an unscanned one
+        raise Refused("scan_item_before_qty", sku=line.product.sku)
     qty = params.get("qty")
     if isinstance(qty, str) and qty.strip().isdecimal() and len(qty.strip()) <= len(str(MAX_QTY)):
         qty = int(qty.strip())

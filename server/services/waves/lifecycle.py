@@ -8,6 +8,8 @@ open) are defined here once.
 """
 from __future__ import annotations
 
+from server import events
+from server.messages import text
 from server.models import PickLine, PickTask, Wave
 from server.models.base import utcnow
 from server.models.waves import LINE_TRANSITIONS, TASK_TRANSITIONS, WAVE_TRANSITIONS
@@ -36,9 +38,30 @@ def _keep(row, target: str, values: dict) -> None:
 
 def move_wave(wave: Wave, target: str, **values) -> None:
     """A supervisor's or the planner's step (release, pause, resume, cancel): refused unless
-    declared and unless the wave is still where the caller read it."""
-    WAVE.move(wave.id, wave.status, target, **values)
+    declared and unless the wave is still where the caller read it. The pickers holding a task
+    of the wave hear of a pause or a resume after commit."""
+    before = wave.status
+    WAVE.move(wave.id, before, target, **values)
     _keep(wave, target, values)
+    if target == "paused":
+        _tell_pickers(wave, "wave.paused", "wave_paused")
+    elif before == "paused" and target in PICKABLE_WAVES:
+        _tell_pickers(wave, "wave.resumed", "wave_resumed")
+
+
+def sentences(code: str) -> dict:
+    """A message's sentence in each language a device may speak, for an event that reaches
+    every device of a user whatever its language: {"en": ..., "zh-CN": ...}."""
+    return {"en": text(code, "en"), "zh-CN": text(code, "zh-CN")}
+
+
+def _tell_pickers(wave: Wave, event: str, code: str) -> None:
+    pickers = (PickTask.select(PickTask.picker).distinct()
+               .where((PickTask.wave == wave.id) & PickTask.status.in_(ACTIVE_TASK) & PickTask.picker.is_null(False)))
+    rooms = sorted(f"user:{picker_id}" for (picker_id,) in pickers.tuples())
+    if rooms:
+        events.publish(event, {"code": code, "wave": wave.code, "status": wave.status, "text": sentences(code)},
+                       rooms=rooms)
 
 
 def start_wave(wave) -> None:

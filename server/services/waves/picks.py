@@ -84,10 +84,14 @@ def bound_tote(line: PickLine) -> str | None:
 def check_tote(line: PickLine, code: str) -> Location:
     """The tote a scanned code names, if this line's units may go into it."""
     row = sql_row("SELECT id, warehouse_id, active FROM location WHERE code = ? AND kind = 'tote'", code)
-    if row is None or not row[2] or row[1] != line.location.warehouse_id:
-        raise Refused("wrong_tote", scanned=code)
-    tote = Location(id=row[0], code=code, kind="tote", warehouse=row[1], active=True)
     bound = bound_tote(line)
+    # no tote is on the picker's screen yet: the refusal asks for an empty one for the slot
+    empty = "empty_tote_for_slot" if line.slot else "empty_tote"
+    if row is None or not row[2] or row[1] != line.location.warehouse_id:
+        if bound is None:
+            raise Refused(empty, scanned=code, slot=line.slot)
+        raise Refused("wrong_tote", scanned=code, expected=bound)
+    tote = Location(id=row[0], code=code, kind="tote", warehouse=row[1], active=True)
     if bound is not None:
         if bound != code:
             raise Refused("wrong_tote", scanned=code, expected=bound)
@@ -97,11 +101,19 @@ def check_tote(line: PickLine, code: str) -> Location:
                        " OR EXISTS (SELECT 1 FROM quant WHERE location_id = ? AND qty > 0)",
                        line.task_id, code, line.slot, tote.id)
     if taken:
-        raise Refused("wrong_tote", scanned=code, in_use=True)
+        raise Refused(empty, scanned=code, slot=line.slot, in_use=True)
     return tote
 
 
 # --- finding work ------------------------------------------------------------------------------
+
+def tote_example(warehouse_id: int) -> str:
+    """One tote code of the warehouse, to show a picker what a tote's label reads like ("" when
+    it has none). Asked when work is handed out, never on a scan."""
+    totes = Location.select(Location.code).where(
+        (Location.warehouse == warehouse_id) & (Location.kind == "tote") & (Location.active == True))  # noqa: E712
+    return totes.order_by(Location.code).limit(1).scalar() or ""
+
 
 def claim_next(picker: User, device_id: int | None) -> PickTask | None:
     """Claim the next open task of a wave pickers may work on: a guarded update whose row count
