@@ -301,6 +301,7 @@ def carried_over(runner: Runner):
     result = run(kiosk, "current")
     assert result["next_state"] == "ship"
     assert result["data"]["ship"]["label"] == {"tracking": p["tracking"], "carrier": "SF", "carrier_name": "顺丰速运",
+                                               "carrier_name_en": "SF Express",
                                                "job": again, "job_state": "queued", "confirmed": True}
     assert result["data"]["ship"]["weight"]["measured_g"] == 410
     bench = Principal(user, ["packer"], Device.create(code="PK-03", kind="kiosk"))

@@ -129,7 +129,8 @@ def test_open_by_tote_answers_the_whole_envelope(floor, packer):
         "data": {"verify": {
             "station": "PK-01", "waiting": 2,
             "order": {"id": floor["order_a"].id, "number": "A", "shop": "tm-shop", "channel": "tmall",
-                      "status": "picked", "carrier": "SF", "carrier_name": "顺丰速运", "receiver": "张*",
+                      "status": "picked", "carrier": "SF", "carrier_name": "顺丰速运", "carrier_name_en": "SF Express",
+                      "receiver": "张*",
                       "province": "广东省", "city": "深圳市", "buyer_message": "", "seller_memo": "",
                       "totes": ["T-001"]},
             "lines": [{"sku": "MG-01", "name": "马克杯", "spec": "", "unit": "件", "expected": 1, "verified": 0},
@@ -301,6 +302,45 @@ def test_single_unit_wave_one_scan_opens_checks_and_labels(floor, packer, printe
     assert qty_at(mug, bulk) == (0, 0) and qty_at(mug, floor["shipped"]) == (2, 0)
     assert refused(packer, "scan", code="6900000000021") == ("nothing_to_pack", "scan_order")
     assert inventory.audit() == []
+
+
+def test_a_single_unit_tote_of_several_orders_the_scanned_item_selects_its_order(floor, packer, printer):
+    """A bulk tote of a single-unit wave holds a mug for S1 and a tee for S3: the tote opens S1,
+    and the tee scanned first selects S3 (checked and labelled) instead of being refused."""
+    wh, locs, mug, tee = floor["warehouse"], floor["locations"], floor["mug"], floor["tee"]
+    wave = Wave.create(code="W2", warehouse=wh, strategy="single_unit", status="picked")
+    bulk = floor["totes"]["T-004"]
+    first = picked_order("S1", [(mug, locs["A-02"], 1)], wave=wave, tote=None, actor=floor["actor"])
+    third = picked_order("S3", [(tee, locs["A-01"], 1)], wave=wave, tote=None, actor=floor["actor"])
+    task = PickTask.create(wave=wave, code="W2-T1", status="done")
+    for seq, (product, location) in enumerate(((mug, locs["A-02"]), (tee, locs["A-01"])), 1):
+        line = PickLine.create(task=task, seq=seq, product=product, location=location, qty=1, picked_qty=1,
+                               tote=bulk.code, status="done")
+        inventory.move(product, location, bulk, 1, actor=floor["actor"], reserved=1, reason="pick",
+                       ref=f"pick:{line.id}")
+
+    state, data, code = step(packer, "scan", code="T-004")
+    assert (state, code, data["order"]["number"]) == ("verify", "pack_opened", "S1")
+    state, data, code = step(packer, "scan", code="6900000000014")  # the tee: S3's unit
+    assert (state, code, data["order"]["number"]) == ("weigh", "label_queued", "S3")
+    assert Order.get_by_id(third.id).status == "packed" and Order.get_by_id(first.id).status == "picked"
+    assert parcels_state(first) == "aside"
+    step(packer, "weight", grams=240)
+    step(packer, "ship")
+    state, data, code = step(packer, "scan", code="6900000000021")  # the mug opens S1 again, by itself
+    assert (state, code, data["order"]["number"]) == ("weigh", "label_queued", "S1")
+    step(packer, "weight", grams=440)
+    step(packer, "ship")
+    assert inventory.audit() == []
+
+
+def test_a_unit_of_another_order_is_still_refused_outside_single_unit_waves(floor, packer):
+    step(packer, "scan", code="T-001")  # order A of a cluster wave; the cap is order B's
+    assert refused(packer, "scan", code="6900000000038") == ("other_order", "verify")
+
+
+def parcels_state(order) -> str:
+    return Package.get(Package.order == order.id).state
 
 
 def test_a_reprint_is_the_same_label(floor, packer, printer):

@@ -79,3 +79,63 @@ def test_a_packer_sorts_the_last_unit_of_an_order_into_its_slot(live_server, wal
     assert page.is_visible("#slot-number")
     page.screenshot(path=str(ARTIFACTS / "putwall_phone.png"), full_page=True)
     assert errors == []
+
+
+def test_with_english_chosen_the_server_speaks_english_at_the_put_wall(live_server, wall, people,  # noqa: F811
+                                                                       browser):
+    page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800}).new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/putwall?station=PW-01")
+    page.wait_for_url("**/login?**")
+    page.fill("input[name=user]", "u-packer")
+    page.fill("input[name=password]", "secret-pass")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#login:not([hidden])")
+    page.click("#lang")  # English, before the station's login
+    page.fill("#pin", "2468")
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#link.on")
+
+    scan(page, TOTE)
+    page.wait_for_selector("#banner.info[data-code=tote_opened]")
+    assert page.inner_text("#banner") == "Tote opened. Scan an item."
+    scan(page, wall["labels"][wall["slots"]["B1"]].code)  # a slot's label before any item
+    page.wait_for_selector("#banner.error[data-code=scan_item_first]")
+    assert page.inner_text("#banner") == "Scan an item first."
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "putwall_en.png"))
+
+    page.click("#lang")  # 中文
+    scan(page, wall["labels"][wall["slots"]["B1"]].code)
+    page.wait_for_selector("#banner.error[data-code=scan_item_first]")
+    assert page.inner_text("#banner") == "请先扫描商品。"
+    assert errors == []
+
+
+def test_a_blank_station_is_asked_for_in_the_form_and_kept_like_the_address(live_server, wall, people,  # noqa: F811
+                                                                           browser):  # noqa: F811
+    page = browser.new_page(locale="en-US", viewport={"width": 1280, "height": 800})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/putwall")
+    page.wait_for_url("**/login?**")
+    page.fill("input[name=user]", "u-packer")
+    page.fill("input[name=password]", "secret-pass")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/putwall")
+    page.wait_for_selector("#login:not([hidden])")
+    page.fill("#pin", "2468")
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#banner.error[data-code=no_station]")
+    text = page.inner_text("#banner")
+    assert "code" in text and "address" not in text and "?station=" not in text  # asked in the form
+    assert page.evaluate("document.activeElement.id") == "station-code"
+    page.fill("#station-code", "PW-01")
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#panel[data-state=scan_tote]")
+    assert page.url.endswith("/putwall?station=PW-01")
+    page.reload()  # the station stays: the address names it now
+    page.wait_for_selector("#panel[data-state=scan_tote]")
+    assert page.inner_text("#station") == "PW-01"
+    assert errors == []

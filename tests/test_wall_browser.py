@@ -4,6 +4,7 @@ the same numbers the API reports; the server restarts and the wall recovers by i
 engines."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 from server.models import Location, PickLine, PickTask, Printer
+from server.models.base import utcnow
 from server.services import auth
 from server.services.auth import Principal
 from server.services.device import commands
@@ -201,3 +203,110 @@ def test_wall_screenshot_under_load(live_server, hz_floor, people, browser, secr
     finally:
         for device in pickers:
             device.close()
+
+
+# --- what the wall says, in both languages ------------------------------------------------------------
+
+WALL_ARTIFACTS = ARTIFACTS / "wall"
+HELD = [f"39000000001234{n:02d}" for n in range(1, 5)]  # a Tmall order number is 16 to 19 digits
+EXTRA_HELD = [f"39000000001234{n:02d}" for n in range(5, 10)]
+
+
+def open_wall_in(browser, server, lang: str, device_code: str):
+    page, token = open_wall(browser, server, device_code)
+    page.goto(f"{server.url}/wall?lang={'en' if lang == 'en' else 'zh_Hans_CN'}")
+    page.wait_for_selector("body.live")
+    page.wait_for_function("() => document.getElementById('units-today').textContent !== '–'")
+    page.wait_for_timeout(400)  # a redraw
+    return page, token
+
+
+def cut_texts(page) -> list[str]:
+    """Texts on the wall that do not fit their box (cut, or ending in an ellipsis)."""
+    return page.evaluate("""() => [...document.querySelectorAll('main td, main th, main li, main li span, .kpi b')]
+        .filter(el => el.offsetParent && (el.scrollWidth > el.clientWidth + 1
+                                          || getComputedStyle(el).textOverflow === 'ellipsis'
+                                          || el.getBoundingClientRect().right
+                                             > el.closest('.panel, .kpi').getBoundingClientRect().right))
+        .map(el => el.textContent)""")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_empty_wall_says_none_and_cuts_no_identifier(live_server, hz_floor, people, browser, lang):
+    from server.models import Order
+    for n, number in enumerate(HELD):
+        Order.create(channel="tmall", shop="tm-shop", external_id=number, status="held",
+                     hold_reasons="buyer_message,seller_flag_or_memo" if n % 2 else "address")
+    Order.create(channel="tmall", shop="tm-shop", external_id="3900000000123499", status="allocated",
+                 ship_by=utcnow() - dt.timedelta(hours=1))
+    page, _ = open_wall_in(browser, live_server, lang, f"WALL-{lang}")
+    assert page.inner_text("#due-overdue") == ("1 order overdue" if lang == "en" else "1 单已超时")
+    none = "none" if lang == "en" else "无"
+    for panel in ("#wave-rows", "#picker-rows", "#zone-list"):
+        assert page.inner_text(panel).strip() == none, panel
+    refs = page.locator("#exception-list .ref").all_inner_texts()
+    assert sorted(refs) == sorted(HELD)
+    assert cut_texts(page) == []
+    WALL_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(WALL_ARTIFACTS / f"empty_{lang}.png"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_wall_under_load_keeps_its_headers_on_one_line(live_server, hz_floor, people, browser, lang):
+    specs = [(f"C{n}", [(sku(n % 8, n % 6), 1 + n % 2), (sku((n * 3) % 8, (n + 2) % 6), 1)]) for n in range(24)]
+    specs += [(f"S{n}", [(sku(n % 8, (n + 1) % 6), 1)]) for n in range(30)]
+    release_wave(specs)
+    from server.models import Order
+    for number in HELD + EXTRA_HELD:
+        Order.create(channel="tmall", shop="tm-shop", external_id=number, status="held", hold_reasons="address")
+    picker = Device(live_server, pin_login(live_server, "u-picker", f"HH-{lang}"))
+    try:
+        confirm_lines(by_socket(picker), 3)
+        page, _ = open_wall_in(browser, live_server, lang, f"WALL-{lang}")
+    finally:
+        picker.close()
+    heights = page.evaluate("""() => [...document.querySelectorAll('th')].filter(th => th.offsetParent)
+        .map(th => [th.textContent, th.getBoundingClientRect().height])""")
+    assert all(height < 40 for _, height in heights), heights  # one line each: 预计完成 is not stacked
+    assert cut_texts(page) == []
+    overdue = int(page.inner_text("#due-orders").replace(",", ""))  # every order is past its ship-by
+    assert overdue > 1 and page.inner_text("#due-overdue") == (
+        f"{overdue} orders overdue" if lang == "en" else f"{overdue} 单已超时")
+    assert page.locator("#exception-list .ref").all_inner_texts() == (HELD + EXTRA_HELD)[:6]
+    assert page.inner_text("#exception-list .more") == ("and 3 more exceptions" if lang == "en" else "另有 3 项异常")
+    panel, last = (page.locator(selector).bounding_box() for selector in (".exceptions", "#exception-list .more"))
+    assert last["y"] + last["height"] <= panel["y"] + panel["height"]  # the whole list in sight
+    page.wait_for_timeout(300)
+    WALL_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(WALL_ARTIFACTS / f"load_{lang}.png"))
+
+
+def test_a_short_pick_reaches_the_wall_in_the_same_event_as_its_progress(live_server, hz_floor, people,
+                                                                          browser):
+    (wave,) = release_wave([(f"S{n}", [(sku(n % 7, n % 6), 1)]) for n in range(8)])
+    page, token = open_wall(browser, live_server, "WALL-9")
+    frames = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: frames.append(frame)))
+    page.reload()  # the new socket's frames are heard
+    page.wait_for_selector("body.live")
+    handheld = Device(live_server, pin_login(live_server, "u-picker", "HH-01"))
+    try:
+        confirm_lines(by_socket(handheld), 1)
+        current = handheld.cmd(scenario="picking", action="current")
+        line = current["data"][current["next_state"]]["line"]
+        if current["next_state"] == "scan_location":
+            handheld.cmd(scenario="picking", action="scan", code=line["location"])
+        frames.clear()
+        shorted = time.monotonic()
+        answer = handheld.cmd(scenario="picking", action="short", reason="empty")
+        assert answer["ok"], answer
+        wait_until(lambda: page.locator("#exception-list .kind-short_pick").count(), 2.0,
+                   "the short pick on the wall")
+        assert time.monotonic() - shorted < 2.0
+    finally:
+        handheld.close()
+    progress = [json.loads(frame[frame.index("["):])[1] for frame in frames
+                if isinstance(frame, str) and '"wave.progress"' in frame]
+    assert progress, frames
+    assert any(item["kind"] == "short_pick" and item["ref"] == line["location"]
+               for item in progress[-1]["exceptions"]["items"]), progress[-1]

@@ -36,7 +36,7 @@ def _texts() -> dict:
         "scan_tote": _("Scan a batch tote"), "scan_item": _("Take an item from the tote and scan it"),
         "put": _("Put it into slot"), "then_label": _("then scan the slot's label"),
         "put_aside": _("Put tote aside"), "complete": _("complete"),
-        "no_station": _("Name the station in the address: /putwall?station=CODE"),
+        "no_station": _("Type the station's code"),
         "timeout": _("The server did not answer; try again"),
     }
 

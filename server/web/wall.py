@@ -31,7 +31,10 @@ def _texts() -> dict:
     return {"live": _("LIVE"), "stale": _("STALE"), "stale_hint": _("Connection lost: numbers are not current."),
             "idle": _("idle"), "no_task": _("no task"), "late": _("late"), "eta": _("ETA"),
             "minutes": _("min"), "units": _("units"), "lines_h": _("lines/h"), "overdue": _("overdue"),
-            "relogin": _("Log in again on this screen."),
+            "relogin": _("Log in again on this screen."), "none": _("none"),
+            # [one, other]: the form for a count of one, and for any other count
+            "overdue_n": [_("%(n)s order overdue"), _("%(n)s orders overdue")],
+            "more_n": [_("and %(n)s more exception"), _("and %(n)s more exceptions")],
             "kinds": {"short_pick": _("Short pick"), "count": _("Count location"), "held": _("Held order"),
                       "backorder": _("Backorder"), "printer": _("Printer fault"),
                       "print_failed": _("Label failed"), "alert": _("Alert")},

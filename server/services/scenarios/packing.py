@@ -17,15 +17,18 @@ A station is the device code the kiosk logged in with; its label printer is the 
       |---------------------------------------->|  open_elsewhere | order_not_ready | already_shipped
       |<----------------------------------------|  verify {order, lines[expected, verified]}
       | cmd packing/scan {code: item}           |  wrong_item | other_order | extra_unit; a case code
-      |---------------------------------------->|  counts its pack. Last unit: label enqueued on the
-      |<----------------------------------------|  station's printer, order picked -> packed; weigh
+      |---------------------------------------->|  counts its pack (a unit of another order of the
+      |                                         |  open order's single-unit wave selects that order
+      |                                         |  instead: opened, checked, labelled). Last unit:
+      |<----------------------------------------|  label enqueued on the station's printer, order
+      |                                         |  picked -> packed; weigh
       | cmd packing/weight {grams}              |  weight_out_of_band (stays on weigh) | ship
       | cmd packing/scan {code: tracking}       |  label_confirmed (optional)
       | cmd packing/ship                        |  units tote -> shipped location, packed -> shipped
       |<----------------------------------------|  scan_order
       after each commit: station.queue -> station:<code>; packing.progress -> wallboard
 
-Keep these diagrams current with the code. The scenario is one module of about 460 lines:
+Keep these diagrams current with the code. The scenario is one module of about 500 lines:
 each step begins with the same guarded update of the order row (:func:`touch`, so of two
 stations that take the same order the second is refused) and answers with the station's one
 view, and splitting the steps from them would hide that every change is refused the same way.
@@ -105,8 +108,8 @@ def view(station: str) -> tuple[str, dict]:
         job_state = PrintJob.select(PrintJob.state).where(PrintJob.id == parcel.label_job_id).scalar()
         the_carrier = shipping.carrier(parcel.carrier)
         data["label"] = {"tracking": parcel.tracking, "carrier": the_carrier.code,
-                         "carrier_name": the_carrier.name_zh, "job": parcel.label_job_id, "job_state": job_state,
-                         "confirmed": parcel.label_confirmed}
+                         "carrier_name": the_carrier.name_zh, "carrier_name_en": the_carrier.name_en,
+                         "job": parcel.label_job_id, "job_state": job_state, "confirmed": parcel.label_confirmed}
     return {"open": "verify", "labelled": "weigh" if WEIGHT_REQUIRED else "ship", "weighed": "ship"}[parcel.state], data
 
 
@@ -116,6 +119,7 @@ def order_view(order: Order) -> dict:
     the_carrier = shipping.carrier_of(order)
     return {"id": order.id, "number": order.external_id, "shop": order.shop, "channel": order.channel,
             "status": order.status, "carrier": the_carrier.code, "carrier_name": the_carrier.name_zh,
+            "carrier_name_en": the_carrier.name_en,
             "receiver": mask_name(order.receiver_name), "province": order.receiver_province,
             "city": order.receiver_city, "buyer_message": order.buyer_message, "seller_memo": order.seller_memo,
             "totes": totes}
@@ -322,6 +326,8 @@ def verify_scan(principal, parcel: Package, code: str, lang, station: str) -> di
     product_id, per_scan = item.id, item.per_scan
     wanted = shipping.expected_units(order)
     if product_id not in wanted:
+        if per_scan == 1 and single_unit_wave_of(order) is not None:
+            return tote_neighbour(principal, parcel, product_id, code, lang, station)
         raise Refused("other_order" if in_other_order(order, product_id) else "wrong_item", scanned=code[:64])
     verified = parcels.verified(parcel)
     have = verified.get(product_id, 0)
@@ -344,26 +350,57 @@ def single_unit(principal, current: Package | None, product_id: int, per_scan: i
                 station: str) -> dict:
     """A unit of a single-unit wave (一单一件) at a free station: the next order waiting for that
     SKU opens, is checked by this scan and its label prints at once."""
-    if per_scan != 1:
+    order = waiting_for_unit(product_id, station) if per_scan == 1 else None
+    if order is None:
         raise Refused("nothing_to_pack", scanned=code[:64])
+    return open_and_label(principal, current, order, product_id, lang, station)
+
+
+def tote_neighbour(principal, parcel: Package, product_id: int, code: str, lang, station: str) -> dict:
+    """A bulk tote of a single-unit wave holds units of several orders, and opening it opened
+    one of them: the unit scanned selects its own order of that wave, which opens, is checked
+    and labelled, and the order the tote opened is put aside unchecked (the tote opens it again,
+    or its own unit does)."""
+    order = waiting_for_unit(product_id, station, wave_id=single_unit_wave_of(parcel.order))
+    if order is None:
+        raise Refused("other_order" if in_other_order(parcel.order, product_id) else "wrong_item",
+                      scanned=code[:64])
+    return open_and_label(principal, parcel, order, product_id, lang, station)
+
+
+def single_unit_wave_of(order: Order) -> int | None:
+    """The single-unit wave the order is in, or None."""
+    return (WaveOrder.select(WaveOrder.wave).join(Wave)
+            .where((WaveOrder.order == order.id) & (Wave.strategy == "single_unit")).scalar())
+
+
+def waiting_for_unit(product_id: int, station: str, wave_id: int | None = None) -> Order | None:
+    """The next picked order of a single-unit wave (of ``wave_id`` if given) that is one unit
+    of this product and that no other station is checking."""
+    in_wave = Wave.strategy == "single_unit"
+    if wave_id is not None:
+        in_wave &= Wave.id == wave_id
     waiting = (Order.select().join(WaveOrder, on=(WaveOrder.order == Order.id)).join(Wave)
-               .where((Wave.strategy == "single_unit") & (Order.status == "picked")
+               .where(in_wave & (Order.status == "picked")
                       & fn.EXISTS(OrderLine.select(OrderLine.id).where((OrderLine.order == Order.id)
                                                                        & (OrderLine.product == product_id))))
                .order_by(Order.priority.desc(), Order.id).limit(20))
-    printer = None
     for order in waiting:
-        if shipping.expected_units(order) != {product_id: 1} or parcels.checking_at(order.id) not in (None, station):
-            continue
-        printer = printer or station_printer(station)
-        if printer is None:
-            raise Refused("no_printer", station=station)
-        actor = actor_of(principal)
-        parcel = open_order(principal, order, current, station)
-        parcels.check_unit(parcel, product_id, Product.get_by_id(product_id).sku, 1, actor)
-        label(order, parcel, printer, station, actor)
-        return changed(station, order, "label_queued", lang)
-    raise Refused("nothing_to_pack", scanned=code[:64])
+        if shipping.expected_units(order) == {product_id: 1} and parcels.checking_at(order.id) in (None, station):
+            return order
+    return None
+
+
+def open_and_label(principal, current: Package | None, order: Order, product_id: int, lang, station: str) -> dict:
+    """A one-unit order opens here with its unit checked and its label queued, in one scan."""
+    printer = station_printer(station)
+    if printer is None:
+        raise Refused("no_printer", station=station)
+    actor = actor_of(principal)
+    parcel = open_order(principal, order, current, station)
+    parcels.check_unit(parcel, product_id, Product.get_by_id(product_id).sku, 1, actor)
+    label(order, parcel, printer, station, actor)
+    return changed(station, order, "label_queued", lang)
 
 
 def confirm(principal, parcel: Package, lang, station: str) -> dict:
@@ -390,7 +427,7 @@ def label(order: Order, parcel: Package, printer: Printer, station: str, actor: 
 
 # --- what a scanned code names ---------------------------------------------------------------------
 
-#: the kinds of code that name an order at packing (DESIGN section 10's order), and a unit
+#: the kinds of code that name an order at packing, and a unit
 ORDER_KINDS = ("location", "tote", "package", "order")
 OPENING_KINDS = ("location", "tote", "package", "item", "order")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from server.services import floor
 from server.services.auth import Principal
 from server.services.device import snapshot
+from server.services.waves import progress
 
 
 @snapshot.provider
@@ -14,3 +15,10 @@ def floor_snapshot(principal: Principal) -> dict:
     if not principal.can("wallboard.view"):
         return {}
     return {"floor": floor.summary()}
+
+
+@progress.alongside("exceptions")
+def floor_exceptions() -> dict:
+    """The floor's exceptions go with each ``wave.progress``: a short pick is one the moment its
+    line is shortened, and came to the wall with its next snapshot, up to 15 s later."""
+    return floor.exceptions()

@@ -1,5 +1,5 @@
-"""What the wall screens hear of picking: a wave's progress and the changed tasks' counts,
-coalesced to one ``wave.progress`` per wave each quarter second however fast the scans come,
+"""What the wall screens hear of picking: a wave's progress, the changed tasks' counts and
+the floor's exceptions, coalesced to one ``wave.progress`` per wave each quarter second however fast the scans come,
 and ``task.assigned`` to the picker who got a task.
 
 Events are published inside the writer's transaction and delivered after it commits.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 
 from server import events
 from server.db import after_commit, database, sql, sql_row
@@ -70,6 +71,19 @@ def progress(wave: Wave) -> dict:
     return dict(totals(wave), pickers=picker_rates(wave))
 
 
+_ALONGSIDE: dict[str, Callable[[], object]] = {}
+
+
+def alongside(name: str):
+    """Register a reader whose value every ``wave.progress`` carries under ``name``, read once per
+    flush: what changes with picking but is summed above this module (the wall's exceptions,
+    scenarios/wallboard.py), so that it reaches the screens in the same event as the progress."""
+    def register(read: Callable[[], object]) -> Callable[[], object]:
+        _ALONGSIDE[name] = read
+        return read
+    return register
+
+
 PROGRESS_EVERY_S = 0.25  # a burst of scans becomes one event per wave and per task each quarter second
 _dirty_waves: set[int] = set()
 _dirty_tasks: set[int] = set()
@@ -96,7 +110,8 @@ def _mark_dirty(wave_id: int, task_id: int | None) -> None:
 
 def flush_progress() -> None:
     """One ``wave.progress`` per dirty wave, carrying the rows of its tasks that changed
-    (``changed_tasks``, each shaped as ``task.changed``): at a thousand scans a second most of
+    (``changed_tasks``, each shaped as ``task.changed``) and what :func:`alongside` registered,
+    read once per flush: at a thousand scans a second most of
     200 tasks change every quarter second, and an event for each held the process for more than
     15 ms per flush. The rows are read written out: 200 task models took 5 ms, the whole process
     waiting, four times a second."""
@@ -109,9 +124,11 @@ def flush_progress() -> None:
     changed_ids = set(task_ids)
     try:
         with database.connection_context():
+            alongside = {name: read() for name, read in _ALONGSIDE.items()}
             for wave in Wave.select().where(Wave.id.in_(wave_ids)):
                 changed = [dict(zip(TASK_PAYLOAD, row)) for row in sql(WAVE_TASK_ROWS, wave.id).fetchall()
                            if row[0] in changed_ids]
-                events.publish("wave.progress", dict(progress(wave), changed_tasks=changed), rooms=["wallboard"])
+                events.publish("wave.progress", dict(progress(wave), changed_tasks=changed, **alongside),
+                               rooms=["wallboard"])
     except Exception:  # the wall screen catches up with the next scan or its next snapshot
         log.exception("wave progress for %s failed", wave_ids)

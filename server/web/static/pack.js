@@ -3,8 +3,9 @@
 // draws it. Scans come from a keyboard-wedge scanner typing into the focused scan field, or
 // from the kiosk calling window.wavefloorScan(code) (camera, scan pipe).
 import {
-  $, announce, banner, connect, endSession, field, focusScan, newKey, pinLogin, sendCommand, SESSION_ENDS,
-  showLogin as showLoginForm, sounds, translateFixed, watchSession, wireScanField,
+  $, announce, banner, connect, endSession, field, focusScan, keepStation as keepStationIn, newKey, pinLogin,
+  sendCommand, serverLang, SESSION_ENDS, showLogin as showLoginForm, switchLanguage as switchStationLanguage, sounds,
+  translateFixed, watchSession, wireScanField,
 } from "/static/station.js";
 
 const TEXT = {
@@ -16,7 +17,7 @@ const TEXT = {
     ship_prompt: "称重通过，请发货", waiting: "待打包订单", order: "订单", carrier: "快递",
     receiver: "收件人", label_queued: "面单排队中…", label_sending: "面单打印中…", label_done: "面单已打印",
     label_failed: "面单打印失败", label_checked: "面单已核对", expected: "预计", band: "允许范围",
-    measured: "实称", no_station: "请在网址中指定打包台：/pack?station=编码", message: "留言", memo: "备注",
+    measured: "实称", no_station: "请输入打包台编码", message: "留言", memo: "备注",
     camera: "摄像头", timeout: "服务器无响应，请重试", lang: "EN",
   },
   en: {
@@ -28,7 +29,7 @@ const TEXT = {
     waiting: "orders waiting", order: "Order", carrier: "Carrier", receiver: "Receiver",
     label_queued: "Label queued…", label_sending: "Label printing…", label_done: "Label printed",
     label_failed: "Label failed to print", label_checked: "Label checked", expected: "expected",
-    band: "allowed", measured: "weighed", no_station: "Name the station in the address: /pack?station=CODE",
+    band: "allowed", measured: "weighed", no_station: "Type the station's code",
     message: "Buyer message", memo: "Memo", camera: "camera", timeout: "The server did not answer; try again",
     lang: "中文",
   },
@@ -46,6 +47,7 @@ const page = {
 };
 
 function t(key) { return (TEXT[page.lang] || TEXT.zh)[key] ?? key; }
+const carrierName = (named) => (page.lang === "en" && named.carrier_name_en) || named.carrier_name;
 
 // --- translation of the fixed text --------------------------------------------------------------
 function translate() {
@@ -62,10 +64,16 @@ function showLogin() {
 
 async function login(event) {
   event.preventDefault();
-  if (!page.station) page.station = $("station-code").value.trim();
-  if (!page.station) { banner("error", t("no_station"), "no_station"); sounds.error(); return; }
-  const answer = await pinLogin(page.station, page.lang);
+  const station = page.station || $("station-code").value.trim();
+  if (!station) {
+    banner("error", t("no_station"), "no_station");
+    sounds.error();
+    $("station-code").focus();
+    return;
+  }
+  const answer = await pinLogin(station, page.lang);
   if (!answer) return;
+  keepStation(station);
   page.token = answer.token;
   sessionStorage.setItem(`wf.pack.${page.station}`, answer.token);
   if (answer.user?.language && !localStorage.getItem("wf.pack.lang")) {
@@ -75,6 +83,13 @@ async function login(event) {
   $("who").textContent = answer.user?.name || "";
   banner("", "");
   start();
+}
+
+// The station typed in the form stays in the address (as if opened with ?station=) and in this
+// browser: a reload comes back to the same station and, with its token, to its open order.
+function keepStation(station) {
+  page.station = station;
+  keepStationIn(station, "wf.pack.station");
 }
 
 function logout() {
@@ -99,7 +114,7 @@ function sessionEnded(ended) {
 
 // --- the connection -------------------------------------------------------------------------------
 function start() {
-  const socket = connect(page.station, page.token);
+  const socket = connect(page.station, page.token, () => page.lang);
   page.socket = socket;
   socket.on("connect", () => { $("link").textContent = t("online"); $("link").className = "link on"; });
   socket.on("disconnect", () => { $("link").textContent = t("offline"); $("link").className = "link off"; });
@@ -120,15 +135,19 @@ function start() {
   focusScan();
 }
 
-function command(action, params = {}) {
-  const request = { key: newKey(), scenario: "packing", action, ...params };
-  return sendCommand(page.socket, request, { onAnswer: answer, timeoutText: t("timeout") });
+function command(action, params = {}, onAnswer = answer) {
+  const request = { key: newKey(), scenario: "packing", action, lang: serverLang(page.lang), ...params };
+  return sendCommand(page.socket, request, { onAnswer, timeoutText: t("timeout") });
 }
 
 function answer(result) {
   if (SESSION_ENDS.includes(result.message?.code)) { sessionEnded(result.message); return; }
   announce(result, ["label_queued", "order_shipped", "weight_ok"]);
   render(result.next_state, result.data[result.next_state] || {});
+}
+
+function switchLanguage() {
+  switchStationLanguage(page, "wf.pack.lang", { translate, command, ended: sessionEnded, render });
 }
 
 // --- scans ----------------------------------------------------------------------------------------
@@ -163,22 +182,28 @@ function render(name, data) {
   $("order").hidden = !order;
   if (order) {
     $("order").replaceChildren(
-      field(t("order"), order.number, "number"), field(t("carrier"), order.carrier_name),
+      field(t("order"), order.number, "number"), field(t("carrier"), carrierName(order)),
       field(t("receiver"), `${order.receiver} · ${order.province}${order.city}`),
       ...(order.buyer_message ? [field(t("message"), order.buyer_message, "note")] : []),
       ...(order.seller_memo ? [field(t("memo"), order.seller_memo, "note")] : []),
     );
   }
   const lines = data.lines || [];
+  const rows = () => [...$("lines").tBodies[0].rows];
+  const before = Object.fromEntries(rows().map((row) => [row.dataset.sku, row.dataset.verified]));
   $("lines").hidden = !lines.length;
   $("lines").tBodies[0].replaceChildren(...lines.map((line) => {
     const row = document.createElement("tr");
     row.className = line.verified >= line.expected ? "line done" : "line";
     row.dataset.sku = line.sku;
-    row.append(cell(line.sku), cell(`${line.name} ${line.spec || ""}`.trim()),
+    row.dataset.verified = String(line.verified);
+    row.append(cell(line.sku, "sku"), cell(`${line.name} ${line.spec || ""}`.trim()),
       cell(`${line.verified} / ${line.expected}`, "n count"));
     return row;
   }));
+  // the line a scan just counted is in sight, however long the order's list
+  const counted = rows().find((row) => row.dataset.sku in before && before[row.dataset.sku] !== row.dataset.verified);
+  counted?.scrollIntoView({ block: "nearest" });
   const weight = data.weight || {};
   $("weigh").hidden = !(name === "weigh" || name === "ship");
   $("weight-band").textContent = weight.expected_g
@@ -216,7 +241,7 @@ function drawLabel(state, label) {
   const key = { queued: "label_queued", sending: "label_sending", done: "label_done", failed: "label_failed" }[state]
     || "label_queued";
   box.dataset.state = state || "queued";
-  box.textContent = `${t(key)} · ${label.carrier_name} ${label.tracking}` + (label.confirmed ? ` · ${t("label_checked")} ✓` : "");
+  box.textContent = `${t(key)} · ${carrierName(label)} ${label.tracking}` + (label.confirmed ? ` · ${t("label_checked")} ✓` : "");
 }
 
 async function watchJob(label) {
@@ -237,11 +262,7 @@ async function watchJob(label) {
 function wire() {
   $("login").addEventListener("submit", login);
   $("logout").addEventListener("click", logout);
-  $("lang").addEventListener("click", () => {
-    page.lang = page.lang === "en" ? "zh" : "en";
-    localStorage.setItem("wf.pack.lang", page.lang);
-    translate();
-  });
+  $("lang").addEventListener("click", switchLanguage);
   wireScanField(handle);
   $("weigh").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -272,5 +293,6 @@ wire();
 translate();
 window.addEventListener("pywebviewready", kioskBridge);
 if (window.pywebview?.api) kioskBridge();
+if (!page.station) $("station-code").value = localStorage.getItem("wf.pack.station") || "";
 page.token = page.station ? sessionStorage.getItem(`wf.pack.${page.station}`) : null;
 if (page.token) start(); else showLogin();

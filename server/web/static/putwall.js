@@ -4,8 +4,9 @@
 // Scans come from a keyboard-wedge scanner typing into the focused scan field (a burst of keys
 // and Enter), or from a kiosk calling window.wavefloorScan(code).
 import {
-  $, announce, banner, connect, endSession, field, focusScan, newKey, pinLogin, sendCommand, SESSION_ENDS,
-  showLogin as showLoginForm, sounds, translateFixed, watchSession, wireScanField,
+  $, announce, banner, connect, endSession, field, focusScan, keepStation, newKey, pinLogin, sendCommand, serverLang,
+  SESSION_ENDS, showLogin as showLoginForm, switchLanguage as switchStationLanguage, sounds, translateFixed,
+  watchSession, wireScanField,
 } from "/static/station.js";
 
 const TEXTS = JSON.parse(document.getElementById("texts").textContent);
@@ -49,10 +50,17 @@ function showLogin() {
 
 async function login(event) {
   event.preventDefault();
-  if (!page.station) page.station = $("station-code").value.trim();
-  if (!page.station) { banner("error", t("no_station"), "no_station"); sounds.error(); return; }
-  const answer = await pinLogin(page.station, page.lang);
+  const station = page.station || $("station-code").value.trim();
+  if (!station) {
+    banner("error", t("no_station"), "no_station");
+    sounds.error();
+    $("station-code").focus();
+    return;
+  }
+  const answer = await pinLogin(station, page.lang);
   if (!answer) return;
+  page.station = station;
+  keepStation(station, "wf.putwall.station");
   page.token = answer.token;
   page.sessionToken = false;
   sessionStorage.setItem(tokenKey(), answer.token);
@@ -96,7 +104,7 @@ async function findToken() {
 
 // --- the connection ------------------------------------------------------------------------------
 function start() {
-  const socket = connect(page.station, page.token);
+  const socket = connect(page.station, page.token, () => page.lang);
   page.socket = socket;
   socket.on("connect", drawLink);
   socket.on("disconnect", drawLink);
@@ -111,15 +119,19 @@ function start() {
   focusScan();
 }
 
-function command(action, params = {}) {
-  const request = { key: newKey(), scenario: "putwall", action, ...params };
-  return sendCommand(page.socket, request, { onAnswer: answer, timeoutText: t("timeout") });
+function command(action, params = {}, onAnswer = answer) {
+  const request = { key: newKey(), scenario: "putwall", action, lang: serverLang(page.lang), ...params };
+  return sendCommand(page.socket, request, { onAnswer, timeoutText: t("timeout") });
 }
 
 function answer(result) {
   if (SESSION_ENDS.includes(result.message?.code)) { leave(result.message); return; }
   announce(result, DONE_CODES);
   render(result.next_state, result.data[result.next_state] || {});
+}
+
+function switchLanguage() {
+  switchStationLanguage(page, "wf.putwall.lang", { translate, command, ended: leave, render });
 }
 
 // Another device of this station (or the same one, before its answer) changed a slot.
@@ -197,11 +209,7 @@ function drawSlots(slots, put) {
 function wire() {
   $("login").addEventListener("submit", login);
   $("logout").addEventListener("click", logout);
-  $("lang").addEventListener("click", () => {
-    page.lang = page.lang === "en" ? "zh" : "en";
-    localStorage.setItem("wf.putwall.lang", page.lang);
-    translate();
-  });
+  $("lang").addEventListener("click", switchLanguage);
   wireScanField(handle);
   $("close").addEventListener("click", () => command("close"));
 }
@@ -209,6 +217,7 @@ function wire() {
 async function boot() {
   wire();
   translate();
+  if (!page.station) $("station-code").value = localStorage.getItem("wf.putwall.station") || "";
   page.token = await findToken();
   if (page.token) start(); else showLogin();
 }

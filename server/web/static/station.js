@@ -125,13 +125,18 @@ export function endSession(token) {
   }
 }
 
-// The work panel for the station, and its socket on /floor.
-export function connect(station, token) {
+// The page's language as the server names it ("en" or "zh-CN"): it goes with the connect and
+// with every command, so that every sentence the server sends the station is in it.
+export function serverLang(lang) { return lang === "en" ? "en" : "zh-CN"; }
+
+// The work panel for the station, and its socket on /floor; `lang()` is the page's language at
+// each (re)connect.
+export function connect(station, token, lang) {
   $("login").hidden = true;
   $("work").hidden = false;
   $("logout").hidden = false;
   $("station").textContent = station;
-  return io("/floor", { auth: { token }, transports: ["websocket"] });
+  return io("/floor", { auth: (send) => send({ token, lang: serverLang(lang()) }), transports: ["websocket"] });
 }
 
 // --- the scan field ------------------------------------------------------------------------------
@@ -158,4 +163,33 @@ export function wireScanField(handle) {
   document.addEventListener("keydown", (event) => {
     if (!typingElsewhere() && document.activeElement !== $("scan") && event.key.length === 1) focusScan();
   }, true);
+}
+
+// --- the station typed in the form -------------------------------------------------------------
+// Kept like `?station=` in the address (a reload comes back to it) and in the browser (the form
+// offers it again after a logout).
+export function keepStation(station, storageKey) {
+  localStorage.setItem(storageKey, station);
+  const address = new URL(window.location.href);
+  if (address.searchParams.get("station") !== station) {
+    address.searchParams.set("station", station);
+    history.replaceState(null, "", address);
+  }
+  document.title = document.title.replace(/ · [^·]*$/, ` · ${station}`);
+  $("station").textContent = station;
+}
+
+// --- another language chosen --------------------------------------------------------------------
+// The server hears it at once (what it sends the station unasked, a session's end, is in it too)
+// and the sentence on the banner, in the other one, goes.
+export function switchLanguage(page, storageKey, { translate, command, ended, render }) {
+  page.lang = page.lang === "en" ? "zh" : "en";
+  localStorage.setItem(storageKey, page.lang);
+  translate();
+  banner("", "");
+  if (!page.socket?.connected) return;
+  command("current", {}, (result) => {
+    if (SESSION_ENDS.includes(result.message?.code)) ended(result.message);
+    else render(result.next_state, result.data[result.next_state] || {});
+  });
 }

@@ -11,6 +11,8 @@
   var state = null;             // the floor summary, as the last snapshot gave it plus events since
   var version = 0;              // version of the last snapshot; older events are dropped
   var receivedAt = Date.now();  // when the summary's idle times were true
+  var exceptionsAt = Date.now();  // when the exceptions' ages were true (a wave.progress brings them too)
+  var SHOWN_EXCEPTIONS = 6;     // what the panel holds on a 1080-line screen; a last line counts the rest
   var dirty = false, drawing = false, lastTick = 0, eventsSinceSync = 0, socket = null;
   var alerts = [];
   var chart = null, chartKey = "";
@@ -22,6 +24,14 @@
     });
   }
   function num(n) { return (n || 0).toLocaleString("en-US"); }
+  // a count in a sentence: T[key] is [the form for one, the form for any other count]
+  function plural(key, n) { return T[key][n === 1 ? 0 : 1].replace("%(n)s", num(n)); }
+  // an empty panel says so, in a row (or item) of its own
+  function orNone(html, tag, columns) {
+    if (html) return html;
+    return tag === "tr" ? '<tr class="none"><td colspan="' + columns + '">' + esc(T.none) + "</td></tr>"
+                        : '<li class="none">' + esc(T.none) + "</li>";
+  }
   // times are shown in the warehouse's zone, whatever the screen's computer is set to
   var formats = {};
   function parts(date) {
@@ -95,7 +105,7 @@
     if (!snapshot || !snapshot.floor) return;
     state = snapshot.floor;
     version = snapshot.version || state.version || 0;
-    receivedAt = Date.now();
+    receivedAt = exceptionsAt = Date.now();
     eventsSinceSync = 0;
     alerts = [];
     setLink(true);
@@ -120,6 +130,10 @@
   function onWave(p) {
     if (!fresh(p)) return;
     (p.changed_tasks || []).forEach(applyTask);
+    if (p.exceptions) {  // the floor's exceptions as of this progress (a short pick among them)
+      state.exceptions = p.exceptions;
+      exceptionsAt = Date.now();
+    }
     var rows = state.waves, row = null, i;
     for (i = 0; i < rows.length; i++) if (rows[i].wave === p.wave) { row = rows[i]; break; }
     if (!OPEN_WAVES[p.status]) {
@@ -197,7 +211,7 @@
     drawWaves();
     drawPickers(since);
     drawZones();
-    drawExceptions(since);
+    drawExceptions((Date.now() - exceptionsAt) / 1000);
     drawChart();
   }
 
@@ -207,7 +221,7 @@
     state.pickers.forEach(function (p) { lines += p.lines_per_hour || 0; });
     $("lines-hour").textContent = num(lines);
     $("due-orders").textContent = num(state.due.orders);
-    $("due-overdue").textContent = state.due.overdue ? state.due.overdue + " " + T.overdue : "";
+    $("due-overdue").textContent = state.due.overdue ? plural("overdue_n", state.due.overdue) : "";
     $("exception-count").textContent = num(state.exceptions.items.length + alerts.length);
   }
 
@@ -225,38 +239,40 @@
         '<td class="n when' + (w.late ? ' late' : '') + '">' + hhmm(w.eta) + '</td>' +
         '<td class="n when">' + hhmm(w.deadline) + '</td></tr>';
     }).join("");
-    $("wave-rows").innerHTML = html;
+    $("wave-rows").innerHTML = orNone(html, "tr", 6);
   }
 
   function drawPickers(since) {
-    $("picker-rows").innerHTML = state.pickers.map(function (p) {
+    $("picker-rows").innerHTML = orNone(state.pickers.map(function (p) {
       var idle = p.idle_s == null ? null : p.idle_s + since;
       var task = p.task ? esc(p.task.code) + ' <span class="muted">' + p.task.lines_done + "/" +
         p.task.lines_total + "</span>" : '<span class="muted">' + esc(T.no_task) + "</span>";
       return '<tr data-picker="' + esc(p.code) + '"><td>' + esc(p.name || p.code) + "</td><td>" + task +
         '</td><td class="n">' + num(p.lines_per_hour) + '</td><td class="n' + (idle > 300 ? " idle-long" : "") +
         '">' + duration(idle) + "</td></tr>";
-    }).join("");
+    }).join(""), "tr", 4);
   }
 
   function drawZones() {
     var most = 1;
     state.zones.forEach(function (z) { most = Math.max(most, z.open_lines); });
-    $("zone-list").innerHTML = state.zones.map(function (z) {
+    $("zone-list").innerHTML = orNone(state.zones.map(function (z) {
       return '<li data-zone="' + esc(z.zone) + '"><span>' + esc(z.zone) + '</span><div class="bar" style="width:' +
         Math.round(100 * z.open_lines / most) + '%"></div><b>' + num(z.open_lines) + "</b></li>";
-    }).join("");
+    }).join(""), "li");
   }
 
   function drawExceptions(since) {
-    var items = alerts.map(function (a) { return Object.assign({}, a, { age_s: (Date.now() - a.at) / 1000 - since }); })
-      .concat(state.exceptions.items).slice(0, 12);
-    $("exception-list").innerHTML = items.map(function (e) {
+    var all = alerts.map(function (a) { return Object.assign({}, a, { age_s: (Date.now() - a.at) / 1000 - since }); })
+      .concat(state.exceptions.items);
+    var items = all.slice(0, SHOWN_EXCEPTIONS);
+    var more = all.length - items.length;
+    $("exception-list").innerHTML = orNone(items.map(function (e) {
       var what = e.ref + (e.sku ? " " + e.sku + " -" + e.qty : "") + (e.faults ? " " + e.faults.join(",") : "");
       return '<li><span class="kind kind-' + esc(e.kind) + '">' + esc(T.kinds[e.kind] || e.kind) +
         '</span><span class="ref">' + esc(what) + '</span><span class="age">' +
         duration(e.age_s == null ? null : e.age_s + since) + "</span></li>";
-    }).join("");
+    }).join(""), "li") + (more > 0 ? '<li class="more">' + esc(plural("more_n", more)) + "</li>" : "");
   }
 
   function drawChart() {
