@@ -67,14 +67,16 @@ def test_each_kind_of_control_action(quiet_server, control_floor, browser):
     page.fill("input[name=password]", "secret-pass")
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.url}/control")
-    planned, released = control_floor["planned"], control_floor["released"]
+    planned = control_floor["planned"]
 
     def done(button):
-        """Press ``button`` and wait for the page to say how it went (the lists are redrawn by then)."""
-        page.evaluate("() => { const r = document.getElementById('result'); r.className = 'result'; }")
+        """Press ``button`` and wait for the page to say how it went, next to it (the lists are
+        redrawn by then)."""
+        result = button.evaluate_handle("b => b.closest('form, section').querySelector('.result')")
+        page.evaluate("(r) => { r.className = 'result'; }", result)
         button.click()
-        page.wait_for_selector("#result.ok, #result.error")
-        assert page.locator("#result.ok").count() == 1, page.locator("#result").text_content()
+        page.wait_for_function("(r) => /\\b(ok|error)\\b/.test(r.className)", arg=result)
+        assert "ok" in result.get_attribute("class"), result.text_content()
 
     def click(row, label):
         done(page.locator(row).get_by_role("button", name=label))
@@ -100,7 +102,7 @@ def test_each_kind_of_control_action(quiet_server, control_floor, browser):
     assert (moved["picker"], moved["status"]) == ("u-picker2", "assigned")
 
     order = api(server, token, "/orders?q=S1")["items"][0]
-    page.fill("#priority-form input[name=order]", str(order["id"]))
+    page.fill("#priority-form input[name=order]", order["external_id"])
     page.fill("#priority-form input[name=priority]", "12")
     done(page.locator("#priority-form button"))
     assert api(server, token, f"/orders/{order['id']}")["priority"] == 12
@@ -111,7 +113,7 @@ def test_each_kind_of_control_action(quiet_server, control_floor, browser):
     assert ("count", "HZ-2-0") in {(e["kind"], e["ref"]) for e in exceptions}
 
     failed = control_floor["failed"]
-    click(f"#exceptions tr[data-kind=print_failed][data-ref=T-FAILED]", "补打")
+    click("#exceptions tr[data-kind=print_failed][data-ref=T-FAILED]", "补打")
     jobs = api(server, token, "/print-jobs?ref=T-FAILED")["items"]
     assert [j["reprint_of"] for j in jobs if j["reprint_of"]] == [failed.id]
 
@@ -127,4 +129,4 @@ def test_each_kind_of_control_action(quiet_server, control_floor, browser):
     assert [m["reason"] for m in moves] == ["pick"]
     page.wait_for_selector("#trail tr td.n")
     assert page.locator("#trail tr").count() == len(moves)
-    assert page.locator("#trail tr td").nth(1).text_content() == "pick"
+    assert page.locator("#trail tr td").nth(1).text_content() == "拣入周转箱"

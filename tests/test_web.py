@@ -127,7 +127,7 @@ def test_a_scanned_code_is_escaped(client, people, shelf):
 def test_an_empty_location_shows_no_stock(client, people, shelf):
     web_login(client)
     page = page_text(client.get("/stock", query_string={"q": "QC-1"}, headers=EN))
-    assert "No stock." in page and "Total: <b>0</b>" in page
+    assert "No stock here." in page and "wavefloor import stock" in page and "Total: <b>0</b>" in page
 
 
 def test_logout_ends_the_session(client, people):

@@ -74,7 +74,7 @@ def test_the_demo_banner_lists_every_floor_page_and_each_one_answers(app, client
     demo_banner.main(str(summary), "http://127.0.0.1:5000", "9100")
     printed = capsys.readouterr().out
     assert client.post("/login", data={"user": "u-supervisor", "password": "secret-pass"}).status_code == 302
-    for label, path in demo_banner.PAGES:
+    for _, path, *_ in demo_banner.PAGES:  # (who, path[, what they do there])
         assert f"http://127.0.0.1:5000{path}" in printed
         response = client.get(path)
         assert response.status_code in (200, 302), (path, response.status_code)  # a kiosk page may ask for its login

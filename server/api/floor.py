@@ -5,8 +5,12 @@ from apiflask.validators import Length, Range
 from server.api import api
 from server.api.schemas import Schema
 from server.guard import current_principal, requires
+from server.db import write_transaction
 from server.services import floor
+from server.services.errors import NotFound
+from server.services.packages import lifecycle as parcels
 from server.services.stock import desk as stockdesk
+from server.services.waves import planning as waves
 
 
 class WaveProgressOut(Schema):
@@ -86,6 +90,7 @@ class ControlOut(Schema):
     tasks = List(Dict())
     pickers = List(String())
     printers = List(Dict())
+    cancellable = List(Integer(), metadata={"description": "the waves that may still be cancelled, by id"})
 
 
 class WaveActionOut(Schema):
@@ -130,6 +135,15 @@ class ReprintOut(Schema):
     state = String()
 
 
+class LabelReprintOut(Schema):
+    id = Integer()
+    reprint_of = Integer()
+    state = String()
+    printer = String()
+    tracking = String()
+    order = String(metadata={"description": "the order's number"})
+
+
 class MoveJobsToIn(Schema):
     to = String(required=True, validate=Length(1, 32))
 
@@ -162,7 +176,7 @@ def floor_summary():
 @api.output(ControlOut)
 @api.doc(summary="Planned waves, open tasks, pickers and printers for the control room", security="BearerAuth")
 def floor_control():
-    return floor.control_view()
+    return dict(floor.control_view(), cancellable=waves.cancellable())
 
 
 @api.post("/floor/waves/<wave_id>/<verb>")
@@ -211,6 +225,23 @@ def floor_count(code, json_data):
 def floor_reprint(job_id):
     job = floor.reprint(job_id, _actor())
     return {"id": job.id, "reprint_of": job.reprint_of_id, "state": job.state}
+
+
+@api.post("/floor/labels/<tracking>/reprint")
+@requires("floor.control")
+@api.output(LabelReprintOut, status_code=201)
+@api.doc(summary="Print a parcel's shipping label again, by its tracking number", security="BearerAuth")
+def floor_label_reprint(tracking):
+    parcel = parcels.by_tracking(tracking)
+    if parcel is None or parcel.label_job_id is None:
+        raise NotFound(f"no label for tracking number {tracking!r}", tracking=tracking)
+    actor = _actor()
+    with write_transaction():
+        job = floor.reprint(parcel.label_job_id, actor)
+        if parcel.state in ("labelled", "weighed"):  # the parcel's label is the new one until it ships
+            parcels.reprint(parcel, job.id, actor)
+    return {"id": job.id, "reprint_of": job.reprint_of_id, "state": job.state, "printer": job.printer.code,
+            "tracking": parcel.tracking, "order": parcel.order.external_id}
 
 
 @api.post("/floor/printers/<code>/move-jobs")

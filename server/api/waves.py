@@ -6,6 +6,7 @@ from server.api import api
 from server.api.schemas import Schema
 from server.guard import current_principal, requires
 from server.services.stock import desk as stockdesk
+from server.models.waves import WAVE_STRATEGIES
 from server.services.waves import planning as waves
 
 WAVE_STATES = ("planned", "released", "picking", "paused", "picked", "done", "cancelled")
@@ -69,6 +70,37 @@ class WavePreview(Schema):
 class PlanIn(Schema):
     warehouse = String(required=True, validate=Length(1, 32))
     max_orders = Integer(load_default=None, validate=Range(1, 1_000_000))
+    strategies = List(String(validate=OneOf(WAVE_STRATEGIES)), load_default=list,
+                      metadata={"description": "only orders whose kind of wave is one of these (all when empty)"})
+
+
+class DraftWaveOut(Schema):
+    strategy = String()
+    orders = Integer()
+    lines = Integer()
+    units = Integer()
+    tasks = Integer()
+    planned_metres = Float()
+    fcfs_metres = Float()
+    saving_pct = Float()
+    deadline = DateTime(allow_none=True)
+
+
+class PlanPreviewOut(Schema):
+    warehouse = String()
+    waiting = Integer(metadata={"description": "allocated orders in no wave yet"})
+    left = Integer(metadata={"description": "of those, the orders these waves would leave out"})
+    waves = List(Nested(DraftWaveOut))
+
+
+class PlannableOut(Schema):
+    code = String()
+    name = String()
+    waiting = Integer()
+
+
+class PlannableList(Schema):
+    items = List(Nested(PlannableOut))
 
 
 def _actor():
@@ -100,8 +132,28 @@ def get_wave(wave_id):
 @api.doc(summary="Put the warehouse's allocated orders into planned waves, most urgent first",
          security="BearerAuth")
 def plan_waves(json_data):
-    planned = waves.plan_waves(json_data["warehouse"], max_orders=json_data["max_orders"], actor=_actor())
+    planned = waves.plan_waves(json_data["warehouse"], max_orders=json_data["max_orders"],
+                               kinds=tuple(json_data["strategies"]), actor=_actor())
     return {"items": [waves.wave_summary(w) for w in planned]}
+
+
+@api.post("/waves/plan/preview")
+@requires("waves.read")
+@api.input(PlanIn)
+@api.output(PlanPreviewOut)
+@api.doc(summary="The waves /waves/plan would plan now with the same body, planning nothing: orders, lines, "
+                 "units, pick tasks, metres walked against first-come-first-served", security="BearerAuth")
+def preview_plan(json_data):
+    return waves.plan_preview(json_data["warehouse"], max_orders=json_data["max_orders"],
+                              kinds=tuple(json_data["strategies"]))
+
+
+@api.get("/waves/plannable")
+@requires("waves.read")
+@api.output(PlannableList)
+@api.doc(summary="Each warehouse with its allocated orders in no wave yet", security="BearerAuth")
+def plannable_warehouses():
+    return {"items": waves.plannable()}
 
 
 def _verb(verb, wave_id):

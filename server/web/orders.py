@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,7 +14,48 @@ from server.services.orders import office
 from server.services.orders import lifecycle as orders
 from server.services.orders import views as order_views
 from server.services.stock import desk as stockdesk
-from server.web import web
+from server.web import hold_names, state_names, web
+
+
+def event_names() -> dict:
+    """What each kind of line in an order's history is called (states are named by state_names)."""
+    return {"imported": _("Imported"), "edited": _("Edited"), "priority": _("Priority set"),
+            "merged": _("Merged with"), "split": _("Split"), "short": _("Short picked"),
+            "lines_refunded": _("Lines refunded"), "channel_update": _("Channel update"),
+            "channel_change_ignored": _("Channel change ignored"), "pack_open": _("Packing started"),
+            "pack_unit": _("Unit checked"), "pack_close": _("Packing closed"), "label": _("Label printed"),
+            "label_reprint": _("Label printed again"), "label_confirmed": _("Label confirmed"),
+            "weighed": _("Weighed")}
+
+
+def _event_detail(action: str, detail: str, holds: dict) -> str:
+    """The detail of a history line in words: no JSON, no internal ids."""
+    try:
+        facts = json.loads(detail) if detail.startswith("{") else None
+    except ValueError:
+        facts = None
+    if action == "pack_unit" and facts:
+        return f"{facts.get('sku', '')} × {facts.get('qty', 1)}"
+    if action == "label" and facts:
+        return _("tracking number %(tracking)s, %(carrier)s", tracking=facts.get("tracking", ""),
+                 carrier=facts.get("carrier", ""))
+    if action == "weighed" and facts:
+        return _("%(grams)s g (expected %(expected)s g)", grams=facts.get("grams"), expected=facts.get("expected_g"))
+    if action == "edited" and facts:
+        return "; ".join(f"{k}: {v}" for k, v in facts.items())
+    if action == "label_reprint":
+        return ""  # the detail is the print job's id, which nobody sees
+    codes = [c for c in detail.split(",") if c]
+    if codes and all(c in holds for c in codes):
+        return "、".join(holds[c] for c in codes)
+    return detail
+
+
+def history_lines(history: list[dict]) -> list[dict]:
+    """An order's history as people read it: each line's name and detail in the page's language."""
+    states, names, holds = state_names(), event_names(), hold_names()
+    return [dict(e, name=states.get(e["action"]) or names.get(e["action"], e["action"]),
+                 words=_event_detail(e["action"], e["detail"] or "", holds)) for e in history]
 
 
 def _date(name):
@@ -46,7 +88,8 @@ def order_detail(order_id):
         order = order_views.order_detail(order_id, current_principal())
     except DomainError:
         return render_template("message.html", message=_("No such order.")), 404
-    return render_template("order.html", order=order, error=request.args.get("error"))
+    return render_template("order.html", order=order, history=history_lines(order["history"]),
+                           error=request.args.get("error"))
 
 
 @web.post("/orders/<int:order_id>/<action>")

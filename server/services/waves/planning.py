@@ -18,6 +18,8 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
+from peewee import fn
+
 from rules import Limits
 from server import events
 from server.db import sql_many, write_transaction
@@ -111,22 +113,62 @@ def _remember(wave_id: int, made_from: tuple, plan: batching.Batching) -> None:
         del _recent[next(iter(_recent))]
 
 
-def plan_waves(warehouse, *, max_orders: int | None = None, actor, now=None) -> list[Wave]:
-    """Put the warehouse's allocated orders that are in no wave yet into planned waves (most
-    urgent first; at most ``max_orders`` of them) and return the waves."""
-    warehouse = _warehouse(warehouse)
+def _drafts(warehouse: Warehouse, max_orders: int | None, kinds) -> tuple[int, list[tuple]]:
+    """The open orders' count and the waves they would make now: (kind, members, made_from, plan)
+    each, only of the ``kinds`` of wave asked for (all when none)."""
     facts = facts_of(_open_orders(warehouse))
+    waiting = len(facts)
+    if kinds:
+        facts = [f for f in facts if kind_of(f.strategy) in kinds]
     if max_orders is not None:
         facts = facts[:max(0, max_orders)]
     walker = _walker(warehouse)
-    planned = []
+    drafts = []
     for strategy, members in _fill_waves(facts):
         kind = kind_of(strategy)
-        made_from, plan = _batching(kind, strategy.task, members, walker)
+        drafts.append((kind, members, *_batching(kind, strategy.task, members, walker)))
+    return waiting, drafts
+
+
+def plan_waves(warehouse, *, max_orders: int | None = None, kinds=(), actor, now=None) -> list[Wave]:
+    """Put the warehouse's allocated orders that are in no wave yet into planned waves (most
+    urgent first; at most ``max_orders`` of them; only those whose kind of wave is in ``kinds``
+    when given) and return the waves."""
+    warehouse = _warehouse(warehouse)
+    planned = []
+    for kind, members, made_from, plan in _drafts(warehouse, max_orders, kinds)[1]:
         wave = _save_wave(warehouse, kind, members, (made_from, plan), actor, now or utcnow())
         if wave is not None:
             planned.append(wave)
     return planned
+
+
+def plan_preview(warehouse, *, max_orders: int | None = None, kinds=()) -> dict:
+    """What :func:`plan_waves` would plan now, written nowhere: each wave's orders, lines, units,
+    pick tasks (a batch's zones), and the metres of its batches against first-come-first-served."""
+    warehouse = _warehouse(warehouse)
+    waiting, drafts = _drafts(warehouse, max_orders, kinds)
+    waves = []
+    for kind, members, _, plan in drafts:
+        zones = {f.order.id: {p.zone for p in f.picks} for f in members}
+        saving = (1 - plan.total_metres / plan.fcfs_metres) if plan.fcfs_metres else 0.0
+        waves.append({"strategy": kind, "orders": len(members), "lines": sum(f.order_lines for f in members),
+                      "units": sum(f.units for f in members),
+                      "tasks": sum(len(set().union(*(zones[p.key] for p in batch))) for batch in plan.batches),
+                      "planned_metres": round(plan.total_metres, 2), "fcfs_metres": round(plan.fcfs_metres, 2),
+                      "saving_pct": round(100 * saving, 1),
+                      "deadline": min((f.order.ship_by for f in members if f.order.ship_by), default=None)})
+    return {"warehouse": warehouse.code, "waiting": waiting,
+            "left": waiting - sum(w["orders"] for w in waves), "waves": waves}
+
+
+def plannable() -> list[dict]:
+    """Each warehouse with its allocated orders in no wave yet."""
+    waiting = dict(Order.select(Order.warehouse, fn.COUNT(Order.id)).where(
+        (Order.status == "allocated") & ~Order.id.in_(WaveOrder.select(WaveOrder.order)))
+        .group_by(Order.warehouse).tuples())
+    return [{"code": w.code, "name": w.name, "waiting": waiting.get(w.id, 0)}
+            for w in Warehouse.select().order_by(Warehouse.code)]
 
 
 def _slots(kind: str, plan: batching.Batching) -> dict[int, int]:
@@ -347,6 +389,17 @@ def cancel_wave(wave_id, actor) -> Wave:
 
 
 # --- reading ------------------------------------------------------------------------------------
+
+def may_cancel(wave: Wave) -> bool:
+    """Whether :func:`cancel_wave` would take the wave apart (the control room offers it then)."""
+    return lifecycle.WAVE.allows(wave.status, "cancelled") and not _picking_started(wave)
+
+
+def cancellable() -> list[int]:
+    """The waves that may still be cancelled, by id."""
+    return [w.id for w in Wave.select().where(Wave.status.in_(("planned", "released", "paused"))).order_by(Wave.id)
+            if may_cancel(w)]
+
 
 def wave_summary(wave: Wave) -> dict:
     saving = (1 - wave.planned_metres / wave.fcfs_metres) if wave.fcfs_metres else 0.0
