@@ -56,14 +56,19 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# `make run LIVE=1` also keeps the floor moving (new orders, waves, simulated pickers and packers);
+# LIVE_ARGS are its `wavefloor demo --live` options. Ctrl-C (or SIGTERM to make) stops everything.
+LIVE      ?=
+LIVE_ARGS ?= --rate 6 --pickers 2 --packers 1
+INSTANCE  ?= instance
+
 run: install
 	$(WF) migrate
-	WAVEFLOOR_DEMO_PRINTER_PORT=$(PRINTER_PORT) $(WF) demo > instance/demo.json
-	@$(PY) -m server.demo_banner instance/demo.json http://$(HOST):$(PORT) $(PRINTER_PORT)
-	@mkdir -p instance/printer
-	@$(WF) printer-emulator --host 127.0.0.1 --port $(PRINTER_PORT) --dir instance/printer & \
-	  emulator=$$!; trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
-	  $(WF) serve --host $(HOST) --port $(PORT)
+	@mkdir -p $(INSTANCE)
+	WAVEFLOOR_DEMO_PRINTER_PORT=$(PRINTER_PORT) $(WF) demo > $(INSTANCE)/demo.json
+	@$(PY) -m server.demo_banner $(INSTANCE)/demo.json http://$(HOST):$(PORT) $(PRINTER_PORT) $(if $(LIVE),live)
+	@exec $(WF) run-demo --host $(HOST) --port $(PORT) --printer-port $(PRINTER_PORT) \
+	  --printer-dir $(INSTANCE)/printer $(if $(LIVE),--live "$(LIVE_ARGS)")
 
 test: install system-deps $(KIOSK_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -70,14 +70,85 @@ def _migrate() -> list[str]:
         raise click.ClickException(str(exc)) from None
 
 
+SIM_PICKERS = [f"P{100 + n}" for n in range(1, 7)]
+SIM_PACKERS = [f"K{100 + n}" for n in range(1, 5)]
+
+
 @cli.command()
-def demo():
-    """Load the demo warehouse (safe to run again: nothing is duplicated)."""
+@click.option("--live", is_flag=True, help="Then keep the floor moving until Ctrl-C: new orders, waves released as "
+              "they gather, simulated pickers and packers (needs the server running).")
+@click.option("--url", default=None, help="The running server (default: http://HOST:PORT of the settings).")
+@click.option("--rate", default=6.0, type=click.FloatRange(0, 600), show_default=True, help="New orders per minute.")
+@click.option("--pickers", default=0, type=click.IntRange(0, len(SIM_PICKERS)), show_default=True,
+              help="Simulated pickers (P101 …) on handhelds SIM-HH-….")
+@click.option("--packers", default=0, type=click.IntRange(0, len(SIM_PACKERS)), show_default=True,
+              help="Simulated packers (K101 …) at stations SIM-PACK-n; they sort put wall totes at SIM-WALL-n.")
+@click.option("--pace", default=3.0, type=click.FloatRange(0.05, 120), show_default=True,
+              help="Seconds a simulated worker takes for each scan.")
+@click.option("--wave-every", default=60.0, type=click.FloatRange(1, 3600), show_default=True,
+              help="Seconds between the supervisor's rounds: plan and release the orders waiting.")
+@click.option("--lang", default="en", type=click.Choice(["en", "zh-CN"]), show_default=True,
+              help="Language of the simulated devices.")
+def demo(live, url, rate, pickers, packers, pace, wave_every, lang):
+    """Load the demo warehouse and a day of orders (safe to run again: nothing is duplicated)."""
     settings = _db()
     from server.services import demo as demo_service
     _migrate()
     summary = demo_service.load(settings["DEMO_PRINTER_PORT"])
-    click.echo(json.dumps(summary, ensure_ascii=False))
+    click.echo(json.dumps(summary, ensure_ascii=False), nl=True)
+    if live:
+        sys.stdout.flush()
+        _live_floor(settings, url, rate, pickers, packers, pace, wave_every, lang)
+
+
+def _live_floor(settings, url, rate, pickers, packers, pace, wave_every, lang) -> None:
+    import logging
+    import signal
+
+    from server import demo_live
+    from server.services import demo as demo_service
+    from server.services import demo_orders
+    from server.services.stock import inventory
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("wavefloor.live").setLevel(logging.INFO)
+    for noisy in ("socketio", "engineio", "urllib3", "websocket"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    actor = inventory.system_actor()
+    feed = demo_orders.LiveOrders()
+    host = "127.0.0.1" if settings["HOST"] in ("0.0.0.0", "") else settings["HOST"]
+    totes = [f"{wh}-T{n:03d}" for n in range(31, 61) for wh in ("HZ", "SZ")]  # people use T001 … T030
+
+    def supervise():
+        demo_service.restock(actor)
+        return demo_service.release_waiting(actor)
+
+    floor = demo_live.LiveFloor(
+        url or f"http://{host}:{settings['PORT']}", feed=lambda count: feed.send(count, actor), supervise=supervise,
+        rate_per_min=rate, wave_every_s=wave_every, pace_s=pace, lang=lang, pin=demo_service.DEMO_PIN,
+        pickers=[(user, totes[i * 7:] + totes[:i * 7]) for i, user in enumerate(SIM_PICKERS[:pickers])],
+        packers=[(user, f"SIM-PACK-{i + 1}", f"SIM-WALL-{i + 1}") for i, user in enumerate(SIM_PACKERS[:packers])])
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: floor.stop.set())
+    floor.run()
+
+
+@cli.command("run-demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the server listens on.")
+@click.option("--port", default=5000, type=int, show_default=True, help="Port of the server.")
+@click.option("--printer-port", default=9100, type=int, show_default=True, help="Port of the printer emulator.")
+@click.option("--printer-dir", default="instance/printer", show_default=True,
+              help="Where the emulator keeps the labels it receives.")
+@click.option("--live", "live_args", default=None,
+              help='Also run the living floor with these `demo --live` options, e.g. "--pickers 2 --packers 1".')
+def run_demo(host, port, printer_port, printer_dir, live_args):
+    """Run the printer emulator and the server (and the living floor) until Ctrl-C or SIGTERM,
+    which stop them all; `make run` ends with this."""
+    import shlex
+
+    from server import demo_run
+    sys.exit(demo_run.run(wavefloor=[sys.executable, "-m", "server.cli"], host=host, port=port,
+                          printer_port=printer_port, printer_dir=printer_dir,
+                          live_args=shlex.split(live_args) if live_args is not None else None))
 
 
 @cli.command()
@@ -124,7 +195,7 @@ def import_products(file, as_json):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def import_layout(file, as_json):
-    """A layout file (YAML or JSON, DESIGN section 8): creates the warehouse and its locations."""
+    """A layout file (YAML or JSON; the format is in docs/layout.md): creates or updates the warehouse and its locations."""
     _db()
     from server.services.stock import layout
     _report(layout.import_layout(file), as_json)
@@ -328,7 +399,7 @@ def config_():
 
 @cli.command()
 @click.option("--layout", "layout_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="Layout file (YAML or JSON).")
+              help="Layout file (YAML or JSON, docs/layout.md).")
 @click.option("--picks", "picks_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="JSON list of location codes, or a list of such lists.")
 def route(layout_path, picks_path):
@@ -548,9 +619,34 @@ def ship_export(shop_code, out, include_exported):
         click.echo(f"{count} shipment(s) ({name})", err=True)
 
 
+@click.command("sheet")
+@click.option("--kind", required=True, type=click.Choice(["tote", "location", "sku"]),
+              help="Totes, locations (their barcode is their code) or SKUs (their EAN-13).")
+@click.option("--warehouse", default=None, help="Only this warehouse's totes or locations, e.g. WH-HZ.")
+@click.option("--prefix", default="", help="Only the codes that begin with this, e.g. HZ-A01- for one aisle.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for <kind>.zpl (label printer), <kind>.pdf and <kind>-<n>.png (A4, office printer).")
+@click.option("--dpi", default="203", type=click.Choice(["203", "300"]), show_default=True,
+              help="The label printer's resolution.")
+def labels_sheet(kind, warehouse, prefix, out_dir, dpi):
+    """Labels for every tote, location or SKU in the database: ZPL and A4 pages."""
+    _db()
+    from printers.sheets import write_sheet
+    from server.services import label_sheets
+    from server.services.errors import NotFound
+    try:
+        items = label_sheets.items(kind, warehouse, prefix)
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    written = write_sheet(kind, items, out_dir, dpi=int(dpi))
+    click.echo(f"{written['labels']} {kind} labels: {written['zpl']}, {written['pdf'] or 'no page'}"
+               f" ({len(written['png'])} PNG page(s))")
+
+
 def _register_tools() -> None:
     from printers.cli import labels, printer_emulator
     cli.add_command(printer_emulator, "printer-emulator")
+    labels.add_command(labels_sheet, "sheet")
     cli.add_command(labels, "labels")
 
 

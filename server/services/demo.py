@@ -2,7 +2,8 @@
 
 Two warehouses (杭州仓 WH-HZ, 深圳仓 WH-SZ), zones, about 2,000 locations in aisles, a put wall
 of 48 slots in each, about 300 SKUs with Chinese names and EAN-13 barcodes, stock in every state,
-and a user per role.
+a user per role, simulated pickers and packers for `wavefloor demo --live` (P101.., K101..), and
+a day of orders from four shops (server/services/demo_orders.py).
 """
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import random
 
 from server.db import write_transaction
 from server.layoutspec import LayoutSpec, LocationSpec
-from server.models import Barcode, Location, Product, Shop, StockMove, User, Warehouse
-from server.services import auth, printing
+from server.models import Barcode, Location, Order, Product, Quant, Shop, StockMove, User, Warehouse
+from server.services import auth, demo_orders, printing
 from server.services.stock import inventory
 from server.services.stock.catalog import _apply
 from server.services.stock.layout import apply_layout
+from server.services.errors import InvalidTransition
+from server.services.waves import planning
 
 DEMO_PASSWORD = "wavefloor"
 DEMO_PIN = "1234"
@@ -29,7 +32,12 @@ DEMO_USERS = [
     ("K001", "打包员 赵敏", ["packer"], False, True),
     ("K002", "打包员 孙丽", ["packer"], False, True),
     ("R001", "收货员 周涛", ["receiver"], False, True),
-]
+] + [(f"P{100 + n}", f"模拟拣货员 Sim picker {n}", ["picker"], False, True) for n in range(1, 7)] + [
+    (f"K{100 + n}", f"模拟打包员 Sim packer {n}", ["packer"], False, True) for n in range(1, 5)]
+#: pack stations, each with its label printer: people use PACK-01 and PACK-02, simulated packers
+#: (`wavefloor demo --live --packers M`) the SIM ones
+PACK_STATIONS = ("PACK-01", "PACK-02")
+SIM_PACK_STATIONS = tuple(f"SIM-PACK-{n}" for n in range(1, 5))
 
 CATEGORIES = [
     ("TS", "纯棉短袖T恤", ["白色", "黑色", "灰色", "藏青"], ["S", "M", "L", "XL"], 180),
@@ -167,24 +175,34 @@ def _stock(warehouses: dict, products: list[Product]) -> int:
 
 
 def _users() -> list[dict]:
-    logins = []
+    """Every demo user shares one password and one PIN: each is hashed once (argon2 is slow on
+    purpose, a few tenths of a second a hash) and the hash is given to every user that has it."""
+    logins, missing = [], []
     for code, name, roles, web, pin in DEMO_USERS:
         if User.get_or_none(User.code == code) is None:
-            auth.add_user(code, name, roles, password=DEMO_PASSWORD if web else None,
-                          pin=DEMO_PIN if pin else None, phone=f"1380013{len(logins):04d}",
+            missing.append(code)
+            auth.add_user(code, name, roles, phone=f"1380013{len(logins):04d}",
                           language="en" if code == "admin" else "")
-        logins.append({"user": code, "roles": roles, "password": DEMO_PASSWORD if web else None,
+        logins.append({"user": code, "name": name, "roles": roles, "password": DEMO_PASSWORD if web else None,
                        "pin": DEMO_PIN if pin else None})
+    if missing:
+        password_hash, pin_hash = auth.hash_secret(DEMO_PASSWORD), auth.hash_secret(DEMO_PIN)
+        with write_transaction():
+            for login in logins:
+                if login["user"] in missing:
+                    User.update(password_hash=password_hash if login["password"] else "",
+                                pin_hash=pin_hash if login["pin"] else "").where(
+                        User.code == login["user"]).execute()
     return logins
 
 
 def _printers_and_shops(printer_port: int) -> None:
     """A label printer per pack station (the emulator `make run` starts) and the demo shops."""
     actor = inventory.system_actor()
-    for station in ("PACK-01", "PACK-02"):
+    for station in PACK_STATIONS + SIM_PACK_STATIONS:
         printing.save_printer(f"ZD-{station}", {"name": f"Zebra {station}", "url": f"tcp://127.0.0.1:{printer_port}",
                                                 "dpi": 203, "station": station, "cjk": "raster"}, actor)
-    for code, channel, name in (("tmall-flagship", "tmall", "示例旗舰店"), ("douyin-1", "douyin", "抖音小店")):
+    for code, channel, name, *_ in demo_orders.SHOPS:
         Shop.get_or_create(code=code, defaults={"channel": channel, "name": name, "safety_buffer": 2})
 
 
@@ -195,6 +213,49 @@ def load(printer_port: int = 9100) -> dict:
     moves = _stock(warehouses, products)
     logins = _users()
     _printers_and_shops(printer_port)
+    imported = demo_orders.load_day()
     return {"warehouses": list(warehouses), "locations": Location.select().count(),
             "products": len(products), "barcodes": Barcode.select().count(),
-            "opening_stock_lines": moves, "logins": logins}
+            "opening_stock_lines": moves, "logins": logins,
+            "orders": {"imported": {k: v for k, v in imported.items() if k != "problems" and v},
+                       "problems": imported["problems"], **demo_orders.status_counts()},
+            "codes": codes()}
+
+
+def codes() -> dict:
+    """What the demo's codes are (totes, slots, stations, printers), for the banner."""
+    return {"totes": ["HZ-T001 … HZ-T060", "SZ-T001 … SZ-T060"],
+            "put_wall_slots": ["HZ-PW1-01 … HZ-PW1-48", "SZ-PW1-01 … SZ-PW1-48"],
+            "pack_stations": list(PACK_STATIONS), "sim_pack_stations": list(SIM_PACK_STATIONS),
+            "printers": [f"ZD-{station}" for station in PACK_STATIONS + SIM_PACK_STATIONS],
+            "location_example": "HZ-A01-01A-1"}
+
+
+# --- the living floor (`wavefloor demo --live`): what a supervisor and the channels do ------------
+
+def release_waiting(actor: inventory.Actor, *, at_least: int = 1) -> list[dict]:
+    """Plan the allocated orders that are in no wave yet into waves (once ``at_least`` of a
+    warehouse wait) and release every planned wave, as a supervisor does at the control room."""
+    for warehouse in Warehouse.select().order_by(Warehouse.code):
+        waiting = Order.select().where((Order.warehouse == warehouse) & (Order.status == "allocated")).count()
+        if waiting >= at_least:
+            planning.plan_waves(warehouse.code, actor=actor)
+    released = []
+    for wave in reversed(planning.waves(status="planned", limit=1000)):  # the oldest first
+        try:
+            released.append(planning.wave_summary(planning.release_wave(wave.id, actor)))
+        except InvalidTransition:  # an order left the wave meanwhile; the next round plans it again
+            continue
+    return released
+
+
+def restock(actor: inventory.Actor, *, below: int = 3, qty: int = 40) -> int:
+    """Top up pick faces of the demo's SKUs that have almost no free units (a replenishment the
+    demo does itself, so a floor that runs for hours does not run dry)."""
+    faces = list(Quant.select(Quant.product, Quant.location).join(Location)
+                 .where((Quant.state == "available") & (Location.kind == "pick") & (Quant.lot == "")
+                        & (Quant.qty - Quant.reserved < below)).tuples())
+    with write_transaction():
+        for product, location in faces:
+            inventory.receive(product, location, qty, actor=actor, ref="demo:restock")
+    return len(faces)
