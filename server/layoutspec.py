@@ -1,4 +1,4 @@
-"""The warehouse layout file (DESIGN section 8): parallel aisles, cross aisles, a depot and the
+"""The warehouse layout file (docs/layout.md): parallel aisles, cross aisles, a depot and the
 position of every location along its aisle.
 
 ```
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-#: Location kinds of the stock model (DESIGN section 5).
+#: Location kinds of the stock model.
 LOCATION_KINDS = ("pick", "reserve", "receiving", "qc", "staging", "tote", "pack", "shipped",
                   "returns")
 

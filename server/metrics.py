@@ -20,7 +20,7 @@ from typing import Callable
 
 from server.db import unpatched
 
-# seconds; a scan should answer well inside 25 ms (DESIGN section 11), a slow one is seen up to 5 s
+# seconds; a scan should answer well inside 25 ms, a slow one is seen up to 5 s
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 OUTCOMES = ("ok", "refused", "error")
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")

@@ -59,7 +59,7 @@ def _floor_handler(settings):
 
     - Nagle's algorithm off: a scan's answer often follows an event on the same socket
       (task.changed, then the ack), and Nagle held the second small write until the device's
-      delayed ACK came back, 40 ms later (DESIGN 12);
+      delayed ACK came back, 40 ms later;
     - a request's line and headers must arrive within HEAD_TIMEOUT_S (on a new connection, the
       first byte too), a kept-alive connection may wait IDLE_TIMEOUT_S for its next request, and
       no read or write of a request waits longer than that; then the connection is closed;

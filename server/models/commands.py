@@ -1,4 +1,4 @@
-"""Stored results of device commands, so a replayed key changes nothing (DESIGN section 6)."""
+"""Stored results of device commands, so a replayed key changes nothing."""
 from peewee import CharField, ForeignKeyField, TextField
 
 from server.models.base import BaseModel, UtcDateTimeField, utcnow

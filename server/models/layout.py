@@ -14,7 +14,7 @@ class Warehouse(BaseModel):
     timezone = CharField(max_length=64, default="Asia/Shanghai")
     province = CharField(max_length=32, default="")
     address = CharField(max_length=200, default="")
-    # Picking-area geometry (DESIGN section 8).
+    # Picking-area geometry (docs/layout.md).
     aisles = IntegerField(default=0)
     aisle_length_m = FloatField(default=0.0)
     aisle_width_m = FloatField(default=0.0)

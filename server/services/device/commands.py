@@ -60,7 +60,7 @@ def registered(name: str) -> bool:
 
 def envelope(ok: bool, next_state: str, data: dict | None = None, *, code: str = "ok",
              lang: str | None = None, level: str | None = None, message: str | None = None) -> dict:
-    """The one result shape of DESIGN section 6."""
+    """The one result shape of every command (docs/protocol.md, "Commands")."""
     return {
         "ok": ok,
         "next_state": next_state,

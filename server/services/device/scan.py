@@ -1,4 +1,4 @@
-"""What a scanned code is (DESIGN section 10), in one place for every scenario.
+"""What a scanned code is, in one place for every scenario.
 
 A code resolves, in this order, to a location, a tote, a package (its tracking number), an item
 (a SKU code or any of its barcodes, a case code counting its pack), a GS1 element string (the
@@ -27,7 +27,7 @@ from server.db import sql_row
 from server.services.packages import shipping
 from server.services.stock import inventory
 
-#: DESIGN section 10's order; kinds registered later are tried after these, in their order
+#: the order codes are tried in; kinds registered later are tried after these, in their order
 KINDS = ("location", "tote", "package", "item", "order")
 
 
@@ -84,7 +84,7 @@ def item(code: str) -> Scanned | None:
     return resolve(code, ("item",))
 
 
-# --- the resolvers of DESIGN section 10 -----------------------------------------------------------
+# --- the resolvers, in that order -----------------------------------------------------------
 
 def _location_row(code: str):
     return sql_row("SELECT id, kind FROM location WHERE code = ?", code)
