@@ -69,17 +69,19 @@ def test_each_kind_of_control_action(quiet_server, control_floor, browser):
     page.wait_for_url(f"{server.url}/control")
     planned = control_floor["planned"]
 
-    def done(button):
-        """Press ``button`` and wait for the page to say how it went, next to it (the lists are
-        redrawn by then)."""
-        result = button.evaluate_handle("b => b.closest('form, section').querySelector('.result')")
+    def done(near, button):
+        """Press ``button`` and wait for the page to say how it went, next to it: in the form or
+        section that holds ``near`` (found afresh: the floor's events redraw the lists' rows, and
+        a row found before may be gone)."""
+        result = page.evaluate_handle("(near) => document.querySelector(near).closest('form, section')"
+                                      ".querySelector('.result')", near)
         page.evaluate("(r) => { r.className = 'result'; }", result)
         button.click()
         page.wait_for_function("(r) => /\\b(ok|error)\\b/.test(r.className)", arg=result)
         assert "ok" in result.get_attribute("class"), result.text_content()
 
     def click(row, label):
-        done(page.locator(row).get_by_role("button", name=label))
+        done(row, page.locator(row).get_by_role("button", name=label))
 
     def wave_status(wave):
         return api(server, token, f"/waves/{wave.id}")["wave"]["status"]
@@ -104,11 +106,11 @@ def test_each_kind_of_control_action(quiet_server, control_floor, browser):
     order = api(server, token, "/orders?q=S1")["items"][0]
     page.fill("#priority-form input[name=order]", order["external_id"])
     page.fill("#priority-form input[name=priority]", "12")
-    done(page.locator("#priority-form button"))
+    done("#priority-form", page.locator("#priority-form button"))
     assert api(server, token, f"/orders/{order['id']}")["priority"] == 12
 
     page.fill("#count-form input[name=location]", "HZ-2-0")
-    done(page.locator("#count-form button"))
+    done("#count-form", page.locator("#count-form button"))
     exceptions = api(server, token, "/floor/summary")["exceptions"]["items"]
     assert ("count", "HZ-2-0") in {(e["kind"], e["ref"]) for e in exceptions}
 
