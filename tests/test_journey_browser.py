@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from server.services.scenarios.packing import PACKAGING_G
 from tests.conftest import ROOT, ServerProcess
 from tests.test_handheld_browser import browser  # noqa: F401  (headless chromium)
 from tests.test_pack_browser import fits_the_screen
+from tests.test_wall_browser import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -81,17 +81,6 @@ def english(page, selector: str) -> str:
     return said
 
 
-def eventually(check, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not seen within {timeout_s} s")
-        time.sleep(0.1)
-
-
 def test_from_make_run_to_a_shipped_parcel(demo_floor, browser):  # noqa: F811
     server, emulator = demo_floor
 
@@ -115,16 +104,16 @@ def test_from_make_run_to_a_shipped_parcel(demo_floor, browser):  # noqa: F811
     shot(control, "2-control-preview")
     before = Wave.select().count()
     control.locator("#plan-go").click()
-    eventually(lambda: Wave.select().count() == before + 1, 10, "the wave planned")
+    wait_until(lambda: Wave.select().count() == before + 1, 10, "the wave planned")
     wave = Wave.select().order_by(Wave.id.desc()).get()
     assert wave.strategy == "cluster" and wave.status == "planned"
     release = control.locator(f"tr[data-wave={wave.code}] button[data-verb=release]")
     release.wait_for()
     release.click()
-    eventually(lambda: Wave.get_by_id(wave.id).status == "released", 10, "the wave released")
+    wait_until(lambda: Wave.get_by_id(wave.id).status == "released", 10, "the wave released")
     lines_cell = control.locator(f"tr[data-wave={wave.code}] td:nth-child(5)")
     total = sum(t.lines_total for t in PickTask.select().where(PickTask.wave == wave.id))
-    eventually(lambda: lines_cell.inner_text().strip() == f"0/{total}", 10, "the released wave in the control room")
+    wait_until(lambda: lines_cell.inner_text().strip() == f"0/{total}", 10, "the released wave in the control room")
     shot(control, "3-control-released")
 
     # the picker: a 360-px handheld in English; every sentence from the server is English
@@ -172,13 +161,13 @@ def test_from_make_run_to_a_shipped_parcel(demo_floor, browser):  # noqa: F811
     assert handheld.errors == []
 
     # the control room and the wall followed it without a reload
-    eventually(lambda: lines_cell.inner_text().strip() == f"{total}/{total}", 10, "the control room live")
+    wait_until(lambda: lines_cell.inner_text().strip() == f"{total}/{total}", 10, "the control room live")
     task_lines = control.locator("#tasks tr[data-task] td:nth-child(5)")
-    eventually(lambda: task_lines.count() == 0 or task_lines.first.inner_text().strip() == f"{total}/{total}", 10,
+    wait_until(lambda: task_lines.count() == 0 or task_lines.first.inner_text().strip() == f"{total}/{total}", 10,
                "the task's row in the control room")
     shot(control, "7-control-picked")
     row = wall.locator(f"#wave-rows tr[data-wave='{wave.id}'] .lines-done")
-    eventually(lambda: row.count() and row.inner_text().strip() == str(total), 10, "the wall live")
+    wait_until(lambda: row.count() and row.inner_text().strip() == str(total), 10, "the wall live")
     shot(wall, "8-wall-picked")
 
     # the packer: 1280 x 800, English, the whole flow on one screen

@@ -4,8 +4,8 @@
 // from the kiosk calling window.wavefloorScan(code) (camera, scan pipe).
 import {
   $, announce, banner, connect, endSession, field, focusScan, keepStation as keepStationIn, newKey, pinLogin,
-  sendCommand, serverLang, SESSION_ENDS, showLogin as showLoginForm, switchLanguage as switchStationLanguage, sounds,
-  translateFixed, watchSession, wireScanField,
+  sendCommand, serverLang, SESSION_ENDS, showLogin as showLoginForm, stationOrAsk,
+  switchLanguage as switchStationLanguage, sounds, translateFixed, watchSession, wireScanField,
 } from "/static/station.js";
 
 const TEXT = {
@@ -64,13 +64,8 @@ function showLogin() {
 
 async function login(event) {
   event.preventDefault();
-  const station = page.station || $("station-code").value.trim();
-  if (!station) {
-    banner("error", t("no_station"), "no_station");
-    sounds.error();
-    $("station-code").focus();
-    return;
-  }
+  const station = stationOrAsk(page.station, t("no_station"));
+  if (!station) return;
   const answer = await pinLogin(station, page.lang);
   if (!answer) return;
   keepStation(station);

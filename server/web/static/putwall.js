@@ -5,7 +5,7 @@
 // and Enter), or from a kiosk calling window.wavefloorScan(code).
 import {
   $, announce, banner, connect, endSession, field, focusScan, keepStation, newKey, pinLogin, sendCommand, serverLang,
-  SESSION_ENDS, showLogin as showLoginForm, switchLanguage as switchStationLanguage, sounds, translateFixed,
+  SESSION_ENDS, showLogin as showLoginForm, stationOrAsk, switchLanguage as switchStationLanguage, sounds, translateFixed,
   watchSession, wireScanField,
 } from "/static/station.js";
 
@@ -50,13 +50,8 @@ function showLogin() {
 
 async function login(event) {
   event.preventDefault();
-  const station = page.station || $("station-code").value.trim();
-  if (!station) {
-    banner("error", t("no_station"), "no_station");
-    sounds.error();
-    $("station-code").focus();
-    return;
-  }
+  const station = stationOrAsk(page.station, t("no_station"));
+  if (!station) return;
   const answer = await pinLogin(station, page.lang);
   if (!answer) return;
   page.station = station;

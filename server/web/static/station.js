@@ -166,6 +166,18 @@ export function wireScanField(handle) {
 }
 
 // --- the station typed in the form -------------------------------------------------------------
+// The station the page is for: the address's, else the one typed in the login form; when there
+// is none, the form asks for it (``asking`` is the sentence) and the answer is "".
+export function stationOrAsk(station, asking) {
+  const chosen = station || $("station-code").value.trim();
+  if (!chosen) {
+    banner("error", asking, "no_station");
+    sounds.error();
+    $("station-code").focus();
+  }
+  return chosen;
+}
+
 // Kept like `?station=` in the address (a reload comes back to it) and in the browser (the form
 // offers it again after a logout).
 export function keepStation(station, storageKey) {
