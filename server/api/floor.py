@@ -5,10 +5,7 @@ from apiflask.validators import Length, Range
 from server.api import api
 from server.api.schemas import Schema
 from server.guard import current_principal, requires
-from server.db import write_transaction
 from server.services import floor
-from server.services.errors import NotFound
-from server.services.packages import lifecycle as parcels
 from server.services.stock import desk as stockdesk
 from server.services.waves import planning as waves
 
@@ -232,14 +229,7 @@ def floor_reprint(job_id):
 @api.output(LabelReprintOut, status_code=201)
 @api.doc(summary="Print a parcel's shipping label again, by its tracking number", security="BearerAuth")
 def floor_label_reprint(tracking):
-    parcel = parcels.by_tracking(tracking)
-    if parcel is None or parcel.label_job_id is None:
-        raise NotFound(f"no label for tracking number {tracking!r}", tracking=tracking)
-    actor = _actor()
-    with write_transaction():
-        job = floor.reprint(parcel.label_job_id, actor)
-        if parcel.state in ("labelled", "weighed"):  # the parcel's label is the new one until it ships
-            parcels.reprint(parcel, job.id, actor)
+    job, parcel = floor.reprint_label(tracking, _actor())
     return {"id": job.id, "reprint_of": job.reprint_of_id, "state": job.state, "printer": job.printer.code,
             "tracking": parcel.tracking, "order": parcel.order.external_id}
 

@@ -19,12 +19,13 @@ from peewee import JOIN, Case, fn
 
 from server import events
 from server.db import write_transaction
-from server.models import (AuditLog, Location, Order, PickLine, PickTask, Printer, PrintJob,
+from server.models import (AuditLog, Location, Order, Package, PickLine, PickTask, Printer, PrintJob,
                            Product, StockMove, User, Wave, WaveOrder, Warehouse, Zone)
 from server.models.base import utcnow
 from server.services import auth, printing
 from server.services.errors import DomainError, InvalidTransition, NotFound
 from server.services.orders import office
+from server.services.packages import lifecycle as parcels
 from server.services.waves import lifecycle
 from server.services.waves import picks as picking_ledger
 from server.services.waves import planning as waves
@@ -362,6 +363,19 @@ def count_location(code: str, actor, reason: str = "") -> Location:
 
 def reprint(job_id: int, actor) -> PrintJob:
     return printing.reprint(job_id, actor)  # audited there (print.reprint)
+
+
+def reprint_label(tracking: str, actor) -> tuple[PrintJob, Package]:
+    """A parcel's shipping label again, found by the tracking number printed on it; while the
+    parcel is still on the pack bench (labelled or weighed) the new print becomes its label."""
+    parcel = parcels.by_tracking(tracking)
+    if parcel is None or parcel.label_job_id is None:
+        raise NotFound(f"no label for tracking number {tracking!r}", tracking=tracking)
+    with write_transaction():
+        job = printing.reprint(parcel.label_job_id, actor)
+        if parcel.state in ("labelled", "weighed"):
+            parcels.reprint(parcel, job.id, actor)
+    return job, parcel
 
 
 def move_jobs(from_printer: str, to_printer: str, actor) -> int:
