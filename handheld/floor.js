@@ -36,6 +36,13 @@ export function endSession(token) {
 // The codes with which the server ends a session (event session.ended, or a command's answer).
 export const SESSION_ENDS = ["logged_out", "session_expired", "role_changed", "user_deactivated", "device_released"];
 
+// The event in the device's language: it carries the sentence in each (``texts``), since a
+// session may be ended by a server process that does not know this device's language.
+export function inLanguage(payload, language) {
+  const ended = payload || {};
+  return { ...ended, text: ended.texts?.[language] || ended.text };
+}
+
 // ``language()`` is the device's language ("en" or "zh-CN"): it goes with the connect and with
 // every command, so the server's sentences arrive in it.
 export class Floor {
@@ -63,7 +70,7 @@ export class Floor {
     this.socket.on("snapshot", (state) => this.handlers.onSnapshot?.(state));
     // the session ended (logout elsewhere, expiry, a change of roles, a release): the server
     // closes the socket a moment later
-    this.socket.on("session.ended", (payload) => this.handlers.onEnded?.(payload || {}));
+    this.socket.on("session.ended", (payload) => this.handlers.onEnded?.(inLanguage(payload, this.language())));
     this.socket.onAny((event, payload) => {
       if (event !== "snapshot" && event !== "session.ended") this.handlers.onEvent?.(event, payload);
     });

@@ -6,12 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import requests
 
 from server.models import ApiToken, Order, PrintJob
 from server.models.base import utcnow
 from server.services import printing
 from server.services.stock import inventory
 from tests.test_packing import emulator, floor  # noqa: F401  (fixtures)
+from tests.test_realtime import pin_login
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -170,6 +172,21 @@ def test_the_language_goes_with_the_connect(live_server, floor, browser):  # noq
     expire_sessions()
     page.wait_for_selector("#banner.error[data-code=session_expired]", timeout=15000)
     assert page.inner_text("#banner") == "Your login has expired. Log in again."
+    assert page.errors == []
+
+
+def test_a_release_made_elsewhere_reaches_the_station_in_its_language(live_server, floor, browser):  # noqa: F811
+    """A supervisor releases the station's device through the API (a request another process
+    may serve, which does not know the station's language): the station says why in English."""
+    page = open_station(browser, live_server, english=True)
+    log_in(page)
+    page.wait_for_selector("#link.on")
+    supervisor = pin_login(live_server, "u-supervisor", "PC-1")
+    released = requests.post(f"{live_server.url}/api/v1/devices/PK-01/release", timeout=10,
+                             headers={"Authorization": f"Bearer {supervisor}"})
+    assert released.status_code == 200, released.text
+    page.wait_for_selector("#banner.error[data-code=device_released]", timeout=15000)
+    assert page.inner_text("#banner") == "A supervisor released this device. Log in again."
     assert page.errors == []
 
 

@@ -15,7 +15,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from server import events
 from server.db import database
-from server.messages import normalise_language, text
+from server.messages import normalise_language
 from server.realtime.redis_queue import FloorRedisManager
 from server.realtime.websocket import FloorWebSocket
 from server.realtime.wire import FloorPacket, SocketJson
@@ -78,8 +78,8 @@ def _check_sessions(sockets: list[tuple[str, auth.Principal]]) -> None:
             _checked[sid] = began
         elif sid in _principals and sid not in _ended:
             _close_later([sid], code)  # closed a moment after the event, even if it cannot be sent
-            socketio.emit("session.ended", {"code": code, "text": text(code, principal.lang),
-                                            "version": events.version()}, to=sid, namespace=NAMESPACE)
+            socketio.emit("session.ended", dict(auth.ended_payload(code, principal.lang), version=events.version()),
+                          to=sid, namespace=NAMESPACE)
 
 
 def _session_ended(sid: str, principal: auth.Principal, every_s: float) -> str | None:

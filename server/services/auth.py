@@ -376,7 +376,14 @@ def logout(principal: Principal) -> None:
 # stands (people.ended_sessions: a change another process made).
 
 def _announce_end(code: str, language: str, rooms: list[str]) -> None:
-    events.publish("session.ended", {"code": code, "text": text(code, language or None)}, rooms)
+    events.publish("session.ended", ended_payload(code, language), rooms)
+
+
+def ended_payload(code: str, language: str | None) -> dict:
+    """What ``session.ended`` says: why, in the user's language (``text``) and in each language a
+    device may speak (``texts``), since the event may reach devices the server no longer asks."""
+    return {"code": code, "text": text(code, language or None),
+            "texts": {"en": text(code, "en"), "zh-CN": text(code, "zh_Hans_CN")}}
 
 
 def sessions_on(device_code: str, now: dt.datetime, other_than: User | None = None) -> list[tuple]:

@@ -113,7 +113,8 @@ function start() {
   page.socket = socket;
   socket.on("connect", () => { $("link").textContent = t("online"); $("link").className = "link on"; });
   socket.on("disconnect", () => { $("link").textContent = t("offline"); $("link").className = "link off"; });
-  watchSession(socket, { ended: sessionEnded, refused: logout, current: () => page.socket });
+  watchSession(socket, { ended: sessionEnded, refused: logout, current: () => page.socket,
+                         lang: () => page.lang });
   socket.on("snapshot", (snapshot) => {
     page.version = snapshot.version;
     if (snapshot.user) $("who").textContent = snapshot.user.name;

@@ -103,7 +103,8 @@ function start() {
   page.socket = socket;
   socket.on("connect", drawLink);
   socket.on("disconnect", drawLink);
-  watchSession(socket, { ended: (ended) => leave(ended), refused: logout, current: () => page.socket });
+  watchSession(socket, { ended: (ended) => leave(ended), refused: logout, current: () => page.socket,
+                         lang: () => page.lang });
   socket.on("snapshot", (snapshot) => {
     page.version = snapshot.version;
     if (snapshot.user) $("who").textContent = snapshot.user.name;

@@ -88,11 +88,13 @@ export function announce(result, doneCodes) {
 export const SESSION_ENDS = ["logged_out", "session_expired", "role_changed", "user_deactivated", "device_released"];
 
 // Wire a station's socket to the end of its session (`ended(payload)`: back to the login, saying
-// why) and to a refused connect: `refused()` for a token the server no longer takes; another
+// why, in `lang()`) and to a refused connect: `refused()` for a token the server no longer takes; another
 // refusal (the server's database away) is tried again in a few seconds while `current()` is
 // still this socket.
-export function watchSession(socket, { ended, refused, current }) {
-  socket.on("session.ended", (payload) => ended(payload || {}));
+export function watchSession(socket, { ended, refused, current, lang }) {
+  // the sentence in the page's language: the event carries each (``texts``)
+  socket.on("session.ended", (payload) => ended({ ...payload,
+                                                  text: payload?.texts?.[serverLang(lang())] || payload?.text }));
   socket.on("connect_error", (error) => {
     if (error && error.message === "unauthorized") refused();
     else if (!socket.active) setTimeout(() => { if (current() === socket && !socket.connected) socket.connect(); }, 3000);
