@@ -266,6 +266,7 @@ def test_statuses_reasons_and_history_are_words_and_times_local(live_server, wor
     assert not RAW.search(history) and "{" not in history and "289" not in history, history
     assert sku(1, 0) in history
     assert ("Unit checked" if lang == "en" else "验货一件") in history
+    assert "rules approved" not in history and ("passed the review rules" if lang == "en" else "审单规则通过") in history
     shot(page, f"order-{lang}")
     page.goto(f"{live_server.url}/stock?q=HZ-1-0")
     assert not RAW.search(page.locator("main").inner_text())

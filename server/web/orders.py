@@ -45,6 +45,9 @@ def _event_detail(action: str, detail: str, holds: dict) -> str:
         return "; ".join(f"{k}: {v}" for k, v in facts.items())
     if action == "label_reprint":
         return ""  # the detail is the print job's id, which nobody sees
+    said = {"paid": _("paid on the channel"), "rules approved": _("passed the review rules")}.get(detail)
+    if said:
+        return said
     codes = [c for c in detail.split(",") if c]
     if codes and all(c in holds for c in codes):
         return "、".join(holds[c] for c in codes)
