@@ -195,7 +195,8 @@ def import_products(file, as_json):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def import_layout(file, as_json):
-    """A layout file (YAML or JSON; the format is in docs/layout.md): creates or updates the warehouse and its locations."""
+    """A layout file (YAML or JSON; the format is in docs/layout.md): creates or updates the
+    warehouse and its locations."""
     _db()
     from server.services.stock import layout
     _report(layout.import_layout(file), as_json)
