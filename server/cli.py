@@ -118,12 +118,15 @@ def _live_floor(settings, url, rate, pickers, packers, pace, wave_every, lang) -
     host = "127.0.0.1" if settings["HOST"] in ("0.0.0.0", "") else settings["HOST"]
     totes = [f"{wh}-T{n:03d}" for n in range(31, 61) for wh in ("HZ", "SZ")]  # people use T001 … T030
 
+    base_url = url or f"http://{host}:{settings['PORT']}"
+    supervisor = demo_live.Supervisor(base_url, "boss", demo_service.DEMO_PASSWORD)
+
     def supervise():
         demo_service.restock(actor)
-        return demo_service.release_waiting(actor)
+        return supervisor.round()
 
     floor = demo_live.LiveFloor(
-        url or f"http://{host}:{settings['PORT']}", feed=lambda count: feed.send(count, actor), supervise=supervise,
+        base_url, feed=lambda count: feed.send(count, actor), supervise=supervise,
         rate_per_min=rate, wave_every_s=wave_every, pace_s=pace, lang=lang, pin=demo_service.DEMO_PIN,
         pickers=[(user, totes[i * 7:] + totes[:i * 7]) for i, user in enumerate(SIM_PICKERS[:pickers])],
         packers=[(user, f"SIM-PACK-{i + 1}", f"SIM-WALL-{i + 1}") for i, user in enumerate(SIM_PACKERS[:packers])])

@@ -8,8 +8,10 @@ PIN login over REST (`POST /api/v1/auth/pin`), a Socket.IO connection to `/floor
 the floor would know too: which totes they filled (a picker hands them to packing). They wait a
 few seconds before each scan, so a person with a handheld shares the floor with them.
 
-This module is a client: it imports nothing of the server's services. The order feed and the
-supervisor's rounds come in as functions (``feed``, ``supervise``) from the command line.
+This module is a client: it imports nothing of the server's services. The supervisor plans and
+releases waves through the REST API, as the control room does (:class:`Supervisor`); the order
+feed and the demo's restocking come in as functions (``feed``, ``supervise``) from the command
+line.
 """
 from __future__ import annotations
 
@@ -54,6 +56,55 @@ def pin_login(base_url: str, user: str, pin: str, device: str, lang: str = "en")
             return json.loads(answer.read())["token"]
     except urllib.error.HTTPError as exc:
         raise Refused(f"{user}@{device}: {exc.code} {exc.read()[:200].decode(errors='replace')}") from None
+
+
+def api(base_url: str, token: str, method: str, path: str, body: dict | None = None) -> dict:
+    """One call of the REST API (docs/api.md) with the token; its JSON answer."""
+    request = urllib.request.Request(f"{base_url}/api/v1{path}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read())
+
+
+class Supervisor:
+    """The supervisor's rounds, made as the control room makes them: through the REST API of
+    the running server, which plans the waiting orders into waves and releases every planned
+    wave, the oldest first (the server does the writing, as it does for a person)."""
+
+    def __init__(self, base_url: str, user: str, password: str):
+        self.base_url, self.user, self.password, self.token = base_url, user, password, None
+
+    def _login(self) -> str:
+        body = json.dumps({"user": self.user, "password": self.password}).encode()
+        request = urllib.request.Request(f"{self.base_url}/api/v1/auth/login", data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=15) as answer:
+            return json.loads(answer.read())["token"]
+
+    def round(self) -> list[dict]:
+        try:
+            return self._round()
+        except urllib.error.HTTPError as exc:
+            if exc.code != 401:
+                raise
+            self.token = None  # the session ended (expired, released): log in again next round
+            raise
+
+    def _round(self) -> list[dict]:
+        self.token = self.token or self._login()
+        for warehouse in api(self.base_url, self.token, "GET", "/waves/plannable")["items"]:
+            if warehouse["waiting"]:
+                api(self.base_url, self.token, "POST", "/waves/plan", {"warehouse": warehouse["code"]})
+        planned = api(self.base_url, self.token, "GET", "/waves?status=planned&limit=500")["items"]
+        released = []
+        for wave in sorted(planned, key=lambda w: w["id"]):
+            try:
+                released.append(api(self.base_url, self.token, "POST", f"/waves/{wave['id']}/release")["wave"])
+            except urllib.error.HTTPError as exc:
+                if exc.code != 409:  # 409: an order left the wave meanwhile; the next round plans it again
+                    raise
+        return released
 
 
 def logout(base_url: str, token: str) -> None:

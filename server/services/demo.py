@@ -11,13 +11,11 @@ import random
 
 from server.db import write_transaction
 from server.layoutspec import LayoutSpec, LocationSpec
-from server.models import Barcode, Location, Order, Product, Quant, Shop, StockMove, User, Warehouse
+from server.models import Barcode, Location, Product, Quant, Shop, StockMove, User, Warehouse
 from server.services import auth, demo_orders, printing
 from server.services.stock import inventory
 from server.services.stock.catalog import _apply
 from server.services.stock.layout import apply_layout
-from server.services.errors import InvalidTransition
-from server.services.waves import planning
 
 DEMO_PASSWORD = "wavefloor"
 DEMO_PIN = "1234"
@@ -232,22 +230,6 @@ def codes() -> dict:
 
 
 # --- the living floor (`wavefloor demo --live`): what a supervisor and the channels do ------------
-
-def release_waiting(actor: inventory.Actor, *, at_least: int = 1) -> list[dict]:
-    """Plan the allocated orders that are in no wave yet into waves (once ``at_least`` of a
-    warehouse wait) and release every planned wave, as a supervisor does at the control room."""
-    for warehouse in Warehouse.select().order_by(Warehouse.code):
-        waiting = Order.select().where((Order.warehouse == warehouse) & (Order.status == "allocated")).count()
-        if waiting >= at_least:
-            planning.plan_waves(warehouse.code, actor=actor)
-    released = []
-    for wave in reversed(planning.waves(status="planned", limit=1000)):  # the oldest first
-        try:
-            released.append(planning.wave_summary(planning.release_wave(wave.id, actor)))
-        except InvalidTransition:  # an order left the wave meanwhile; the next round plans it again
-            continue
-    return released
-
 
 def restock(actor: inventory.Actor, *, below: int = 3, qty: int = 40) -> int:
     """Top up pick faces of the demo's SKUs that have almost no free units (a replenishment the
