@@ -76,8 +76,46 @@ def _package():
     return Package.create(order=_order())
 
 
+def _supplier():
+    from server.models import Supplier
+    return Supplier.create(code="SUP-L", name="L")
+
+
+def _purchase_order():
+    from server.models import PurchaseOrder
+    return PurchaseOrder.create(code="PO-L", supplier=_supplier(), warehouse=_warehouse())
+
+
+def _receipt():
+    from server.models import Location, Receipt
+    po = _purchase_order()
+    dock = Location.create(code="DOCK-L", warehouse=po.warehouse_id, kind="receiving")
+    return Receipt.create(code="RCV-L", po=po, warehouse=po.warehouse_id, dock=dock)
+
+
+def _lpn():
+    from server.models import Lpn, Product, PurchaseOrderLine
+    receipt = _receipt()
+    product = Product.create(sku="L-SKU", name="L")
+    line = PurchaseOrderLine.create(po=receipt.po_id, product=product, qty=1)
+    return Lpn.create(sscc="000000000000000001", receipt=receipt, po_line=line, product=product,
+                      location=receipt.dock_id)
+
+
+def _supplier_return():
+    from server.models import Product, SupplierReturn
+    return SupplierReturn.create(code="RTV-L", supplier=_supplier(), product=Product.create(sku="L-SKU", name="L"),
+                                 qty=1)
+
+
+def _return_parcel():
+    from server.models import ReturnParcel
+    return ReturnParcel.create(code="RT-L", warehouse=_warehouse())
+
+
 FACTORIES = {"Order": _order, "Wave": _wave, "PickTask": _task, "PickLine": _line, "PrintJob": _print_job,
-             "Package": _package}
+             "Package": _package, "PurchaseOrder": _purchase_order, "Receipt": _receipt, "Lpn": _lpn,
+             "SupplierReturn": _supplier_return, "ReturnParcel": _return_parcel}
 
 
 def status_of(lifecycle: Lifecycle, row_id: int) -> str:

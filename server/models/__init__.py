@@ -2,7 +2,7 @@
 from server.models.catalog import Barcode, Product
 from server.models.commands import CommandResult
 from server.models.floor_events import FloorEvent
-from server.models.layout import Location, Warehouse, Zone
+from server.models.layout import Location, PickFace, Warehouse, Zone
 from server.models.orders import Allocation, Order, OrderEvent, OrderLine, Shop
 from server.models.people import ApiToken, AuditLog, Device, LoginAttempt, Role, User, UserRole
 from server.models.stock import Quant, StockMove
@@ -10,11 +10,14 @@ from server.models.waves import PickLine, PickTask, Wave, WaveOrder
 from server.models.printing import Printer, PrintJob
 from server.models.packages import Package, PackageUnit
 from server.models.putwall import ToteSort
+from server.models.purchasing import ApprovalLimit, PurchaseOrder, PurchaseOrderLine, Supplier, SupplierItem
+from server.models.receiving import Lpn, QcCheck, Receipt, SupplierReturn
+from server.models.returns import Refund, ReturnParcel, ReturnUnit
 
 ALL_MODELS = [
     Role, User, UserRole, Device, ApiToken, LoginAttempt, AuditLog,
     Product, Barcode,
-    Warehouse, Zone, Location,
+    Warehouse, Zone, Location, PickFace,
     Quant, StockMove,
     CommandResult,
     Shop, Order, OrderLine, Allocation, OrderEvent,
@@ -23,6 +26,9 @@ ALL_MODELS = [
     Package, PackageUnit,
     ToteSort,
     FloorEvent,
+    Supplier, SupplierItem, ApprovalLimit, PurchaseOrder, PurchaseOrderLine,
+    Receipt, Lpn, QcCheck, SupplierReturn,
+    Refund, ReturnParcel, ReturnUnit,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

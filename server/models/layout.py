@@ -2,6 +2,7 @@
 from peewee import AutoField, BooleanField, CharField, FloatField, ForeignKeyField, IntegerField
 
 from server.models.base import BaseModel
+from server.models.catalog import Product
 
 LOCATION_KINDS = ("pick", "reserve", "receiving", "qc", "staging", "tote", "pack", "shipped", "returns")
 PICKABLE_KINDS = ("pick", "reserve")  # locations whose free units orders may be promised and picked from
@@ -47,6 +48,20 @@ class Location(BaseModel):
     pick_seq = IntegerField(default=0)
     active = BooleanField(default=True)
     needs_count = BooleanField(default=False)
+    capacity_units = IntegerField(default=0)  # the most units it holds; 0: not limited
 
     class Meta:
         indexes = ((("warehouse", "kind"), False),)
+
+
+class PickFace(BaseModel):
+    """A SKU's pick face (拣货位): the location its units are picked from, with the most units it
+    holds (putaway fills it up to ``max_qty``; replenishment keeps it above ``min_qty``)."""
+    id = AutoField()
+    location = ForeignKeyField(Location, backref="faces", on_delete="CASCADE")
+    product = ForeignKeyField(Product, backref="faces", on_delete="CASCADE")
+    min_qty = IntegerField(default=0)
+    max_qty = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("location", "product"), True),)

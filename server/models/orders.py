@@ -92,6 +92,8 @@ class OrderLine(BaseModel):
     price_fen = IntegerField(default=0)
     paid_fen = IntegerField(default=0)
     refund_status = CharField(max_length=16, default="none")
+    refund_fen = IntegerField(default=0)     # refunded to the buyer, as the channel's refunds say
+    returned_qty = IntegerField(default=0)   # units back at the returns bench
     reserved_qty = IntegerField(default=0)
     picked_qty = IntegerField(default=0)
     short_qty = IntegerField(default=0)

@@ -2,7 +2,7 @@
 
 Quants are a materialisation of the ledger: ``wavefloor stock audit`` recomputes them.
 """
-from peewee import AutoField, BigAutoField, Check, CharField, ForeignKeyField, IntegerField
+from peewee import AutoField, BigAutoField, Check, CharField, DateField, ForeignKeyField, IntegerField
 
 from server.models.base import BaseModel, UtcDateTimeField, utcnow
 from server.models.catalog import Product
@@ -21,6 +21,7 @@ class Quant(BaseModel):
     state = CharField(max_length=16, default="available")
     qty = IntegerField(default=0)
     reserved = IntegerField(default=0)
+    expiry = DateField(null=True)  # the lot's use-by date, when it has one (GS1 AI 17)
 
     class Meta:
         indexes = ((("product", "location", "lot", "state"), True),)
