@@ -230,6 +230,7 @@ COLUMNS = (
     ("quant", "expiry", lambda: DateField(null=True)),
     ("order_line", "refund_fen", lambda: IntegerField(default=0)),
     ("order_line", "returned_qty", lambda: IntegerField(default=0)),
+    ("shop", "sell_in_transit", lambda: BooleanField(default=False)),
 )
 
 

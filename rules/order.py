@@ -48,6 +48,8 @@ SAMPLE_ORDER = {
     "blacklisted": True,
     "lines": [SAMPLE_LINE, dict(SAMPLE_LINE, sku="SKU-2", qty=1, bulky=False, cold_chain=False)],
     "warehouses_with_stock": ["WH-SZ"],
+    "warehouses_with_stock_or_in_transit": ["WH-SZ", "WH-HZ"],
+    "shop_sells_in_transit": True,
 }
 
 

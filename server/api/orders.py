@@ -111,6 +111,7 @@ class ShopIn(Schema):
     stock_ratio_pct = Integer(load_default=100, validate=Range(0, 100))
     safety_buffer = Integer(load_default=0, validate=Range(0, 100000))
     webhook_secret = String(load_default="", validate=Length(0, 128))
+    sell_in_transit = Boolean(load_default=False, metadata={"description": "offer units in transit (在途) for presale"})
 
 
 class ShopOut(Schema):
@@ -120,12 +121,20 @@ class ShopOut(Schema):
     stock_ratio_pct = Integer()
     safety_buffer = Integer()
     webhook = Boolean()
+    sell_in_transit = Boolean()
+
+
+class PresaleBatch(Schema):
+    expected_on = String(allow_none=True)
+    quantity = Integer()
 
 
 class StockRow(Schema):
     sku = String()
     barcode = String()
     quantity = Integer()
+    in_transit = List(Nested(PresaleBatch), metadata={"description": "shops that sell in transit only: "
+                                                                     "presale units by expected date, apart from quantity"})
 
 
 class ShopStock(Schema):

@@ -171,10 +171,21 @@ class QuantOut(Schema):
     free = Integer()
 
 
+class InTransitOut(Schema):
+    sku = String()
+    warehouse = String()
+    po = String()
+    qty = Integer()
+    expected_on = String(allow_none=True)
+
+
 class StockOut(Schema):
     items = List(Nested(QuantOut))
     total_qty = Integer()
+    total_reserved = Integer()
     total_free = Integer()
+    in_transit = Integer(metadata={"description": "units on approved purchase orders not yet received (在途)"})
+    in_transit_items = List(Nested(InTransitOut))
 
 
 _state = String(load_default="available", validate=OneOf(STOCK_STATES))

@@ -33,6 +33,8 @@ class Shop(BaseModel):
     stock_ratio_pct = IntegerField(default=100)  # share of available stock offered to this shop
     safety_buffer = IntegerField(default=0)      # units held back per SKU against oversell
     webhook_secret = CharField(max_length=128, default="")
+    # presale (预售) against inbound: the shop is also offered the units in transit (在途), by expected date
+    sell_in_transit = BooleanField(default=False)
 
 
 class Order(BaseModel):

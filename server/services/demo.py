@@ -12,7 +12,7 @@ import random
 from server.db import write_transaction
 from server.layoutspec import LayoutSpec, LocationSpec
 from server.models import Barcode, Location, Product, Quant, Shop, StockMove, User, Warehouse
-from server.services import auth, demo_orders, printing
+from server.services import auth, demo_goods, demo_orders, printing
 from server.services.stock import inventory
 from server.services.stock.catalog import _apply
 from server.services.stock.layout import apply_layout
@@ -212,12 +212,13 @@ def load(printer_port: int = 9100) -> dict:
     logins = _users()
     _printers_and_shops(printer_port)
     imported = demo_orders.load_day()
+    goods_in = demo_goods.load()
     return {"warehouses": list(warehouses), "locations": Location.select().count(),
             "products": len(products), "barcodes": Barcode.select().count(),
             "opening_stock_lines": moves, "logins": logins,
             "orders": {"imported": {k: v for k, v in imported.items() if k != "problems" and v},
                        "problems": imported["problems"], **demo_orders.status_counts()},
-            "codes": codes()}
+            "purchasing": goods_in, "codes": codes()}
 
 
 def codes() -> dict:

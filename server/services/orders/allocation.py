@@ -9,12 +9,13 @@ from peewee import fn
 
 from server import events
 from server.db import write_transaction
-from server.models import Allocation, Location, Order, OrderLine, Quant, Warehouse
+from server.models import Allocation, Location, Order, OrderLine, Quant, Shop, Warehouse
 from server.models.base import utcnow
 from server.models.layout import PICKABLE_KINDS
 from server.services.errors import InsufficientStock
 from server.services.orders import lifecycle as orders
 from server.services.orders.facts import active_lines, context
+from server.services.purchasing import intransit
 from server.services.rulebook import book
 from server.services.stock import inventory
 
@@ -44,6 +45,20 @@ def _fillers(lines) -> list[str]:
         if all(free.get(p, 0) >= n for p, n in needs.items()):
             able.append(warehouse.code)
     return able
+
+
+def _fillers_in_transit(lines, order: Order) -> tuple[list[str], bool]:
+    """The warehouses whose free units and units in transit (在途) together fill the order, and
+    whether its shop sells presale against them: what the routing rules see of inbound stock."""
+    needs = _needs(lines)
+    inbound = intransit.by_warehouse(needs)
+    able = []
+    for warehouse in Warehouse.select().order_by(Warehouse.code):
+        free = free_stock(warehouse.id, needs)
+        if all(free.get(p, 0) + inbound.get((p, warehouse.id), 0) >= n for p, n in needs.items()):
+            able.append(warehouse.code)
+    sells = bool(Shop.select(Shop.sell_in_transit).where(Shop.code == order.shop).scalar())
+    return able, sells
 
 
 def _reserve(lines, warehouse: Warehouse, order: Order, actor) -> None:
@@ -81,7 +96,7 @@ def allocate(order: Order, actor: inventory.Actor) -> str:
     lines = active_lines(order)
     if any(line.product_id is None for line in lines):
         return order.status  # review holds these; nothing to reserve
-    ctx = context(order, lines, _fillers(lines))
+    ctx = context(order, lines, _fillers(lines), in_transit=_fillers_in_transit(lines, order))
     decision = book().routing.route(ctx)
     groups = [g for g in decision.groups if g.lines]
     if len(groups) > 1:

@@ -12,12 +12,13 @@ import dataclasses
 from collections import defaultdict
 
 from server.db import insert_rows, write_transaction
-from server.models import Allocation, Location, Order, OrderEvent, OrderLine, Product, Quant, Warehouse
+from server.models import Allocation, Location, Order, OrderEvent, OrderLine, Product, Quant, Shop, Warehouse
 from server.models.base import utcnow
 from server.models.layout import PICKABLE_KINDS
 from rules.order import OrderContext
 from server.services.errors import InsufficientStock
 from server.services.orders.facts import RuleLine, TO_REVIEW, is_active, rules_view
+from server.services.purchasing import intransit
 from server.services.rulebook import book
 from server.services.stock import inventory
 
@@ -40,14 +41,14 @@ class Plan:
     events: list = dataclasses.field(default_factory=list)
 
 
-def _context(parsed, products: dict, fillers=()) -> dict:
+def _context(parsed, products: dict, fillers=(), in_transit=((), False)) -> dict:
     """The parsed order as the rules see it (orders.facts builds it for both paths)."""
     lines = []
     for line in parsed.lines:
         info = products.get(line.sku_code)
         lines.append(RuleLine(line.sku_code, line.qty, line.paid_fen, line.refund_status,
                               info[1:] if info else None))
-    return rules_view(parsed, parsed.status, lines, fillers)
+    return rules_view(parsed, parsed.status, lines, fillers, *in_transit)
 
 
 def _free(product_ids) -> dict:
@@ -69,7 +70,10 @@ def plan_chunk(items, products: dict, actor) -> tuple[list[Plan], list]:
     need the order-by-order path."""
     rules = book()
     warehouses = dict(Warehouse.select(Warehouse.code, Warehouse.id).tuples())
-    free = _free({products[l.sku_code][0] for p, _, _ in items for l in p.lines if l.sku_code in products})
+    product_ids = {products[l.sku_code][0] for p, _, _ in items for l in p.lines if l.sku_code in products}
+    free = _free(product_ids)
+    inbound = intransit.by_warehouse(product_ids)  # 在途, for the rules' context
+    presale_shops = set(Shop.select(Shop.code).where(Shop.sell_in_transit).tuples())
     plans, slow = [], []
     for parsed, fp, header in items:
         plan = Plan(parsed, fp, header, "new")
@@ -90,7 +94,11 @@ def plan_chunk(items, products: dict, actor) -> tuple[list[Plan], list]:
                 needs[products[line.sku_code][0]] += line.qty
         fillers = [code for code, wid in sorted(warehouses.items())
                    if all(sum(q[3] for q in free[wid].get(p, ())) >= n for p, n in needs.items())]
-        ctx = OrderContext(_context(parsed, products, fillers))  # converted once for all three rule files
+        with_inbound = [code for code, wid in sorted(warehouses.items())
+                        if all(sum(q[3] for q in free[wid].get(p, ())) + inbound.get((p, wid), 0) >= n
+                               for p, n in needs.items())]
+        in_transit = (with_inbound, (parsed.shop,) in presale_shops)
+        ctx = OrderContext(_context(parsed, products, fillers, in_transit))  # converted once for all three rule files
         review = rules.review.review(ctx)
         plan.events = [("reviewing", "paid")]
         if not review.approved:

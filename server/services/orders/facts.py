@@ -36,9 +36,12 @@ def forbids_consign(channel_status: str) -> bool:
     return channel_status in BLOCKING_CHANNEL_STATES
 
 
-def rules_view(order, channel_status: str, lines: Iterable[RuleLine], warehouses_with_stock=()) -> dict:
+def rules_view(order, channel_status: str, lines: Iterable[RuleLine], warehouses_with_stock=(),
+               warehouses_with_stock_or_in_transit=(), shop_sells_in_transit: bool = False) -> dict:
     """``order`` is anything with the order header's fields (an :class:`Order`, or an order
-    parsed from a channel); refunded and empty lines are left out."""
+    parsed from a channel); refunded and empty lines are left out. The warehouses that could
+    fill it counting units in transit (在途) as well, and whether its shop sells presale against
+    them, are filled in where the order is routed (allocation, import)."""
     lines = [line for line in lines if is_active(line.refund_status, line.qty)]
     return {
         "channel": order.channel, "shop": order.shop, "external_id": order.external_id,
@@ -61,6 +64,8 @@ def rules_view(order, channel_status: str, lines: Iterable[RuleLine], warehouses
                    "bulky": bool(line.product and line.product[1]),
                    "cold_chain": bool(line.product and line.product[2])} for line in lines],
         "warehouses_with_stock": list(warehouses_with_stock),
+        "warehouses_with_stock_or_in_transit": list(warehouses_with_stock_or_in_transit),
+        "shop_sells_in_transit": bool(shop_sells_in_transit),
     }
 
 
@@ -70,7 +75,7 @@ def active_lines(order: Order) -> list[OrderLine]:
 
 
 def context(order: Order, lines: list[OrderLine] | None = None, warehouses_with_stock=(),
-            products: dict | None = None) -> dict:
+            products: dict | None = None, in_transit: tuple = ((), False)) -> dict:
     """:func:`rules_view` of an order in the database; pass ``products`` (id -> Product) to
     spare the query when many orders are read at once (wave planning)."""
     lines = active_lines(order) if lines is None else lines
@@ -82,4 +87,4 @@ def context(order: Order, lines: list[OrderLine] | None = None, warehouses_with_
         product = products.get(line.product_id) if line.product_id is not None else None
         rule_lines.append(RuleLine(line.sku_code, line.qty, line.paid_fen, line.refund_status,
                                    (product.weight_g, product.bulky, product.cold_chain) if product else None))
-    return rules_view(order, order.channel_status, rule_lines, warehouses_with_stock)
+    return rules_view(order, order.channel_status, rule_lines, warehouses_with_stock, *in_transit)

@@ -7,7 +7,7 @@ never take more than it allows, on SQLite and on PostgreSQL alike.
 """
 from __future__ import annotations
 
-from server.db import sql, sql_row
+from server.db import is_sqlite, sql, sql_row
 from server.models import PurchaseOrder
 from server.models.base import utcnow
 from server.models.purchasing import PO_TRANSITIONS
@@ -33,7 +33,13 @@ def take_receipt(line_id: int, qty: int, over_receipt_pct: int) -> bool:
 def settle(po_id: int) -> str:
     """Move an approved or partially received order on by what its lines received: partially
     received after its first unit, received when every line has all it ordered. The status
-    it is in after."""
+    it is in after.
+
+    On PostgreSQL the order's row is locked first: two receipts finishing different lines at the
+    same moment would each read the other's line as it was before, and neither would see the
+    order complete. Locked, the second reads after the first commits. (SQLite has one writer.)"""
+    if not is_sqlite():
+        sql("SELECT id FROM purchase_order WHERE id = ? FOR UPDATE", po_id)
     row = sql_row("SELECT status FROM purchase_order WHERE id = ?", po_id)
     status = row[0]
     totals = sql_row("SELECT COALESCE(SUM(received_qty), 0), COUNT(*),"

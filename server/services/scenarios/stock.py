@@ -19,6 +19,7 @@ from server.services.auth import Principal
 from server.services.device import scan
 from server.services.device.commands import envelope, refusal, scenario
 from server.services.errors import NotFound
+from server.services.purchasing import intransit
 from server.services.stock import inventory
 from server.services.stock.desk import actor_of, location_by_code, quant_rows
 
@@ -34,7 +35,8 @@ def lookup_code(code: str) -> dict:
         return {"kind": "location", "code": code, "quants": quant_rows(inventory.quants(location=found.id))}
     product = Product.get_by_id(found.id)
     return {"kind": "product", "code": code, "sku": product.sku, "name": product.name,
-            "multiplier": found.per_scan, "quants": quant_rows(inventory.quants(product=product))}
+            "multiplier": found.per_scan, "quants": quant_rows(inventory.quants(product=product)),
+            "in_transit": intransit.rows([product.id])}
 
 
 @scenario("stock", permission="floor.connect", reads_only=("lookup",))

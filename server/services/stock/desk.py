@@ -7,6 +7,7 @@ from peewee import JOIN
 from server.models import Device, Location, Product, StockMove, User, Warehouse
 from server.models.base import as_utc
 from server.services.errors import DomainError, NotFound
+from server.services.purchasing import intransit
 from server.services.stock import inventory
 
 
@@ -47,8 +48,14 @@ def stock_view(sku=None, barcode=None, location=None, warehouse=None) -> dict:
             raise NotFound(f"unknown warehouse {warehouse!r}")
         filters["warehouse"] = found
     items = quant_rows(inventory.quants(**filters))
-    return {"items": items, "total_qty": sum(i["qty"] for i in items),
-            "total_free": sum(i["free"] for i in items)}
+    view = {"items": items, "total_qty": sum(i["qty"] for i in items),
+            "total_reserved": sum(i["reserved"] for i in items), "total_free": sum(i["free"] for i in items),
+            "in_transit": 0, "in_transit_items": []}
+    if "product" in filters and "location" not in filters:  # 在途 is at no location: shown for a product
+        warehouse_id = filters["warehouse"].id if "warehouse" in filters else None
+        view["in_transit_items"] = intransit.rows([filters["product"].id], warehouse_id)
+        view["in_transit"] = sum(row["qty"] for row in view["in_transit_items"])
+    return view
 
 
 def ledger(sku=None, location=None, ref=None, limit=100) -> list[dict]:
