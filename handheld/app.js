@@ -1,9 +1,12 @@
-// The picker's handheld: log in with a PIN, keep the scan field focused, show one screen per
-// state of the scenario, and let the server decide every step.
+// The handheld: log in with a PIN, keep the scan field focused, show one screen per state of
+// the scenario, and let the server decide every step. A user with several kinds of work
+// (picking, receiving, putaway) chooses one from a small menu; open work in the snapshot wins.
 import { endSession, Floor, pinLogin, SESSION_ENDS } from "./floor.js";
 import { h } from "./dom.js";
 import { lang, serverLang, setLang, t } from "./i18n.js";
 import { picking } from "./picking.js";
+import { putaway } from "./putaway.js";
+import { receiving } from "./receiving.js";
 import { Scanner } from "./scanner.js";
 import * as sounds from "./sounds.js";
 
@@ -11,8 +14,31 @@ const $ = (id) => document.getElementById(id);
 const screen = $("screen");
 const scanForm = $("scan-form");
 
+const SCENARIOS = { picking, receiving, putaway };
+const MENU_ORDER = ["picking", "receiving", "putaway"];
+
+// The choice of work, drawn as a scenario of its own with one state.
+const menu = {
+  name: "menu",
+  states: {
+    start: {
+      render: () => [
+        h("h1", {}, t("choose_work")),
+        ...app.kinds.map((name) => h("div.row", {}, h("button.primary", { type: "button", "data-testid": `menu-${name}`,
+                                                                          onclick: () => choose(name) }, t(`menu_${name}`)))),
+      ],
+    },
+  },
+  scan() {},
+  onEvent() {},
+  fromSnapshot: () => ({ state: "start", data: {} }),
+};
+
 const app = {
   scenario: picking,
+  kinds: ["picking"],  // the scenarios this user's snapshot offers
+  chosen: null,  // the scenario the user chose from the menu (kept over reconnects)
+  snapshot: null,
   state: "start",
   data: {},
   message: null,
@@ -33,6 +59,13 @@ const ui = {
     return h(kind ? `button.${kind}` : "button", { type: "button", "data-testid": word, onclick }, t(word));
   },
   toteExample() { return app.toteExample; },
+  dialog(draw) { app.dialog = draw; render(); },
+  closeDialog() { closeDialog(); },
+  // back to the choice of work, for a user with more than one kind
+  menuButton() {
+    return app.kinds.length > 1 ? h("button.small", { type: "button", "data-testid": "menu", onclick: () => choose(null) },
+                                    t("menu")) : null;
+  },
   // An event's message ({code, text: {en, "zh-CN"}}) in the device's language.
   notify(payload, type, extra = "") {
     const words = payload.text || {};
@@ -71,6 +104,33 @@ const ui = {
     render();
   },
 };
+
+// Which scenario the screen shows: open work first (a receipt, a plate in hand, a pick task),
+// else the one chosen, else the only one there is, else the menu.
+function scenarioFor(snapshot) {
+  app.kinds = MENU_ORDER.filter((name) => snapshot[name]);
+  if (!app.kinds.length) app.kinds = ["picking"];
+  const busy = ["receiving", "putaway", "picking"].find((name) => snapshot[name] && snapshot[name].state
+    && !["start", "task_done"].includes(snapshot[name].state));
+  if (busy) return SCENARIOS[busy];
+  if (app.chosen && app.kinds.includes(app.chosen)) return SCENARIOS[app.chosen];
+  return app.kinds.length === 1 ? SCENARIOS[app.kinds[0]] : menu;
+}
+
+function choose(name) {
+  app.chosen = name;
+  app.scenario = name ? SCENARIOS[name] : menu;
+  app.state = "start";
+  app.data = {};
+  app.message = null;
+  const part = name && app.snapshot ? app.scenario.fromSnapshot(app.snapshot) : null;
+  if (part) {
+    app.state = part.state;
+    app.data = part.data;
+  }
+  if (name === "putaway" && app.state === "start") ui.send("get_work");
+  render();
+}
 
 function closeDialog() {
   app.dialog = null;
@@ -182,6 +242,7 @@ function apply(answer, command = {}) {
   }
   if (answer.message && answer.message.code === "unauthorized") return logout();
   if (answer.message && SESSION_ENDS.includes(answer.message.code)) return logout({ notice: answer.message });
+  if (command.scenario && command.scenario !== app.scenario.name) return render();  // another screen's answer
   if (answer.next_state && answer.next_state in app.scenario.states) {
     app.state = answer.next_state;
     app.data = (answer.data && answer.data[answer.next_state]) || {};
@@ -199,11 +260,19 @@ function start(token) {
   app.floor = new Floor({
     language: serverLang,
     onSnapshot(snapshot) {
+      app.snapshot = snapshot;
+      const chosen = scenarioFor(snapshot);
+      if (chosen !== app.scenario && !app.floor.queue.length) {
+        app.scenario = chosen;
+        app.state = "start";
+        app.data = {};
+      }
       const part = app.scenario.fromSnapshot(snapshot);
       if (part?.data?.task?.tote_example) rememberToteExample(part.data.task.tote_example);
       if (part && !app.floor.queue.length) {  // queued commands' answers are newer than this
         app.state = part.state;
         app.data = part.data;
+        app.scenario.afterSnapshot?.(app.state, ui);
       }
       render();
     },
@@ -236,6 +305,9 @@ function logout({ forget = false, revoke = false, notice = null } = {}) {
   if (revoke) endSession(localStorage.getItem("wf.token"));
   app.floor = null;
   app.user = null;
+  app.scenario = picking;
+  app.chosen = null;
+  app.snapshot = null;
   app.notice = notice;
   app.state = "start";
   app.data = {};
@@ -252,7 +324,7 @@ const scanner = new Scanner({
   input: $("scan"),
   onScan(code) {
     if (app.dialog || !app.floor) return;
-    app.scenario.scan(code, ui);
+    app.scenario.scan(code, ui, app.state);
   },
 });
 
@@ -275,7 +347,9 @@ $("lang").addEventListener("click", () => {
   if (app.floor) {
     app.floor.languageChanged();
     app.message = null;
-    if (!ui.waiting("current")) ui.send("current");
+    // a state the device holds (the location chosen for a putaway) is only drawn again
+    const held = (app.scenario.deviceStates || []).includes(app.state);
+    if (!ui.waiting("current") && app.scenario !== menu && !held) ui.send("current");
   }
   render();
 });

@@ -230,6 +230,36 @@ def sscc_demo() -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# receiving label (入库标签): one licence plate (LPN) at the dock
+
+
+def build_lpn(data: Mapping, profile: PrinterProfile) -> str:
+    """SKU, name, lot, expiry and quantity of a licence plate, and its SSCC as GS1-128 (AI 00)."""
+    sscc = sscc18(data["sscc"])
+    label = ZplLabel(profile)
+    label.text(4, 3, f"SKU {data.get('sku', '')}", height_mm=6)
+    label.text(4, 11, str(data.get("name", ""))[:40], height_mm=4.5)
+    label.text(4, 18, f"LOT {data.get('lot') or '-'}", height_mm=4)
+    label.text(4, 24, f"EXP {data.get('expiry') or '-'}", height_mm=4)
+    label.text(62, 18, f"QTY {data.get('qty', '')}", height_mm=5)
+    label.text(62, 3, f"PO {data.get('po', '')}", height_mm=3.5)
+    label.text(62, 8, f"{data.get('receipt', '')} {data.get('dock', '')}".strip(), height_mm=3)
+    label.hline(2, 30, 97.6)
+    label.text(4, 32, f"SSCC (00) {sscc}", height_mm=4)
+    label.gs1_128(8, 38, "00" + sscc, height_mm=30, module_mm=0.375)
+    return label.finish()
+
+
+def lpn_barcodes(data: Mapping) -> list[dict]:
+    return [{"type": "gs1-128", "data": "00" + sscc18(data["sscc"])}]
+
+
+def lpn_demo() -> dict:
+    return {"sscc": "069012340000004212", "sku": "CUP-500-WH", "name": "保温杯 500ml 白色", "lot": "L2406A",
+            "expiry": "2027-06-30", "qty": 24, "po": "PO2024-06-0042", "receipt": "RC000042", "dock": "DOCK-1"}
+
+
+# ---------------------------------------------------------------------------------------------
 # location, SKU and tote labels
 
 
@@ -295,6 +325,8 @@ register_template(LabelTemplate("shipping", "4x6 shipping label (快递面单)",
                                 build_shipping, shipping_barcodes, shipping_demo))
 register_template(LabelTemplate("sscc", "GS1-128 SSCC-18 carton label", 4, 6,
                                 build_sscc, sscc_barcodes, sscc_demo))
+register_template(LabelTemplate("lpn", "receiving label: licence plate with its SSCC (入库标签)", 4, 3,
+                                build_lpn, lpn_barcodes, lpn_demo))
 register_template(LabelTemplate("location", "location label (库位)", 4, 2,
                                 build_location, location_barcodes, location_demo))
 register_template(LabelTemplate("sku", "SKU label (商品条码)", 3, 2,

@@ -35,6 +35,7 @@ def _texts() -> dict:
             # [one, other]: the form for a count of one, and for any other count
             "overdue_n": [_("%(n)s order overdue"), _("%(n)s orders overdue")],
             "more_n": [_("and %(n)s more exception"), _("and %(n)s more exceptions")],
+            "receipts_n": [_("%(n)s receipt open"), _("%(n)s receipts open")],
             "kinds": {"short_pick": _("Short pick"), "count": _("Count location"), "held": _("Held order"),
                       "backorder": _("Backorder"), "printer": _("Printer fault"),
                       "print_failed": _("Label failed"), "alert": _("Alert")},

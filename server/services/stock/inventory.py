@@ -96,14 +96,24 @@ def _ledger(actor: Actor, product_id, lot, qty, reason, ref, *, reserved=0,
 
 
 def receive(product, location, qty: int, *, actor: Actor, state="available", lot="",
-            reason="receive", ref="") -> None:
-    """Units arrive from outside (a receipt, an opening balance, a found unit)."""
+            reason="receive", ref="", expiry=None) -> None:
+    """Units arrive from outside (a receipt, an opening balance, a found unit); ``expiry``, the
+    lot's use-by date (GS1 AI 17), is kept on the quant they land in. Its refusals come before it
+    writes, so inside a caller's transaction it takes no savepoint (a receiving scan is one receive)."""
     _check(qty, state)
-    with write_transaction():
+    with write_transaction(savepoint=False):
         _add(_id(product), _id(location), lot, state, qty)
+        _dated(_id(product), _id(location), lot, state, expiry)
         _ledger(actor, _id(product), lot, qty, reason, ref, dst=_id(location), dst_state=state)
         if state == "available":
             _arrived(product)
+
+
+def _dated(product_id, location_id, lot, state, expiry) -> None:
+    """The quant's use-by date, where it has none yet (the units of one lot share it)."""
+    if expiry is not None:
+        sql("UPDATE quant SET expiry = ? WHERE product_id = ? AND location_id = ? AND lot = ? AND state = ?"
+            " AND expiry IS NULL", Quant.expiry.db_value(expiry), product_id, location_id, lot, state)
 
 
 def _arrived(product) -> None:
@@ -112,7 +122,7 @@ def _arrived(product) -> None:
 
 
 def move(product, src, dst, qty: int, *, actor: Actor, state="available", to_state=None, lot="",
-         reserved: int = 0, reason="move", ref="") -> None:
+         reserved: int = 0, reason="move", ref="", expiry=None) -> None:
     """Move units between locations (and optionally states); ``reserved`` of them were promised
     at the source, and the promise is consumed with them (a pick). Its one refusal (too few free
     units) comes before it writes, so inside a caller's transaction it takes no savepoint: a
@@ -126,17 +136,18 @@ def move(product, src, dst, qty: int, *, actor: Actor, state="available", to_sta
             _lock_in_order(_id(product), lot, (_id(src), state), (_id(dst), to_state))
         _take(_id(product), _id(src), lot, state, qty, reserved)
         _add(_id(product), _id(dst), lot, to_state, qty)
+        _dated(_id(product), _id(dst), lot, to_state, expiry)
         _ledger(actor, _id(product), lot, qty, reason, ref, reserved=-reserved,
                 src=_id(src), src_state=state, dst=_id(dst), dst_state=to_state)
 
 
 def change_state(product, location, qty: int, from_state: str, to_state: str, *, actor: Actor,
-                 lot="", reason="state", ref="") -> None:
+                 lot="", reason="state", ref="", expiry=None) -> None:
     """Free units change state in place (release from QC, freeze, mark damaged)."""
     _check(qty, from_state, to_state)
     with write_transaction():
         move(product, location, location, qty, actor=actor, state=from_state, to_state=to_state,
-             lot=lot, reason=reason, ref=ref)
+             lot=lot, reason=reason, ref=ref, expiry=expiry)
         if to_state == "available":
             _arrived(product)
         _audit(actor, "stock.state", product, location,

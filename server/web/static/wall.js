@@ -15,6 +15,7 @@
   var SHOWN_EXCEPTIONS = 6;     // what the panel holds on a 1080-line screen; a last line counts the rest
   var dirty = false, drawing = false, lastTick = 0, eventsSinceSync = 0, socket = null;
   var alerts = [];
+  var goodsIn = {};             // open receipts' progress by receipt code (snapshot goods_in, receipt.progress)
   var chart = null, chartKey = "";
 
   function $(id) { return document.getElementById(id); }
@@ -92,6 +93,7 @@
     socket.on("task.changed", onTask);
     socket.on("printer.status", onPrinter);
     socket.on("alert", onAlert);
+    socket.on("receipt.progress", onReceipt);
     socket.on("session.ended", function (ended) {  // the screen's session ended: its login, saying why
       setLink(false, ended && ended.text);
       setTimeout(function () {
@@ -108,6 +110,8 @@
     receivedAt = exceptionsAt = Date.now();
     eventsSinceSync = 0;
     alerts = [];
+    goodsIn = {};
+    (snapshot.goods_in || []).forEach(function (r) { goodsIn[r.receipt] = r; });
     setLink(true);
     redraw();
   }
@@ -191,6 +195,13 @@
     redraw();
   }
 
+  function onReceipt(p) {
+    if (!fresh(p)) return;
+    if (p.open) goodsIn[p.receipt] = p;
+    else delete goodsIn[p.receipt];
+    redraw();
+  }
+
   // --- drawing --------------------------------------------------------------------------------
 
   function redraw() { dirty = true; }
@@ -223,6 +234,17 @@
     $("due-orders").textContent = num(state.due.orders);
     $("due-overdue").textContent = state.due.overdue ? plural("overdue_n", state.due.overdue) : "";
     $("exception-count").textContent = num(state.exceptions.items.length + alerts.length);
+    // units received against ordered, each purchase order counted once however many receipts it has open
+    var orders = {}, received = 0, ordered = 0, open = 0;
+    Object.keys(goodsIn).forEach(function (code) {
+      var r = goodsIn[code];
+      open++;
+      orders[r.po] = r;
+    });
+    Object.keys(orders).forEach(function (po) { received += orders[po].units_received; ordered += orders[po].units_ordered; });
+    $("goods-in").textContent = open ? num(received) : "–";  // units received of the units ordered
+    $("goods-in-ordered").textContent = open ? "/ " + num(ordered) : "";
+    $("goods-in-open").textContent = open ? "· " + plural("receipts_n", open) : "";
   }
 
   function drawWaves() {
