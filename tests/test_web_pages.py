@@ -79,3 +79,17 @@ def test_the_demo_banner_lists_every_floor_page_and_each_one_answers(app, client
         response = client.get(path)
         assert response.status_code in (200, 302), (path, response.status_code)  # a kiosk page may ask for its login
     assert "P001" in printed and "PIN 1234" in printed
+
+
+def test_refund_and_return_lines_of_an_order_history_are_worded(app):
+    from server.web.orders import history_lines
+    lines = [{"action": "refund", "detail": "RF-9 success 1250 fen"},
+             {"action": "return_closed", "detail": "RT-0001: 2 units"},
+             {"action": "return_matched", "detail": "RT-0002 SF100"}]
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        worded = [(line["name"], line["words"]) for line in history_lines(lines)]
+    assert worded == [("Refund", "refund RF-9: refunded, ¥12.50"), ("Return parcel closed", "RT-0001, 2 units back"),
+                      ("Unknown parcel matched", "RT-0002 SF100")]
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        worded = [line["words"] for line in history_lines(lines)]
+    assert worded[:2] == ["退款单 RF-9：退款成功，¥12.50", "RT-0001，退回 2 件"]

@@ -25,7 +25,8 @@ def event_names() -> dict:
             "channel_change_ignored": _("Channel change ignored"), "pack_open": _("Packing started"),
             "pack_unit": _("Unit checked"), "pack_close": _("Packing closed"), "label": _("Label printed"),
             "label_reprint": _("Label printed again"), "label_confirmed": _("Label confirmed"),
-            "weighed": _("Weighed")}
+            "weighed": _("Weighed"), "refund": _("Refund"), "return_opened": _("Return parcel opened"),
+            "return_closed": _("Return parcel closed"), "return_matched": _("Unknown parcel matched")}
 
 
 def _event_detail(action: str, detail: str, holds: dict) -> str:
@@ -43,6 +44,13 @@ def _event_detail(action: str, detail: str, holds: dict) -> str:
         return _("%(grams)s g (expected %(expected)s g)", grams=facts.get("grams"), expected=facts.get("expected_g"))
     if action == "edited" and facts:
         return "; ".join(f"{k}: {v}" for k, v in facts.items())
+    if action == "refund":
+        return _refund_words(detail)
+    if action == "return_closed":
+        parcel, _sep, units = detail.partition(": ")
+        count = units.split(" ")[0]
+        if count.isdecimal():
+            return _("%(parcel)s, %(units)s units back", parcel=parcel, units=count)
     if action == "label_reprint":
         return ""  # the detail is the print job's id, which nobody sees
     said = {"paid": _("paid on the channel"), "rules approved": _("passed the review rules")}.get(detail)
@@ -52,6 +60,17 @@ def _event_detail(action: str, detail: str, holds: dict) -> str:
     if codes and all(c in holds for c in codes):
         return "、".join(holds[c] for c in codes)
     return detail
+
+
+def _refund_words(detail: str) -> str:
+    """"<refund id> <state> <fen> fen" -> the refund, its state and amount in the page's language."""
+    parts = detail.split(" ")
+    if len(parts) != 4 or parts[3] != "fen" or not parts[2].lstrip("-").isdecimal():
+        return detail
+    states = {"requested": _("requested"), "agreed": _("agreed"), "refused": _("refused"),
+              "closed": _("closed"), "success": _("refunded")}
+    return _("refund %(refund)s: %(state)s, ¥%(amount)s", refund=parts[0], state=states.get(parts[1], parts[1]),
+             amount=f"{int(parts[2]) / 100:.2f}")
 
 
 def history_lines(history: list[dict]) -> list[dict]:
