@@ -245,6 +245,34 @@ def import_orders(files, channel, shop, mapping, as_json):
 
 
 @cli.group()
+def refunds():
+    """Refunds from the channels (售后 / 退款单)."""
+
+
+@refunds.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--shop", required=True, help="Shop code the refunds belong to.")
+@click.option("--channel", default="tmall", show_default=True, type=click.Choice(["tmall", "top", "jd", "douyin"]),
+              help="tmall: the 退款报表 CSV export; top/jd/douyin: the refund API's JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def import_refunds(files, shop, channel, as_json):
+    """Refund records: kept per refund, linked to their order line, amounts in fen per line."""
+    _db()
+    from server.services.returns import refunds as refund_import
+    from server.services.stock import inventory
+    report = refund_import.import_files(channel, list(files), shop, actor=inventory.system_actor())
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        click.echo(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
+                   f"stale {report.stale}, unlinked {len(report.unlinked)}, problems {len(report.problems)}")
+        for problem in report.problems:
+            click.echo(f"  {problem}", err=True)
+    if report.problems:
+        sys.exit(2)
+
+
+@cli.group()
 def orders():
     """Orders: export, allocation."""
 
@@ -351,6 +379,8 @@ def shop():
               help="Percent of available stock offered to this shop.")
 @click.option("--buffer", "safety_buffer", default=0, type=click.IntRange(0), help="Units held back per SKU.")
 @click.option("--webhook-secret", default="", help="Secret that signs pushed orders.")
+@click.option("--sell-in-transit/--no-sell-in-transit", "sell_in_transit", default=False,
+              help="Offer units in transit (在途) for presale, by expected date.")
 def shop_set(code, **values):
     """Create or update a shop."""
     _db()
@@ -649,6 +679,9 @@ def labels_sheet(kind, warehouse, prefix, out_dir, dpi):
 
 def _register_tools() -> None:
     from printers.cli import labels, printer_emulator
+    from server.cli_purchasing import po, suppliers_
+    cli.add_command(po, "po")
+    cli.add_command(suppliers_, "suppliers")
     cli.add_command(printer_emulator, "printer-emulator")
     labels.add_command(labels_sheet, "sheet")
     cli.add_command(labels, "labels")

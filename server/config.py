@@ -54,9 +54,14 @@ SETTINGS = (
     Setting("RULES_DIR", "", "Folder of the site's rule files (review, routing, carriers, waves); empty means "
             "the shipped defaults. Files are reloaded when they change."),
     Setting("SHIP_BY_HOURS", 48, "Promised ship-by time after payment when the channel gives none."),
+    Setting("RETURNS_QC", False, "Returned units chosen for restock go to QC (待检, qc_pending) in the returns "
+            "location instead of straight to available."),
     Setting("PRINT_WORKER", True, "Send queued labels to the printers from this server process."),
     Setting("PRINT_SPOOL_DIR", "", "Folder inside which file:// printers may write their labels (each printer a "
             "folder in it); empty means spool/ in the instance folder. A file:// URL outside it is refused."),
+    Setting("SSCC_COMPANY_PREFIX", "6901234", "The site's GS1 company prefix (6 to 10 digits) in the SSCC of each "
+            "licence plate received (receiving labels); the serial reference fills the rest of its 16 digits."),
+    Setting("SSCC_EXTENSION_DIGIT", 0, "The extension digit (0-9) leading every SSCC this site makes."),
     Setting("DEMO_PRINTER_PORT", 9100, "TCP port of the demo's printer emulator (the demo printer points there)."),
     Setting("COMMAND_KEY_TTL_H", 72, "How long stored command results (idempotency keys) are kept; the server "
             "forgets older ones every minute (`wavefloor commands forget` does it at once)."),

@@ -8,4 +8,6 @@ api = APIBlueprint("api", __name__, url_prefix="/api/v1")
 api.url_value_preprocessor(storable_path)
 
 # the routes register on import
-from server.api import auth, floor, orders, printing, shipping, stock, users, waves  # noqa: E402,F401
+from server.api import auth, floor, orders, printing, purchasing, shipping, stock, users, waves  # noqa: E402,F401
+from server.api import quality  # noqa: E402,F401
+from server.api import returns  # noqa: E402,F401  (refunds and the returns bench)

@@ -64,6 +64,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "floor.packing": {"packer", "supervisor", "admin"},
     "floor.putwall": {"packer", "picker", "supervisor", "admin"},
     "floor.receiving": {"receiver", "supervisor", "admin"},
+    "receiving.close_short": {"supervisor", "admin"},  # end a receipt closing its order short
     "wallboard.view": {"supervisor", "admin"},
     "floor.control": {"supervisor", "admin"},
     "waves.read": {"admin", "supervisor", "office"},
@@ -73,6 +74,12 @@ PERMISSIONS: dict[str, set[str]] = {
     "printers.url": {"admin"},  # where labels (buyers' addresses) go: a printer's URL, a new printer
     "printjobs.write": {"admin", "supervisor", "packer", "office"},
     "shipping.export": {"admin", "supervisor", "office"},
+    "purchasing.read": {"admin", "supervisor", "office"},
+    "purchasing.write": {"admin", "supervisor", "office"},
+    "purchasing.approve": {"admin", "supervisor"},
+    "quality.write": {"receiver", "supervisor", "admin"},  # QC checks and decisions (入库质检)
+    "returns.write": {"receiver", "supervisor", "admin", "office"},  # the returns bench, refund imports (退货入库)
+    "returns.read": {"admin", "supervisor", "office", "receiver"},
 }
 
 

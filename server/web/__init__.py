@@ -210,4 +210,7 @@ from server.web import handheld as _handheld  # noqa: E402,F401  (the picker's a
 from server.web import orders as _orders  # noqa: E402,F401  (office pages register on the blueprint)
 from server.web import pack as _pack  # noqa: E402,F401  (the packing station's page)
 from server.web import putwall as _putwall  # noqa: E402,F401  (the put wall station's page)
+from server.web import qc as _qc  # noqa: E402,F401  (the QC bench and the supplier returns)
 from server.web import wall as _wall  # noqa: E402,F401  (the wall screen and the control room)
+from server.web import returns as _returns  # noqa: E402,F401  (the returns bench and the office's returns page)
+from server.web import purchasing as _purchasing  # noqa: E402,F401  (purchase orders and suppliers)

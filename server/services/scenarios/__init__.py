@@ -7,3 +7,6 @@ what it adds to a device's snapshot with ``device.snapshot.provider``) when it i
 importing this package registers them all.
 """
 from server.services.scenarios import packing, picking, putwall, stock, wallboard  # noqa: F401
+from server.services.scenarios import putaway, receiving  # noqa: F401
+from server.services.scenarios import qc  # noqa: F401,E402
+from server.services.scenarios import returns  # noqa: F401,E402
