@@ -1,11 +1,12 @@
 // The handheld: log in with a PIN, keep the scan field focused, show one screen per state of
 // the scenario, and let the server decide every step. A user with several kinds of work
-// (picking, receiving, putaway) chooses one from a small menu; open work in the snapshot wins.
+// (picking, receiving, putaway, QC) chooses one from a small menu; open work in the snapshot wins.
 import { endSession, Floor, pinLogin, SESSION_ENDS } from "./floor.js";
 import { h } from "./dom.js";
 import { lang, serverLang, setLang, t } from "./i18n.js";
 import { picking } from "./picking.js";
 import { putaway } from "./putaway.js";
+import { qc } from "./qc.js";
 import { receiving } from "./receiving.js";
 import { Scanner } from "./scanner.js";
 import * as sounds from "./sounds.js";
@@ -14,8 +15,8 @@ const $ = (id) => document.getElementById(id);
 const screen = $("screen");
 const scanForm = $("scan-form");
 
-const SCENARIOS = { picking, receiving, putaway };
-const MENU_ORDER = ["picking", "receiving", "putaway"];
+const SCENARIOS = { picking, receiving, putaway, qc };
+const MENU_ORDER = ["picking", "receiving", "putaway", "qc"];
 
 // The choice of work, drawn as a scenario of its own with one state.
 const menu = {
@@ -127,6 +128,8 @@ function choose(name) {
   if (part) {
     app.state = part.state;
     app.data = part.data;
+  } else if (app.scenario.startData) {
+    app.data = app.scenario.startData(app.snapshot);
   }
   if (name === "putaway" && app.state === "start") ui.send("get_work");
   render();

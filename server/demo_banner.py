@@ -11,6 +11,12 @@ PAGES = (  # where each person starts: (who, path, what they do there)
     ("picker, handheld (360 px)", "/handheld/", "PIN login: P001 … P003, device e.g. HH-01"),
     ("packer, pack station", "/pack?station=PACK-01", "PIN login: K001 or K002; also ?station=PACK-02"),
     ("put wall station", "/putwall?station=HZ-PW1", "PIN login: K001, K002 or a picker"),
+    ("receiver, handheld (360 px)", "/handheld/", "PIN login: R001; receive PO-DEMO-0001 at the dock (scan its code or "
+     "delivery note SN-HZTX-20261206), then QC and put away from the menu"),
+    ("QC bench", "/qc", "user boss: plates waiting for QC (ISO 2859-1 samples); on a handheld, R001 chooses QC"),
+    ("returns bench", "/returns/bench?station=RB-01", "PIN login: R001; scan a tracking number or order number"),
+    ("purchasing, returns (office)", "/purchase-orders", "user office: POs, suppliers, in transit; /returns, "
+     "/supplier-returns"),
     ("REST API (OpenAPI 3)", "/api/v1/openapi.json", "POST /api/v1/auth/login for a token"),
 )
 
@@ -56,6 +62,7 @@ def main(summary_path: str, base_url: str, printer_port: str, mode: str = "") ->
     print(f"  pack stations    {', '.join(codes.get('pack_stations', []))} (a station is the device a packer logs in on)")
     print(f"  label printers   {', '.join(codes.get('printers', []))}: all print to the emulator "
           f"tcp://127.0.0.1:{printer_port}, labels land in instance/printer")
+    print(f"  receiving docks  {', '.join(codes.get('docks', []))} (their labels print to ZD-<dock>)")
     print("  SKUs             item barcodes are EAN-13 (69…); the SKU code scans too")
     print(f"Demo data: {', '.join(summary['warehouses'])}: {summary['locations']} locations, "
           f"{summary['products']} SKUs; orders: {_orders(summary)}")

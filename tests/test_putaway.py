@@ -173,7 +173,7 @@ def test_waiting_plates_reach_the_receivers(floor, hand):
         received(hand, "6900000000014")
     finally:
         events.unsubscribe(listen)
-    assert ("putaway.waiting", 1, ("role:receiver", "warehouse:WH1")) in [
+    assert ("putaway.waiting", 1, ("role:receiver", "wallboard", "warehouse:WH1")) in [
         (e, p.get("waiting"), r) for e, p, r in seen]
 
 

@@ -82,7 +82,7 @@ def test_a_lot_within_its_acceptance_number_passes(db, small_warehouse, inspecto
         events.unsubscribe(listen)
     assert view["decision"] == "pass" and view["status"] == "ready"
     assert [(e, p["waiting"], r) for e, p, r in heard if e == "putaway.waiting"] == [
-        ("putaway.waiting", 1, ("role:receiver", "warehouse:WH1"))]  # putaway hears of the plate
+        ("putaway.waiting", 1, ("role:receiver", "wallboard", "warehouse:WH1"))]  # putaway hears of the plate
     lpn = Lpn.get_by_id(lpn.id)
     assert lpn.decided_by_id == inspector.user_id and lpn.decided_at is not None
     assert stock(lpn) == {"damaged": 1, "available": 19}

@@ -5,7 +5,11 @@ from apiflask.validators import Length, Range
 from server.api import api
 from server.api.schemas import Schema
 from server.guard import current_principal, requires
+from peewee import JOIN, fn
+
+from server.models import Location, Lpn, PurchaseOrder, Receipt, Supplier, User, Warehouse
 from server.services import floor
+from server.services.receiving import receipts
 from server.services.stock import desk as stockdesk
 from server.services.waves import planning as waves
 
@@ -88,6 +92,35 @@ class ControlOut(Schema):
     pickers = List(String())
     printers = List(Dict())
     cancellable = List(Integer(), metadata={"description": "the waves that may still be cancelled, by id"})
+
+
+class GoodsInReceiptOut(Schema):
+    receipt = String(metadata={"description": "the receipt's code"})
+    po = String(metadata={"description": "its purchase order's code"})
+    status = String(metadata={"description": "the order's status"})
+    supplier = String(metadata={"description": "the supplier's code"})
+    supplier_name = String()
+    receiver = String(allow_none=True, metadata={"description": "the receiver's user code"})
+    receiver_name = String(allow_none=True)
+    warehouse = String()
+    units_ordered = Integer()
+    units_received = Integer()
+    lines_ordered = Integer()
+    lines_received = Integer()
+    started_at = String(allow_none=True)
+
+
+class GoodsInWarehouseOut(Schema):
+    warehouse = String()
+    qc_waiting = Integer(metadata={"description": "plates waiting for QC (qc_pending)"})
+    putaway_waiting = Integer(metadata={"description": "plates ready for putaway that nobody holds"})
+
+
+class GoodsInOut(Schema):
+    receipts = List(Nested(GoodsInReceiptOut), metadata={"description": "open receipts, oldest first"})
+    warehouses = List(Nested(GoodsInWarehouseOut))
+    qc_waiting = Integer()
+    putaway_waiting = Integer()
 
 
 class WaveActionOut(Schema):
@@ -174,6 +207,51 @@ def floor_summary():
 @api.doc(summary="Planned waves, open tasks, pickers and printers for the control room", security="BearerAuth")
 def floor_control():
     return dict(floor.control_view(), cancellable=waves.cancellable())
+
+
+def goods_in_view() -> dict:
+    """Open receipts with their supplier, receiver and units, and the plates waiting for QC and
+    for putaway by warehouse (``receipt.progress`` and ``putaway.waiting`` keep a page current)."""
+    progress = {p["receipt"]: p for p in receipts.open_progress()}
+    rows = (Receipt.select(Receipt.code, Receipt.started_at, Supplier.code.alias("supplier_code"),
+                           Supplier.name.alias("supplier_name"), User.code.alias("user_code"),
+                           User.name.alias("user_name"))
+            .join(PurchaseOrder).join(Supplier).switch(Receipt)
+            .join(User, JOIN.LEFT_OUTER, on=(Receipt.user == User.id))
+            .where(Receipt.status == "open").order_by(Receipt.started_at, Receipt.id).dicts())
+    shown = []
+    for row in rows:
+        totals = progress.get(row["code"])
+        if totals is None:
+            continue
+        shown.append({"receipt": row["code"], "po": totals["po"], "status": totals["status"],
+                      "supplier": row["supplier_code"], "supplier_name": row["supplier_name"],
+                      "receiver": row["user_code"], "receiver_name": row["user_name"],
+                      "warehouse": totals["warehouse"], "units_ordered": totals["units_ordered"],
+                      "units_received": totals["units_received"], "lines_ordered": totals["lines_ordered"],
+                      "lines_received": totals["lines_received"], "started_at": floor.iso(row["started_at"])})
+    waiting = (Lpn.select(Warehouse.code.alias("warehouse"), Lpn.status, fn.COUNT(Lpn.id).alias("plates"))
+               .join(Location, on=(Lpn.location == Location.id)).join(Warehouse, on=(Location.warehouse == Warehouse.id))
+               .where((Lpn.status == "qc_pending") | ((Lpn.status == "ready") & Lpn.stored_by.is_null()))
+               .group_by(Warehouse.code, Lpn.status).dicts())
+    by_warehouse: dict[str, dict] = {}
+    for row in waiting:
+        counts = by_warehouse.setdefault(row["warehouse"], {"warehouse": row["warehouse"], "qc_waiting": 0,
+                                                            "putaway_waiting": 0})
+        counts["qc_waiting" if row["status"] == "qc_pending" else "putaway_waiting"] += int(row["plates"])
+    warehouses = [by_warehouse[code] for code in sorted(by_warehouse)]
+    return {"receipts": shown, "warehouses": warehouses,
+            "qc_waiting": sum(w["qc_waiting"] for w in warehouses),
+            "putaway_waiting": sum(w["putaway_waiting"] for w in warehouses)}
+
+
+@api.get("/floor/goods-in")
+@requires("floor.control")
+@api.output(GoodsInOut)
+@api.doc(summary="Goods in for the control room: open receipts (supplier, receiver, units received of "
+                 "ordered) and the plates waiting for QC and for putaway", security="BearerAuth")
+def floor_goods_in():
+    return goods_in_view()
 
 
 @api.post("/floor/waves/<wave_id>/<verb>")

@@ -93,6 +93,7 @@ WAREHOUSES = [
 ]
 DOCK_KINDS = [("RCV", "receiving", 2), ("QC", "qc", 2), ("STG", "staging", 4), ("PACK", "pack", 6),
               ("SHIP", "shipped", 1), ("RET", "returns", 1)]
+DOCKS = tuple(f"{wh}-RCV-{i:02d}" for wh in ("HZ", "SZ") for i in (1, 2))  # receiving docks: their labels print there
 PUT_WALL_SLOTS = 48  # put wall 1 (播种墙): slot labels <WH>-PW1-01 .. -48, one per order of a batch wave
 
 
@@ -195,9 +196,10 @@ def _users() -> list[dict]:
 
 
 def _printers_and_shops(printer_port: int) -> None:
-    """A label printer per pack station (the emulator `make run` starts) and the demo shops."""
+    """A label printer per pack station and receiving dock (all the emulator `make run` starts),
+    and the demo shops."""
     actor = inventory.system_actor()
-    for station in PACK_STATIONS + SIM_PACK_STATIONS:
+    for station in PACK_STATIONS + SIM_PACK_STATIONS + DOCKS:
         printing.save_printer(f"ZD-{station}", {"name": f"Zebra {station}", "url": f"tcp://127.0.0.1:{printer_port}",
                                                 "dpi": 203, "station": station, "cjk": "raster"}, actor)
     for code, channel, name, *_ in demo_orders.SHOPS:
@@ -226,7 +228,8 @@ def codes() -> dict:
     return {"totes": ["HZ-T001 … HZ-T060", "SZ-T001 … SZ-T060"],
             "put_wall_slots": ["HZ-PW1-01 … HZ-PW1-48", "SZ-PW1-01 … SZ-PW1-48"],
             "pack_stations": list(PACK_STATIONS), "sim_pack_stations": list(SIM_PACK_STATIONS),
-            "printers": [f"ZD-{station}" for station in PACK_STATIONS + SIM_PACK_STATIONS],
+            "printers": [f"ZD-{station}" for station in PACK_STATIONS + SIM_PACK_STATIONS + DOCKS],
+            "docks": list(DOCKS), "returns_benches": ["RB-01"],
             "location_example": "HZ-A01-01A-1"}
 
 

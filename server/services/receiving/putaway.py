@@ -279,9 +279,10 @@ def store(plate: dict, location: Location, qty: int, actor: inventory.Actor, *, 
 
 
 def announce(warehouse_id: int) -> None:
-    """``putaway.waiting`` to the receivers (and the warehouse), after commit: how many plates wait."""
+    """``putaway.waiting`` to the receivers, the control room (and the warehouse), after commit: how
+    many plates wait."""
     code = sql_row("SELECT code FROM warehouse WHERE id = ?", warehouse_id)[0]
     count = sql_row("SELECT COUNT(*) FROM lpn l JOIN location d ON d.id = l.location_id"
                     " WHERE l.status = 'ready' AND l.stored_by_id IS NULL AND d.warehouse_id = ?", warehouse_id)[0]
     events.publish("putaway.waiting", {"warehouse": code, "waiting": int(count)},
-                   rooms=["role:receiver", f"warehouse:{code}"])
+                   rooms=["role:receiver", "wallboard", f"warehouse:{code}"])

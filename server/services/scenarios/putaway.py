@@ -11,7 +11,7 @@ States (the handheld mirrors them one screen each)::
     device                                  server
       | cmd putaway/get_work                  |  ready plates nobody holds, FEFO, each with its
       |<--------------------------------------|  suggestion; start {waiting}
-      | (a plate becomes ready)               |  event putaway.waiting -> role:receiver, warehouse:<code>
+      | (a plate becomes ready)               |  event putaway.waiting -> role:receiver, wallboard, warehouse:<code>
       | cmd putaway/scan {code: SSCC|(00)SSCC}|  unknown_lpn | lpn_not_ready | lpn_taken; the plate is
       |<--------------------------------------|  the receiver's: scan_location {lpn, suggested}
       | cmd putaway/scan {code: location}     |  the suggested one -> confirm_qty; another storage

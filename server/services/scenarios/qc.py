@@ -23,7 +23,7 @@ States (the handheld shows one screen each)::
       |                                       |  available | damaged | frozen (qc_pass, qc_fail, qc_reject)
       | cmd qc/reject {sscc}  (supervisor)    |  qc_not_exceeded while failures <= Ac
       |<--------------------------------------|  decided {decision: reject, supplier_return}
-      after a pass commits: putaway.waiting -> role:receiver, warehouse:<code>
+      after a pass commits: putaway.waiting -> role:receiver, wallboard, warehouse:<code>
 
 Keep this diagram (and the one in docs/protocol.md) current with the code.
 
@@ -32,7 +32,9 @@ on, so a check sent from an offline queue after a rescan still counts on the pla
 """
 from __future__ import annotations
 
+from server.models import Lpn
 from server.services.auth import Principal
+from server.services.device import snapshot
 from server.services.device.commands import envelope, refusal, scenario
 from server.services.errors import NotFound, Refused
 from server.services.receiving import quality
@@ -88,6 +90,16 @@ def _reject(principal: Principal, params: dict) -> dict:
         return envelope(False, "check" if lpn.status == "qc_pending" else "scan_lpn", quality.view(lpn),
                         code=exc.code, lang=lang)
     return _decided_or_check(view, lang, code_if_open="qc_checked")
+
+
+@snapshot.provider
+def qc_snapshot(principal: Principal) -> dict:
+    """An inspector's handheld offers QC (the plate in hand is the device's own): how many plates
+    wait, and whether this user may reject a lot early."""
+    if not principal.can("quality.write"):
+        return {}
+    return {"qc": {"state": "scan_lpn", "waiting": Lpn.select().where(Lpn.status == "qc_pending").count(),
+                   "can_reject_early": principal.can("floor.control")}}
 
 
 @scenario("qc", permission="quality.write", reads_only=("scan",))

@@ -21,7 +21,7 @@ States (the handheld mirrors them one screen each)::
       |                                       |  -> wallboard, warehouse:<code>
       | cmd receiving/qty {qty}               |  the plate in hand holds qty units in all
       | cmd receiving/label                   |  plate closed: plan none -> units available, plate ready
-      |                                       |  (putaway.waiting -> role:receiver); else qc_pending;
+      |                                       |  (putaway.waiting -> role:receiver, wallboard); else qc_pending;
       |<--------------------------------------|  label (ZPL, SSCC as GS1-128) on the dock's printer
       | cmd receiving/finish {reason?}        |  every open plate closed; receipt closed; with a reason
       |<--------------------------------------|  the order closed short; start {finished}

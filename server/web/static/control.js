@@ -1,6 +1,6 @@
-/* The control room: lists from /api/v1/floor/control and /summary, kept current by the wall
-   screen's Socket.IO events (namespace /floor, the page session's token); a slow poll only while
-   the socket is down. Every action calls one /api/v1 endpoint and says what it did, in words,
+/* The control room: lists from /api/v1/floor/control, /summary and /goods-in, kept current by
+   the wall screen's Socket.IO events (namespace /floor, the page session's token); a slow poll
+   only while the socket is down. Every action calls one /api/v1 endpoint and says what it did, in words,
    next to the form or list that caused it. */
 (function () {
   "use strict";
@@ -73,8 +73,9 @@
   function load() {
     if (loading) { again = true; return loading; }
     lastLoad = Date.now();
-    loading = Promise.all([call("GET", "/api/v1/floor/control"), call("GET", "/api/v1/floor/summary")])
-      .then(function (r) { draw(r[0], r[1]); })
+    loading = Promise.all([call("GET", "/api/v1/floor/control"), call("GET", "/api/v1/floor/summary"),
+                           call("GET", "/api/v1/floor/goods-in")])
+      .then(function (r) { draw(r[0], r[1]); drawGoodsIn(r[2]); })
       .catch(function () { setLink(false); })
       .then(function () {
         loading = null;
@@ -192,6 +193,66 @@
     }
     return '<tr data-kind="' + esc(e.kind) + '" data-ref="' + esc(e.ref) + '"><td>' + esc(named(T.kinds, e.kind)) +
       "</td><td>" + what + '</td><td class="n">' + age(e.age_s) + "</td><td>" + todo + "</td></tr>";
+  }
+
+  // --- goods in -----------------------------------------------------------------------------------
+  /* open receipts by code, and the plates waiting for QC and putaway by warehouse: drawn from
+     /goods-in, changed at once by receipt.progress and putaway.waiting, read again a moment later */
+  var goodsIn = { receipts: [], warehouses: {} };
+
+  function drawGoodsIn(g) {
+    goodsIn.receipts = g.receipts;
+    goodsIn.warehouses = {};
+    g.warehouses.forEach(function (w) { goodsIn.warehouses[w.warehouse] = w; });
+    showGoodsIn();
+  }
+
+  function total(key) {
+    return Object.keys(goodsIn.warehouses).reduce(function (n, w) { return n + goodsIn.warehouses[w][key]; }, 0);
+  }
+
+  function tile(id, n) {
+    $(id).textContent = n;
+    $(id).closest(".count-tile").classList.toggle("busy", n > 0);
+  }
+
+  function showGoodsIn() {
+    tile("gi-receipts", goodsIn.receipts.length);
+    tile("gi-qc", total("qc_waiting"));
+    tile("gi-putaway", total("putaway_waiting"));
+    $("goods-in").innerHTML = goodsIn.receipts.map(function (r) {
+      var share = r.units_ordered ? Math.min(100, Math.round(100 * r.units_received / r.units_ordered)) : 0;
+      return '<tr data-receipt="' + esc(r.receipt) + '"><td>' + esc(r.receipt) + "</td><td>" + esc(r.po) +
+        "</td><td>" + esc(r.supplier_name || r.supplier) + "</td><td>" +
+        esc(r.receiver_name ? r.receiver_name + " (" + r.receiver + ")" : r.receiver || "–") + "</td><td>" +
+        esc(r.warehouse) + '</td><td class="n"><span class="units">' + r.units_received + " / " + r.units_ordered +
+        '</span><span class="units-bar"><span style="width:' + share + '%"></span></span></td><td>' +
+        '<time datetime="' + esc(r.started_at) + '">' + esc(localTime(r.started_at)) + "</time></td></tr>";
+    }).join("") || empty(7, T.empty_goods_in);
+  }
+
+  /* receipt.progress: a receipt's order totals; a finished receipt leaves the list; one this page
+     has not read yet (supplier, receiver) comes with the next read */
+  function onReceipt(p) {
+    var known = goodsIn.receipts.filter(function (r) { return r.receipt === p.receipt; })[0];
+    if (known && p.open === false) {
+      goodsIn.receipts = goodsIn.receipts.filter(function (r) { return r !== known; });
+    } else if (known) {
+      known.units_received = p.units_received;
+      known.units_ordered = p.units_ordered;
+      known.status = p.status;
+    }
+    showGoodsIn();
+    soon();
+  }
+
+  /* putaway.waiting: the plates of a warehouse waiting for putaway that nobody holds */
+  function onPutawayWaiting(p) {
+    var w = goodsIn.warehouses[p.warehouse] ||
+      (goodsIn.warehouses[p.warehouse] = { warehouse: p.warehouse, qc_waiting: 0, putaway_waiting: 0 });
+    w.putaway_waiting = p.waiting;
+    showGoodsIn();
+    soon();
   }
 
   /* wave.progress carries the wave's own counts, its status and the rows of the tasks that
@@ -387,6 +448,8 @@
     socket.on("disconnect", function () { setLink(false); });
     socket.on("connect_error", function () { setLink(false); });
     socket.on("wave.progress", onProgress);
+    socket.on("receipt.progress", onReceipt);
+    socket.on("putaway.waiting", onPutawayWaiting);
     ["task.changed", "task.assigned", "printer.status", "alert", "order.changed", "orders.imported"]
       .forEach(function (name) { socket.on(name, soon); });
     socket.on("session.ended", function (ended) {
