@@ -142,6 +142,19 @@ def small_warehouse(db):
     return {"warehouse": wh, "locations": locs, "tee": tee, "mug": mug}
 
 
+@pytest.fixture
+def heard():
+    """Every event delivered after commit: ``[(event, payload, rooms), ...]``."""
+    from server import events
+    seen = []
+
+    def listen(event, payload, rooms):
+        seen.append((event, payload, rooms))
+    events.subscribe(listen)
+    yield seen
+    events.unsubscribe(listen)
+
+
 # --- a real server process -------------------------------------------------------------------
 
 def free_port() -> int:

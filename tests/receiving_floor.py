@@ -6,6 +6,8 @@ import datetime as dt
 import socket
 import threading
 
+import pytest
+
 from server.models import (Device, Location, PickFace, PurchaseOrder, PurchaseOrderLine, Supplier, User, Zone)
 from server.services.auth import Principal
 
@@ -42,6 +44,18 @@ def goods_in(small_warehouse, *, over_pct: int = 10, blind: bool = False, qc_pla
 def receiver(people, code: str = "HH-R1", role: str = "receiver") -> Principal:
     device = Device.create(code=code, kind="handheld")
     return Principal(people[role], [role], device)
+
+
+@pytest.fixture
+def floor(small_warehouse):
+    """The goods-in floor of :func:`goods_in`, as it comes."""
+    return goods_in(small_warehouse)
+
+
+@pytest.fixture
+def hand(people):
+    """The receiver on handheld HH-R1."""
+    return receiver(people)
 
 
 def another_receiver(n: int) -> Principal:

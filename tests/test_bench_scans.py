@@ -18,21 +18,29 @@ DEVICES = 4
 PACED, SATURATED = 45, 60  # scans per device in each phase (tests/bench/bench_scans.py)
 
 
+def run_bench(script: str, engine: str, *args: str) -> dict:
+    """Run ``tests/bench/<script>`` on ``engine`` (PostgreSQL: the tests' server); its JSON."""
+    run = subprocess.run([sys.executable, f"tests/bench/{script}", *args, "--database", engine],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "WAVEFLOOR_TEST_PG": PG_ADMIN_URL})
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout)
+
+
+def assert_every_scan_answered(result: dict, devices: int, paced: int, saturated: int) -> None:
+    """Wavefloor and the echo server each answered every scan of both phases, none refused."""
+    for measured in (result["wavefloor"], result["baseline_echo_gevent"]):
+        assert measured["paced"]["scans"] == devices * paced
+        assert measured["saturated"]["scans"] == devices * saturated
+        assert measured["paced"]["refused"] == measured["saturated"]["refused"] == 0
+
+
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
 def test_the_scan_benchmark_moves_every_unit_once(engine, tmp_path):
     trace_path = tmp_path / "trace.json"
-    run = subprocess.run(
-        [sys.executable, "tests/bench/bench_scans.py", "--devices", str(DEVICES), "--rate", "80",
-         "--database", engine, "--trace", str(trace_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "WAVEFLOOR_TEST_PG": PG_ADMIN_URL})
-    assert run.returncode == 0, run.stderr[-3000:]
-    result = json.loads(run.stdout)
-    ours, echo = result["wavefloor"], result["baseline_echo_gevent"]
-    for measured in (ours, echo):
-        assert measured["paced"]["scans"] == DEVICES * PACED
-        assert measured["saturated"]["scans"] == DEVICES * SATURATED
-        assert measured["paced"]["refused"] == measured["saturated"]["refused"] == 0
+    result = run_bench("bench_scans.py", engine, "--devices", str(DEVICES), "--rate", "80", "--trace", str(trace_path))
+    assert_every_scan_answered(result, DEVICES, PACED, SATURATED)
+    ours = result["wavefloor"]
     assert ours["pick_moves"] == DEVICES * (PACED + SATURATED) // 3  # one move per tote scan
     assert ours["audit_differences"] == 0
     assert ours["wall_progress_events"] > 0

@@ -9,7 +9,6 @@ import uuid
 import pytest
 
 from printers.labels import tote_demo
-from server import events
 from server.models import (AuditLog, Device, Location, Order, OrderEvent, PickLine, PickTask, Printer, PrintJob,
                            StockMove, User, Wave, Zone)
 from server.models.base import utcnow
@@ -78,17 +77,6 @@ def released(hz_floor, people):
     (wave,) = waves.plan_waves("WH-HZ", actor=inventory.system_actor())
     waves.release_wave(wave.id, inventory.system_actor())
     return Wave.get_by_id(wave.id)
-
-
-@pytest.fixture
-def heard():
-    received = []
-
-    def listen(event, payload, rooms):
-        received.append((event, payload, rooms))
-    events.subscribe(listen)
-    yield received
-    events.unsubscribe(listen)
 
 
 def bearer(token_for, role):

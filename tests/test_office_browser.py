@@ -44,9 +44,10 @@ def api(server, path, method="GET", body=None, user="u-supervisor"):
     return response.json()
 
 
-def open_page(browser, server, path, lang="en", user="u-supervisor"):
-    """A logged-in page at 1920x1080 in ``lang``; dialogs are accepted unless a test says otherwise."""
-    page = browser.new_context(viewport=SCREEN, locale=LOCALES[lang]).new_page()
+def open_page(browser, server, path, lang="en", user="u-supervisor", screen=SCREEN):
+    """A logged-in page at 1920x1080 (or ``screen``) in ``lang``; dialogs are accepted unless a test
+    says otherwise."""
+    page = browser.new_context(viewport=screen, locale=LOCALES[lang]).new_page()
     page.goto(f"{server.url}/lang/{lang}?next=/login")
     page.fill("input[name=user]", user)
     page.fill("input[name=password]", "secret-pass")

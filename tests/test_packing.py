@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 
 from printers.emulator import PrinterEmulator
-from server import events
 from server.models import (Barcode, Device, Location, Order, OrderEvent, OrderLine, Package, PackageUnit, PickLine,
                            PickTask, PrintJob, Product, Quant, StockMove, Wave, WaveOrder)
 from server.services import printing  # noqa: F401  (registers packing)
@@ -94,17 +93,6 @@ def station(people, code="PK-01", role="packer") -> Principal:
 @pytest.fixture
 def packer(people):
     return station(people)
-
-
-@pytest.fixture
-def heard():
-    seen = []
-
-    def listen(event, payload, rooms):
-        seen.append((event, payload, rooms))
-    events.subscribe(listen)
-    yield seen
-    events.unsubscribe(listen)
 
 
 PACKING = Driver("packing")

@@ -10,7 +10,6 @@ import pytest
 
 from printers.emulator import PrinterEmulator
 from printers.labels import render_label, shipping_demo
-from server import events
 from server.models import PrintJob
 from server.models.base import utcnow
 from server.models.printing import TRANSITIONS
@@ -38,18 +37,6 @@ def emulators(tmp_path):
 @pytest.fixture
 def actor(db):
     return inventory.system_actor()
-
-
-@pytest.fixture
-def heard():
-    """Every event delivered after commit: ``[(event, payload, rooms), ...]``."""
-    seen = []
-
-    def listen(event, payload, rooms):
-        seen.append((event, payload, rooms))
-    events.subscribe(listen)
-    yield seen
-    events.unsubscribe(listen)
 
 
 def add_printer(code, emulator_or_url, actor, **values):

@@ -17,6 +17,7 @@ from server.models import Location, PurchaseOrderLine, Receipt
 from server.models.receiving import Lpn
 from server.services.purchasing import orders
 from tests.test_handheld_browser import browser  # noqa: F401  (headless chromium)
+from tests.test_office_browser import open_page as office_page
 from tests.test_purchasing import buying  # noqa: F401
 from tests.test_purchasing_pages import pos  # noqa: F401  (PO-D draft, PO-S / PO-BIG submitted, PO-A approved)
 
@@ -24,22 +25,15 @@ pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parent / "artifacts" / "purchasing"
 SCREEN = {"width": 1920, "height": 1080}
-LOCALES = {"en": "en-US", "zh_Hans_CN": "zh-CN"}
 # words that must not be left in English on a Chinese page (statuses, steps, headings)
 ENGLISH_LEFT = re.compile(r"\b(draft|submitted|approved|Waiting for approval|Purchase orders?|Suppliers?|In transit|"
                           r"Approve|Reject|Cancel|Close short|Import|Lines|Ordered|Received|Created)\b")
 
 
 def open_page(browser, server, path, lang, user):
-    page = browser.new_context(viewport=SCREEN, locale=LOCALES[lang]).new_page()
+    page = office_page(browser, server, path, lang, user, screen=SCREEN)
     page.asked = []  # what the page asked before a step (accepted)
     page.on("dialog", lambda dialog: (page.asked.append(dialog.message), dialog.accept()))
-    page.goto(f"{server.url}/lang/{lang}?next=/login")
-    page.fill("input[name=user]", user)
-    page.fill("input[name=password]", "secret-pass")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/stock$"))
-    page.goto(f"{server.url}{path}")
     return page
 
 

@@ -8,28 +8,18 @@ import threading
 
 import pytest
 
-from server import events
 from server.models import AuditLog, Location, Lpn, PickFace, Quant, StockMove
 from server.services.device import snapshot
 from server.services.receiving import putaway as service
 from server.services.scenarios import picking, putaway, receiving  # noqa: F401  (registers the scenarios)
 from server.services.stock import inventory
-from tests.receiving_floor import GS1_TEE, another_receiver, goods_in, receiver
+from tests.receiving_floor import GS1_TEE, another_receiver, receiver
+from tests.receiving_floor import floor, hand  # noqa: F401  (fixtures)
 from tests.scenario_driver import Driver
 from tests.test_picking import make_order, make_task, released_wave
 
 RECEIVING, PUTAWAY, PICKING = Driver("receiving"), Driver("putaway"), Driver("picking")
 step, refused, run = PUTAWAY.step, PUTAWAY.refused, PUTAWAY.run
-
-
-@pytest.fixture
-def floor(small_warehouse):
-    return goods_in(small_warehouse)
-
-
-@pytest.fixture
-def hand(people):
-    return receiver(people)
 
 
 def received(hand, *scans, qty=None) -> Lpn:
@@ -163,18 +153,10 @@ def test_refusals(floor, hand, people):
     assert refused(people and receiver(people, "HH-P1", "picker"), "get_work") == ("forbidden", "error")
 
 
-def test_waiting_plates_reach_the_receivers(floor, hand):
-    seen = []
-
-    def listen(event, payload, rooms):
-        seen.append((event, payload, rooms))
-    events.subscribe(listen)
-    try:
-        received(hand, "6900000000014")
-    finally:
-        events.unsubscribe(listen)
+def test_waiting_plates_reach_the_receivers(floor, hand, heard):
+    received(hand, "6900000000014")
     assert ("putaway.waiting", 1, ("role:receiver", "wallboard", "warehouse:WH1")) in [
-        (e, p.get("waiting"), r) for e, p, r in seen]
+        (e, p.get("waiting"), r) for e, p, r in heard]
 
 
 # --- a putaway beside a pick -------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ defect reasons, and sees the lot accepted or rejected (with its supplier return)
 pick list of that return prints. Screenshots go to tests/artifacts/qc/. Both engines."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,13 @@ import pytest
 from server.models import Lpn, Quant, SupplierReturn
 from server.services.stock import inventory
 from tests.test_handheld_browser import browser  # noqa: F401  (headless chromium)
+from tests.test_office_browser import open_page as office_page
 from tests.test_qc import make_lpn
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parent / "artifacts" / "qc"
 SCREEN = {"width": 1280, "height": 800}
-LOCALES = {"en": "en-US", "zh_Hans_CN": "zh-CN"}
 WORDS = {
     "en": {"pass": "Decision: ACCEPTED", "reject": "Decision: REJECTED", "link": "QC bench", "dirty": "dirty",
            "expired": "expired", "tally": "Checked 1 of 2"},
@@ -28,14 +27,7 @@ WORDS = {
 
 
 def open_page(browser, server, path, lang, user):
-    page = browser.new_context(viewport=SCREEN, locale=LOCALES[lang]).new_page()
-    page.goto(f"{server.url}/lang/{lang}?next=/login")
-    page.fill("input[name=user]", user)
-    page.fill("input[name=password]", "secret-pass")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/stock$"))
-    page.goto(f"{server.url}{path}")
-    return page
+    return office_page(browser, server, path, lang, user, screen=SCREEN)
 
 
 def shot(page, name):

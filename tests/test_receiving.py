@@ -16,31 +16,11 @@ from server.services.receiving import sampling
 from server.services.scenarios import receiving  # noqa: F401  (registers the scenario)
 from server.services.stock import inventory
 from tests.receiving_floor import GS1_TEE, GS1_TEE_RAW, TEE_EXPIRY, Listener, another_receiver, goods_in, receiver
+from tests.receiving_floor import floor, hand  # noqa: F401  (fixtures)
 from tests.scenario_driver import Driver
 
 RECEIVING = Driver("receiving")
 run, step, refused = RECEIVING.run, RECEIVING.step, RECEIVING.refused
-
-
-@pytest.fixture
-def floor(small_warehouse):
-    return goods_in(small_warehouse)
-
-
-@pytest.fixture
-def hand(people):
-    return receiver(people)
-
-
-@pytest.fixture
-def heard():
-    seen = []
-
-    def listen(event, payload, rooms):
-        seen.append((event, payload, rooms))
-    events.subscribe(listen)
-    yield seen
-    events.unsubscribe(listen)
 
 
 def qty_at(product, location, state="qc_pending", lot=""):

@@ -3,14 +3,9 @@ on its order line, its plate and the ledger. It checks what the run counted, nev
 went (DESIGN section 11: timing belongs to ``make bench``)."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import PG_ADMIN_URL, ROOT
+from tests.test_bench_scans import assert_every_scan_answered, run_bench
 
 DEVICES = 3
 PACED, SATURATED = 40, 60  # scans per receiver in each phase (tests/bench/bench_receiving.py)
@@ -18,18 +13,9 @@ PACED, SATURATED = 40, 60  # scans per receiver in each phase (tests/bench/bench
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
 def test_the_receiving_benchmark_counts_every_scan_once(engine):
-    run = subprocess.run(
-        [sys.executable, "tests/bench/bench_receiving.py", "--devices", str(DEVICES), "--rate", "60",
-         "--database", engine],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "WAVEFLOOR_TEST_PG": PG_ADMIN_URL})
-    assert run.returncode == 0, run.stderr[-3000:]
-    result = json.loads(run.stdout)
-    ours, echo = result["wavefloor"], result["baseline_echo_gevent"]
-    for measured in (ours, echo):
-        assert measured["paced"]["scans"] == DEVICES * PACED
-        assert measured["saturated"]["scans"] == DEVICES * SATURATED
-        assert measured["paced"]["refused"] == measured["saturated"]["refused"] == 0
+    result = run_bench("bench_receiving.py", engine, "--devices", str(DEVICES), "--rate", "60")
+    assert_every_scan_answered(result, DEVICES, PACED, SATURATED)
+    ours = result["wavefloor"]
     scans = DEVICES * (PACED + SATURATED)
     assert ours["receipt_moves"] == scans
     cases = DEVICES * ((PACED + SATURATED) // 5)  # every fifth scan a case of 12

@@ -7,10 +7,10 @@ from flask import render_template, request
 
 from server.guard import public
 from server.web import web
+from server.web.stations import station_code
 
 
 @web.get("/pack")
 @public  # a shell only: the packer logs in on the page, every command carries the station's token
 def pack():
-    station = "".join(ch for ch in request.args.get("station", "") if ch.isalnum() or ch in "-_.")[:32]
-    return render_template("pack.html", station=station)
+    return render_template("pack.html", station=station_code(request.args.get("station", "")))

@@ -1,28 +1,16 @@
 """The put wall station's page (播种墙), ``/putwall?station=CODE``: a server-rendered shell whose
-module (static/putwall.js) runs the ``putwall`` scenario over Socket.IO for that station.
-
-The page needs a token whose device is the station. Three ways to one:
-- a kiosk that logged in by PIN opens ``/putwall?token=<token>``: the token moves into the
-  page's session and off the address bar, and the page's socket uses it;
-- a person logged in at /login (a session without a device) logs in again on the page with
-  user and PIN for the station, as at the packing station;
-- a PIN token the page already got for this station is kept for the browser tab.
+module (static/putwall.js) runs the ``putwall`` scenario over Socket.IO for that station. How
+the page gets the station's token: server/web/stations.py.
 """
 from __future__ import annotations
 
-from flask import render_template, request
 from flask_babel import force_locale, gettext as _
 
-from server.guard import current_principal, requires
-from server.web import opens_with_token, request_token, web
+from server.guard import requires
+from server.web import web
+from server.web.stations import opens_at_station, render_station_page, socket_token
 
-
-def _station(value: str) -> str:
-    return "".join(ch for ch in value if ch.isalnum() or ch in "-_.")[:32]
-
-
-opens_with_token("web.putwall", "floor.putwall", lambda principal: {
-    "station": principal.device.code if principal.device else _station(request.args.get("station", ""))})
+opens_at_station("web.putwall", "floor.putwall")
 
 
 def _texts() -> dict:
@@ -44,23 +32,15 @@ def _texts() -> dict:
 @web.get("/putwall")
 @requires("floor.putwall")
 def putwall():
-    principal = current_principal()
-    own = principal.device.code if principal.device else ""
-    station = _station(request.args.get("station", "")) or own
     texts = {}
     for lang, locale in (("zh", "zh_Hans_CN"), ("en", "en")):
         with force_locale(locale):
             texts[lang] = _texts()
-    return render_template("putwall.html", station=station, session_station=own, texts=texts,
-                           user_code=principal.user.code)
+    return render_station_page("putwall.html", texts=texts)
 
 
 @web.get("/putwall/socket-token")
 @requires("floor.putwall")
 def putwall_socket_token():
     """The token the page's socket connects with when the page's session has the station's."""
-    principal = current_principal()
-    response = {"token": request_token(), "station": principal.device.code if principal.device else None,
-                "user": {"code": principal.user.code, "name": principal.user.name,
-                         "language": principal.user.language}}
-    return response, 200, {"Cache-Control": "no-store"}
+    return socket_token()

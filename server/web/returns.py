@@ -17,7 +17,8 @@ from server.messages import text
 from server.services.errors import DomainError
 from server.services.returns import bench, refunds, report
 from server.services.stock import desk as stockdesk
-from server.web import opens_with_token, request_token, select_locale, web
+from server.web import select_locale, web
+from server.web.stations import opens_at_station, render_station_page, socket_token
 
 BENCH_TEXTS = {
     "zh": {
@@ -71,12 +72,7 @@ OFFICE_TEXTS = {
 }
 
 
-def _station(value: str) -> str:
-    return "".join(ch for ch in value if ch.isalnum() or ch in "-_.")[:32]
-
-
-opens_with_token("web.returns_bench", "returns.write", lambda principal: {
-    "station": principal.device.code if principal.device else _station(request.args.get("station", ""))})
+opens_at_station("web.returns_bench", "returns.write")
 
 
 def _lang() -> str:
@@ -86,22 +82,14 @@ def _lang() -> str:
 @web.get("/returns/bench")
 @requires("returns.write")
 def returns_bench():
-    principal = current_principal()
-    own = principal.device.code if principal.device else ""
-    station = _station(request.args.get("station", "")) or own
-    return render_template("returns_bench.html", station=station, session_station=own, texts=BENCH_TEXTS,
-                           user_code=principal.user.code)
+    return render_station_page("returns_bench.html", texts=BENCH_TEXTS)
 
 
 @web.get("/returns/bench/socket-token")
 @requires("returns.write")
 def returns_bench_socket_token():
     """The token the bench page's socket connects with when the page's session has the bench's."""
-    principal = current_principal()
-    response = {"token": request_token(), "station": principal.device.code if principal.device else None,
-                "user": {"code": principal.user.code, "name": principal.user.name,
-                         "language": principal.user.language}}
-    return response, 200, {"Cache-Control": "no-store"}
+    return socket_token()
 
 
 @web.get("/returns")

@@ -22,10 +22,11 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
+
+from tests.bench.databases import bench_database  # noqa: E402
 
 AISLES, AISLE_M, PICKS, RESERVES, SKUS, ZONES = 20, 50.0, 400, 1600, 400, 4
 ROUNDS = 5
@@ -80,34 +81,14 @@ def setup(url: str, plates: int, rng: random.Random):
     return wh.id, waiting
 
 
-def bench_database(engine: str, folder: str):
-    if engine == "sqlite":
-        yield f"sqlite:///{folder}/bench.db"
-        return
-    import psycopg
-    admin = os.environ.get("WAVEFLOOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-    name = f"wf_bench_putaway_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        from server.db import database
-        if database.obj is not None:
-            database.obj.close_all()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> None:
-    import contextlib
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--plates", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=26)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    with tempfile.TemporaryDirectory() as tmp, contextlib.contextmanager(bench_database)(args.database, tmp) as url:
+    with tempfile.TemporaryDirectory() as tmp, bench_database(args.database, tmp, "putaway") as url:
         warehouse, plates = setup(url, args.plates, rng)
         from server.db import database
         from server.services.receiving import putaway

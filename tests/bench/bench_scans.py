@@ -56,11 +56,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
+from dataclasses import dataclass
+from typing import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
+from tests.bench.databases import bench_database  # noqa: E402
 from tests.bench.keys import time_ordered_key  # noqa: E402
 from tests.bench.ports import free_port, wait_port  # noqa: E402
 
@@ -76,12 +78,21 @@ os.makedirs(LOG_DIR, exist_ok=True)
 
 # --- the floor to pick from ------------------------------------------------------------------
 
+def session_token(user, device=None) -> str:
+    """A session token for ``user`` (on ``device``), good for two hours."""
+    from server.models import ApiToken
+    from server.models.base import utcnow
+    token = secrets.token_urlsafe(32)
+    ApiToken.create(token_hash=hashlib.sha256(token.encode()).hexdigest(), user=user, device=device,
+                    kind="session", expires_at=utcnow() + dt.timedelta(hours=2))
+    return token
+
+
 def setup(url: str, devices: int) -> tuple[list[dict], str]:
     """Locations with stock, one released wave with a task per device, a tote and a token per
     picker; returns each picker's walk and a supervisor token."""
     from server.db import init_database
-    from server.models import (ApiToken, Barcode, Device, Location, PickLine, PickTask, Product, Wave,
-                               Warehouse)
+    from server.models import Barcode, Device, Location, PickLine, PickTask, Product, Wave, Warehouse
     from server.models.base import utcnow
     from server.schema import create_all
     from server.services import auth
@@ -100,12 +111,6 @@ def setup(url: str, devices: int) -> tuple[list[dict], str]:
         inventory.receive(product, location, devices * LINES_PER_TASK, actor=actor)
     wave = Wave.create(code="WB", warehouse=wh, strategy="single_unit", status="released", released_at=utcnow())
 
-    def token_for(user, device=None):
-        token = secrets.token_urlsafe(32)
-        ApiToken.create(token_hash=hashlib.sha256(token.encode()).hexdigest(), user=user, device=device,
-                        kind="session", expires_at=utcnow() + dt.timedelta(hours=2))
-        return token
-
     walks = []
     for n in range(devices):
         user = auth.add_user(f"bp-{n:03d}", f"Picker {n}", ["picker"])
@@ -119,9 +124,9 @@ def setup(url: str, devices: int) -> tuple[list[dict], str]:
         scans = []
         for stop in stops:
             scans += [stop.code, "6900000009999", tote.code]
-        walks.append({"token": token_for(user, device), "scans": scans})
+        walks.append({"token": session_token(user, device), "scans": scans})
     boss = auth.add_user("b-boss", "Boss", ["supervisor"])
-    boss_token = token_for(boss)
+    boss_token = session_token(boss)
     if not url.startswith("sqlite"):
         # a database in service has its planner statistics (autovacuum gathers them within a
         # minute of a change this size). In a run with 20 connections on PostgreSQL, scans queued
@@ -289,8 +294,26 @@ def machine_ticks() -> list[int]:
         return [int(n) for n in stat.readline().split()[1:9]]
 
 
+@dataclass(frozen=True)
+class Scanning:
+    """What a benchmark's devices do (bench_receiving.py's receive): their scenario, the command
+    each opens its work with (from its walk, before the phases), the scans each sends in each
+    phase, over how many scans' intervals the paced devices' starts spread, and the wall's event
+    counted."""
+    scenario: str
+    opening: Callable[[dict], dict]
+    paced: int
+    saturated: int
+    start_within: int
+    wall_event: str
+
+
+PICKING = Scanning("picking", lambda walk: {"action": "get_work"}, PACED_SCANS, SATURATED_SCANS, SCANS_PER_LINE,
+                   "wave.progress")
+
+
 async def run_phase(clients, walks, count: int, interval: float | None, server_pids: list[int],
-                    in_step: bool = False, trace: list | None = None) -> dict:
+                    in_step: bool = False, trace: list | None = None, scanning: Scanning = PICKING) -> dict:
     """Each device sends the next ``count`` scans of its walk; one every ``interval`` seconds
     when paced (starting at a random moment within a line's scans, or within one interval when
     ``in_step``), back to back otherwise, for at most PHASE_LIMIT_S. Returns throughput and
@@ -302,7 +325,7 @@ async def run_phase(clients, walks, count: int, interval: float | None, server_p
 
     async def device(client, walk):
         if interval:
-            await asyncio.sleep(random.random() * interval * (1 if in_step else SCANS_PER_LINE))
+            await asyncio.sleep(random.random() * interval * (1 if in_step else scanning.start_within))
         next_at = loop.time()
         start_at = walk.setdefault("position", 0)
         for code in walk["scans"][start_at:start_at + count]:
@@ -310,7 +333,7 @@ async def run_phase(clients, walks, count: int, interval: float | None, server_p
                 break
             walk["position"] += 1
             sent = time.perf_counter()
-            answer = await client.call("cmd", {"key": time_ordered_key(), "scenario": "picking", "action": "scan",
+            answer = await client.call("cmd", {"key": time_ordered_key(), "scenario": scanning.scenario, "action": "scan",
                                                "code": code}, namespace="/floor", timeout=60)
             times.append(time.perf_counter() - sent)
             if trace is not None:
@@ -331,6 +354,7 @@ async def run_phase(clients, walks, count: int, interval: float | None, server_p
     return {"scans": len(times), "seconds": round(elapsed, 2), "scans_per_s": round(len(times) / elapsed, 1),
             "p50_ms": round(1000 * statistics.median(times), 2),
             "p99_ms": round(1000 * times[int(0.99 * (len(times) - 1))], 2), "refused": len(refused),
+            "refused_codes": sorted(set(refused)),
             "server_cpu_ms_per_scan": round(1000 * cpu / len(times), 3),
             "clients_cpu_ms_per_scan": round(1000 * clients_cpu / len(times), 3),
             "machine_busy_pct": round(100 * (sum(machine) - machine[3] - machine[4]) / sum(machine), 1),
@@ -338,10 +362,11 @@ async def run_phase(clients, walks, count: int, interval: float | None, server_p
 
 
 async def floor(urls: list[str], walks: list[dict], boss_token: str | None, rate: float,
-                server_pids: list[int], in_step: bool = False, trace: list | None = None) -> dict:
+                server_pids: list[int], in_step: bool = False, trace: list | None = None,
+                scanning: Scanning = PICKING) -> dict:
     """Device n connects to server ``urls[n % len(urls)]``, as nginx's sticky sessions would
     spread them; the wall screen watches the first."""
-    wall_events = {"wave.progress": 0}
+    wall_events = {scanning.wall_event: 0}
 
     async def on_wall(event, data=None):
         if event in wall_events:
@@ -352,10 +377,10 @@ async def floor(urls: list[str], walks: list[dict], boss_token: str | None, rate
     for n, url in enumerate(urls):
         clients[n::len(urls)] = await connect_all(url, [w["token"] for w in walks[n::len(urls)]])
     try:
-        if boss_token:  # the real server: every device takes its task first
-            for client in clients:
-                answer = await client.call("cmd", {"key": time_ordered_key(), "scenario": "picking",
-                                                   "action": "get_work"}, namespace="/floor", timeout=60)
+        if boss_token:  # the real server: every device takes its work first (a pick task, a receipt)
+            for client, walk in zip(clients, walks):
+                answer = await client.call("cmd", {"key": time_ordered_key(), "scenario": scanning.scenario,
+                                                   **scanning.opening(walk)}, namespace="/floor", timeout=60)
                 assert answer["ok"], answer
         for walk in walks:
             walk["position"] = 0
@@ -364,10 +389,11 @@ async def floor(urls: list[str], walks: list[dict], boss_token: str | None, rate
         gc.collect()
         gc.freeze()
         timed = command_buckets(urls) if boss_token else None  # the servers' own count of each command's time
-        paced = await run_phase(clients, walks, PACED_SCANS, len(clients) / rate, server_pids, in_step, trace)
+        paced = await run_phase(clients, walks, scanning.paced, len(clients) / rate, server_pids, in_step, trace,
+                                scanning)
         if timed is not None:
             timed = server_quantiles(paced, timed, command_buckets(urls))
-        saturated = await run_phase(clients, walks, SATURATED_SCANS, None, server_pids)
+        saturated = await run_phase(clients, walks, scanning.saturated, None, server_pids, scanning=scanning)
         if timed is not None:
             server_quantiles(saturated, timed, command_buckets(urls))
         await asyncio.sleep(0.5)
@@ -375,7 +401,7 @@ async def floor(urls: list[str], walks: list[dict], boss_token: str | None, rate
         await asyncio.gather(*(client.disconnect() for client in clients + ([wall] if wall else [])))
     result = {"paced": dict(paced, target_scans_per_s=rate), "saturated": saturated}
     if boss_token:
-        result["wall_progress_events"] = wall_events["wave.progress"]
+        result["wall_progress_events"] = wall_events[scanning.wall_event]
     return result
 
 
@@ -390,27 +416,6 @@ def own_redis():
         yield f"redis://127.0.0.1:{port}/0", proc.pid
     finally:
         stop(proc)
-
-
-@contextlib.contextmanager
-def bench_database(engine: str, folder: str):
-    """A SQLite file in ``folder``, or a PostgreSQL database made for the run and dropped after."""
-    if engine == "sqlite":
-        yield f"sqlite:///{folder}/bench.db"
-        return
-    import psycopg
-    admin = os.environ.get("WAVEFLOOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-    name = f"wf_bench_scans_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        from server.db import database
-        if database.obj is not None:
-            database.obj.close_all()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def metric_samples(urls: list[str]):
@@ -455,6 +460,26 @@ def server_quantiles(phase: dict, before: dict[str, float], after: dict[str, flo
         phase[key] = next((round(1000 * float(bound), 1) for bound in after if bound != "+Inf"
                            and after[bound] - before.get(bound, 0) >= share * total), None)
     return after
+
+
+def machine() -> dict:
+    """The machine a benchmark ran on."""
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
+
+
+def against_echo(wavefloor: dict, baseline: dict) -> dict:
+    """Wavefloor's phases beside the echo server's, and how they compare."""
+    return {
+        "wavefloor": wavefloor,
+        "baseline_echo_gevent": baseline,
+        "ratio_saturated_throughput": round(wavefloor["saturated"]["scans_per_s"]
+                                            / baseline["saturated"]["scans_per_s"], 3),
+        # one core's worth of scans a second for each server, from its CPU time per scan
+        "server_core_scans_per_s": {
+            "wavefloor": round(1000 / wavefloor["saturated"]["server_cpu_ms_per_scan"]),
+            "baseline_echo_gevent": round(1000 / baseline["saturated"]["server_cpu_ms_per_scan"])},
+    }
 
 
 def note(text: str) -> None:
@@ -533,19 +558,11 @@ def main() -> None:
 
     print(json.dumps({
         "benchmark": "picking scans, 200 handhelds",
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
+        "machine": machine(),
         "devices": args.devices, "database": args.database, "server_processes": args.servers,
         "clients_offer_deflate": not args.no_deflate, "paced_devices_in_step": args.in_step,
         "pin_flood_clients": args.pin_flood,
-        "wavefloor": wavefloor,
-        "baseline_echo_gevent": baseline,
-        "ratio_saturated_throughput": round(wavefloor["saturated"]["scans_per_s"]
-                                            / baseline["saturated"]["scans_per_s"], 3),
-        # one core's worth of scans a second for each server, from its CPU time per scan
-        "server_core_scans_per_s": {
-            "wavefloor": round(1000 / wavefloor["saturated"]["server_cpu_ms_per_scan"]),
-            "baseline_echo_gevent": round(1000 / baseline["saturated"]["server_cpu_ms_per_scan"])},
+        **against_echo(wavefloor, baseline),
         "targets": {"p99_ms_at_1000_scans_per_s": 25, "throughput_ratio_min": 0.6},
     }, ensure_ascii=False, indent=2))
 

@@ -74,6 +74,27 @@ def refusal(code: str, lang: str | None, next_state: str = "error", data: dict |
     return envelope(False, next_state, data, code=code, lang=lang)
 
 
+def refusal_sentence(code: str, lang: str | None, params: dict, names_scanned=()) -> str:
+    """A refusal's sentence, with the refusal's values in it where it names them ({slot}); for a
+    code in ``names_scanned``, the code scanned follows in brackets."""
+    words = text(code, lang)
+    try:
+        words = words.format_map(params) if "{" in words else words
+    except (KeyError, IndexError, ValueError):
+        pass
+    if code in names_scanned and params.get("scanned"):
+        words = f"{words} ({params['scanned']})"
+    return words
+
+
+def refused_step(exc: Refused, lang: str | None, state: str, data: dict, names_scanned=()) -> dict:
+    """A refused step answers with the screen unchanged (``state``, ``data``), the refusal's plain
+    values under ``refused`` and its sentence (``refusal_sentence``)."""
+    refused = {k: v for k, v in exc.params.items() if isinstance(v, (str, int, type(None)))}
+    return envelope(False, state, dict(data, refused=refused), code=exc.code, lang=lang,
+                    message=refusal_sentence(exc.code, lang, exc.params, names_scanned))
+
+
 def at_station(principal: Principal, action: str, params: dict, actions: dict, view, *, no_station: str) -> dict:
     """Run a station scenario's action (packing, put wall): the device the kiosk logged in with
     is the station, and a refused step answers with the station's unchanged state."""

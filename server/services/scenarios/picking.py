@@ -47,12 +47,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from server.db import sql_row
-from server.messages import text
 from server.models import PickLine, PickTask
 from server.models.waves import ACTIVE_TASK_SQL, OPEN_LINE_SQL
 from server.services.auth import Principal
 from server.services.device import scan, snapshot
-from server.services.device.commands import envelope, refusal, scenario
+from server.services.device.commands import envelope, refusal, refusal_sentence, scenario
 from server.services.errors import Refused
 from server.services.stock.desk import actor_of
 from server.services.stock.inventory import MAX_QTY
@@ -198,15 +197,6 @@ def with_tote_example(task, data: dict) -> dict:
     return data
 
 
-def sentence(code: str, lang, params: dict) -> str:
-    """A refusal's sentence, with the refusal's values in it where it names them ({slot})."""
-    words = text(code, lang)
-    try:
-        return words.format_map(params) if "{" in words else words
-    except (KeyError, IndexError, ValueError):
-        return words
-
-
 @snapshot.provider
 def picking_snapshot(principal: Principal) -> dict:
     """A reloaded or reconnected handheld resumes the task and line it was on."""
@@ -238,7 +228,7 @@ def picking(principal: Principal, action: str, params: dict) -> dict:
     except Refused as exc:
         state, data = view(task)
         return envelope(False, state, dict(data, refused=exc.params), code=exc.code, lang=lang,
-                        message=sentence(exc.code, lang, exc.params))
+                        message=refusal_sentence(exc.code, lang, exc.params))
 
 
 def answer(task: TaskInHand | PickTask, code: str, lang, level: str = "info", line=_READ) -> dict:

@@ -29,10 +29,9 @@ chosen travels with the device's ``reason`` and ``qty`` commands and is checked 
 """
 from __future__ import annotations
 
-from server.messages import text
 from server.services.auth import Principal
 from server.services.device import snapshot
-from server.services.device.commands import envelope, refusal, scenario
+from server.services.device.commands import envelope, refusal, refused_step, scenario
 from server.services.errors import Refused
 from server.services.receiving import putaway as service
 from server.services.receiving.lpn import sscc_of
@@ -62,15 +61,8 @@ def view(principal: Principal, plate: dict | None) -> tuple[str, dict]:
     return "scan_location", {"lpn": plate_view(plate), "suggested": suggested_view(plate)}
 
 
-def sentence(code: str, lang, params: dict) -> str:
-    words = text(code, lang)
-    try:
-        words = words.format_map(params) if "{" in words else words
-    except (KeyError, IndexError, ValueError):
-        pass
-    if code in ("unknown_barcode", "unknown_lpn", "not_storage_location") and params.get("scanned"):
-        words = f"{words} ({params['scanned']})"
-    return words
+# the refusals whose sentence names the code scanned
+NAMES_SCANNED = ("unknown_barcode", "unknown_lpn", "not_storage_location")
 
 
 @snapshot.provider
@@ -96,9 +88,7 @@ def putaway(principal: Principal, action: str, params: dict) -> dict:
         return handler(principal, params, lang, plate)
     except Refused as exc:
         state, data = view(principal, service.in_hand(principal.user.id))
-        refused = {k: v for k, v in exc.params.items() if isinstance(v, (str, int, type(None)))}
-        return envelope(False, state, dict(data, refused=refused), code=exc.code, lang=lang,
-                        message=sentence(exc.code, lang, exc.params))
+        return refused_step(exc, lang, state, data, NAMES_SCANNED)
 
 
 def do_current(principal, params, lang, plate) -> dict:

@@ -33,10 +33,9 @@ order's status commit together or not at all, and the command's key stores its a
 """
 from __future__ import annotations
 
-from server.messages import text
 from server.services.auth import Principal
 from server.services.device import scan, snapshot
-from server.services.device.commands import envelope, refusal, scenario
+from server.services.device.commands import envelope, refusal, refused_step, scenario
 from server.services.errors import Refused
 from server.services.receiving import lpn as plates
 from server.services.receiving import receipts
@@ -73,15 +72,8 @@ def view(receipt: receipts.Held | None, counted: plates.Filled | None = None) ->
     return "qty", data
 
 
-def sentence(code: str, lang, params: dict) -> str:
-    words = text(code, lang)
-    try:
-        words = words.format_map(params) if "{" in words else words
-    except (KeyError, IndexError, ValueError):
-        pass
-    if code in ("unknown_barcode", "not_on_po", "po_not_found") and params.get("scanned"):
-        words = f"{words} ({params['scanned']})"
-    return words
+# the refusals whose sentence names the code scanned
+NAMES_SCANNED = ("unknown_barcode", "not_on_po", "po_not_found")
 
 
 @snapshot.provider
@@ -116,9 +108,7 @@ def receiving(principal: Principal, action: str, params: dict) -> dict:
         return handler(principal, params, lang, receipt)
     except Refused as exc:
         state, data = view(receipts.current(principal.user.id))
-        refused = {k: v for k, v in exc.params.items() if isinstance(v, (str, int, type(None)))}
-        return envelope(False, state, dict(data, refused=refused), code=exc.code, lang=lang,
-                        message=sentence(exc.code, lang, exc.params))
+        return refused_step(exc, lang, state, data, NAMES_SCANNED)
 
 
 def answer(receipt: receipts.Held | None, code: str, lang, level: str = "info", counted=None, **extra) -> dict:

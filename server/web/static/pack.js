@@ -3,9 +3,8 @@
 // draws it. Scans come from a keyboard-wedge scanner typing into the focused scan field, or
 // from the kiosk calling window.wavefloorScan(code) (camera, scan pipe).
 import {
-  $, announce, banner, connect, endSession, field, focusScan, keepStation as keepStationIn, newKey, pinLogin,
-  sendCommand, serverLang, SESSION_ENDS, showLogin as showLoginForm, stationOrAsk,
-  switchLanguage as switchStationLanguage, sounds, translateFixed, watchSession, wireScanField,
+  $, banner, connect, endSession, field, focusScan, keepStation as keepStationIn, pinLogin, showLogin as showLoginForm,
+  sounds, stationCommands, stationOrAsk, translateFixed, watchSession, wireScanField,
 } from "/static/station.js";
 
 const TEXT = {
@@ -131,20 +130,9 @@ function start() {
   focusScan();
 }
 
-function command(action, params = {}, onAnswer = answer) {
-  const request = { key: newKey(), scenario: "packing", action, lang: serverLang(page.lang), ...params };
-  return sendCommand(page.socket, request, { onAnswer, timeoutText: t("timeout") });
-}
-
-function answer(result) {
-  if (SESSION_ENDS.includes(result.message?.code)) { sessionEnded(result.message); return; }
-  announce(result, ["label_queued", "order_shipped", "weight_ok"]);
-  render(result.next_state, result.data[result.next_state] || {});
-}
-
-function switchLanguage() {
-  switchStationLanguage(page, "wf.pack.lang", { translate, command, ended: sessionEnded, render });
-}
+const { command, switchLanguage } = stationCommands(page, {
+  scenario: "packing", langKey: "wf.pack.lang", doneCodes: ["label_queued", "order_shipped", "weight_ok"], t, translate,
+  render, ended: sessionEnded });
 
 // --- scans ----------------------------------------------------------------------------------------
 function handle(raw) {

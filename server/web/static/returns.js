@@ -3,132 +3,17 @@
 // its order's lines, the condition buttons for a scanned unit, the units received so far.
 // Scans come from a keyboard-wedge scanner typing into the focused scan field (a burst of keys
 // and Enter), or from a kiosk calling window.wavefloorScan(code).
-import {
-  $, announce, banner, connect, endSession, field, focusScan, keepStation, newKey, pinLogin, sendCommand, serverLang,
-  SESSION_ENDS, showLogin as showLoginForm, stationOrAsk, switchLanguage as switchStationLanguage, sounds, translateFixed,
-  watchSession, wireScanField,
-} from "/static/station.js";
+import { $, field, focusScan, stationSession, wireScanField } from "/static/station.js";
 
-const TEXTS = JSON.parse(document.getElementById("texts").textContent);
-const body = document.body.dataset;
-
-const page = {
-  station: body.station || "",
-  sessionStation: body.sessionStation || "",
-  lang: localStorage.getItem("wf.returns.lang") || body.lang || "zh",
-  token: null,
-  sessionToken: false,  // the token is the page session's (a kiosk that came with ?token=)
-  socket: null,
-  version: 0,
-  state: null,
-  notFound: "",  // the code the server found no order for: it may be kept as an unknown parcel
-};
-
-function t(key) { return (TEXTS[page.lang] || TEXTS.zh)[key] ?? key; }
-function tokenKey() { return `wf.returns.${page.station}`; }
-
-const DONE_CODES = ["parcel_done"];
-
-function drawLink() {
-  const on = Boolean(page.socket?.connected);
-  $("link").textContent = t(on ? "online" : "offline");
-  $("link").className = `link ${on ? "on" : "off"}`;
-}
-
-function translate() {
-  translateFixed(t, page.lang);
-  $("lang").textContent = t("lang");
-  drawLink();
-  if (page.state) render(page.state.name, page.state.data);
-}
-
-// --- log in ----------------------------------------------------------------------------------
-function showLogin() {
-  showLoginForm(page.station);
-  if (!$("user").value) $("user").value = body.user || "";
-  ($("user").value ? $("pin") : $("user")).focus();
-}
-
-async function login(event) {
-  event.preventDefault();
-  const station = stationOrAsk(page.station, t("no_station"));
-  if (!station) return;
-  const answer = await pinLogin(station, page.lang);
-  if (!answer) return;
-  page.station = station;
-  keepStation(station, "wf.returns.station");
-  page.token = answer.token;
-  page.sessionToken = false;
-  sessionStorage.setItem(tokenKey(), answer.token);
-  $("who").textContent = answer.user?.name || "";
-  banner("", "");
-  start();
-}
-
-function logout() {
-  endSession(page.token);
-  leave();
-}
-
-function leave(ended = null) {
-  sessionStorage.removeItem(tokenKey());
-  page.socket?.disconnect();
-  page.socket = null;
-  page.token = null;
-  if (page.sessionToken) {
-    const why = ended ? `&ended=${encodeURIComponent(ended.code)}` : "";
-    window.location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}${why}`);
-    return;
-  }
-  showLogin();
-  if (ended) { banner("error", ended.text, ended.code); sounds.error(); }
-}
-
-// The bench's token: the one this tab got by PIN, else the page session's when it is the bench's.
-async function findToken() {
-  const kept = page.station ? sessionStorage.getItem(tokenKey()) : null;
-  if (kept) return kept;
-  if (!page.station || page.sessionStation !== page.station) return null;
-  const response = await fetch("/returns/bench/socket-token", { credentials: "same-origin", cache: "no-store",
-                                                                redirect: "manual" }).catch(() => null);
-  const answer = response && response.ok ? await response.json() : null;
-  if (!answer || answer.station !== page.station) return null;
-  page.sessionToken = true;
-  $("who").textContent = answer.user?.name || "";
-  return answer.token;
-}
-
-// --- the connection ------------------------------------------------------------------------------
-function start() {
-  const socket = connect(page.station, page.token, () => page.lang);
-  page.socket = socket;
-  socket.on("connect", drawLink);
-  socket.on("disconnect", drawLink);
-  watchSession(socket, { ended: (ended) => leave(ended), refused: logout, current: () => page.socket,
-                         lang: () => page.lang });
-  socket.on("snapshot", (snapshot) => {
-    page.version = snapshot.version;
-    if (snapshot.user) $("who").textContent = snapshot.user.name;
+const { page, t, command, answer, boot } = stationSession({
+  name: "returns", scenario: "returns", tokenUrl: "/returns/bench/socket-token", doneCodes: ["parcel_done"],
+  render,
+  fromSnapshot: (snapshot) => {
     const { state, data } = snapshot.returns || { state: "scan_parcel", data: { station: page.station } };
-    render(state, data);
-  });
-  focusScan();
-}
-
-function command(action, params = {}, onAnswer = answer) {
-  const request = { key: newKey(), scenario: "returns", action, lang: serverLang(page.lang), ...params };
-  return sendCommand(page.socket, request, { onAnswer, timeoutText: t("timeout") });
-}
-
-function answer(result) {
-  if (SESSION_ENDS.includes(result.message?.code)) { leave(result.message); return; }
-  announce(result, DONE_CODES);
-  render(result.next_state, result.data[result.next_state] || {});
-}
-
-function switchLanguage() {
-  switchStationLanguage(page, "wf.returns.lang", { translate, command, ended: leave, render });
-}
+    return [state, data];
+  },
+});
+page.notFound = "";  // the code the server found no order for: it may be kept as an unknown parcel
 
 // --- scans ----------------------------------------------------------------------------------------
 function handle(raw) {
@@ -239,10 +124,7 @@ function drawFound(found) {
 }
 
 // --- wiring -------------------------------------------------------------------------------------
-function wire() {
-  $("login").addEventListener("submit", login);
-  $("logout").addEventListener("click", logout);
-  $("lang").addEventListener("click", switchLanguage);
+boot(() => {
   wireScanField(handle);
   for (const button of document.querySelectorAll("button.cond")) {
     button.addEventListener("click", () => choose(button.dataset.condition));
@@ -260,14 +142,4 @@ function wire() {
     command("note", { note: $("note").value.trim() });
     $("note").blur();
   });
-}
-
-async function boot() {
-  wire();
-  translate();
-  if (!page.station) $("station-code").value = localStorage.getItem("wf.returns.station") || "";
-  page.token = await findToken();
-  if (page.token) start(); else showLogin();
-}
-
-boot();
+});

@@ -1,7 +1,9 @@
-// What every station page (packing, put wall) shares: sounds, the answer banner, command keys
-// and round trips, the PIN login for the station and the always-focused scan field. A page
-// keeps its own state and draws its own panel.
+// What every station page (packing, put wall, returns bench) shares: sounds, the answer banner,
+// command keys and round trips, the PIN login for the station and the always-focused scan field,
+// and for the pages a kiosk may open with its token the whole session. A page keeps its own state
+// and draws its own panel.
 import { io } from "/static/vendor/socket.io.esm.min.js";
+import { newKey } from "/static/keys.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -56,7 +58,7 @@ export function field(label, value, kind = "") {
 }
 
 // --- commands ------------------------------------------------------------------------------------
-export { newKey } from "/static/keys.js";  // time-ordered: see keys.js
+export { newKey };  // time-ordered: see keys.js
 
 // One command over the station's socket: its answer goes to onAnswer; no answer in 15 s is an
 // error on the banner. Resolves with the answer, or null.
@@ -206,4 +208,144 @@ export function switchLanguage(page, storageKey, { translate, command, ended, re
     if (SESSION_ENDS.includes(result.message?.code)) ended(result.message);
     else render(result.next_state, result.data[result.next_state] || {});
   });
+}
+
+// --- a page's commands in its scenario ------------------------------------------------------------
+// `command(action, params, onAnswer)` sends one in the page's language; `answer` draws its answer
+// (a session's end goes to `ended`); `switchLanguage` turns the page to the other language, kept
+// in the browser under `langKey`.
+export function stationCommands(page, { scenario, langKey, doneCodes, t, translate, render, ended }) {
+  function command(action, params = {}, onAnswer = answer) {
+    const request = { key: newKey(), scenario, action, lang: serverLang(page.lang), ...params };
+    return sendCommand(page.socket, request, { onAnswer, timeoutText: t("timeout") });
+  }
+  function answer(result) {
+    if (SESSION_ENDS.includes(result.message?.code)) { ended(result.message); return; }
+    announce(result, doneCodes);
+    render(result.next_state, result.data[result.next_state] || {});
+  }
+  return { command, answer, switchLanguage: () => switchLanguage(page, langKey, { translate, command, ended, render }) };
+}
+
+// --- the session of a station a kiosk may open with its token ------------------------------------
+// The put wall and the returns bench: the page's words come in <script id="texts">, the station
+// and the page session's station and user on <body>. `name` keys what the browser keeps
+// (wf.<name>.lang, wf.<name>.station, the PIN token as wf.<name>.<station>); `tokenUrl` answers
+// the page session's token. The page draws with `render(state, data)`, takes its state from a
+// snapshot with `fromSnapshot(snapshot)` ([state, data]) and hears more of its socket in
+// `listen(socket)`; `boot(wire)` wires the page and opens the session.
+export function stationSession({ name, scenario, tokenUrl, doneCodes, render, fromSnapshot, listen = () => {} }) {
+  const texts = JSON.parse($("texts").textContent);
+  const body = document.body.dataset;
+  const page = {
+    station: body.station || "",
+    sessionStation: body.sessionStation || "",
+    lang: localStorage.getItem(`wf.${name}.lang`) || body.lang || "zh",
+    token: null,
+    sessionToken: false,  // the token is the page session's (a kiosk that came with ?token=)
+    socket: null,
+    version: 0,
+    state: null,
+  };
+  const t = (key) => (texts[page.lang] || texts.zh)[key] ?? key;
+  const tokenKey = () => `wf.${name}.${page.station}`;
+  const { command, answer, switchLanguage: otherLanguage } = stationCommands(page, {
+    scenario, langKey: `wf.${name}.lang`, doneCodes, t, translate, render, ended: leave });
+
+  function drawLink() {
+    const on = Boolean(page.socket?.connected);
+    $("link").textContent = t(on ? "online" : "offline");
+    $("link").className = `link ${on ? "on" : "off"}`;
+  }
+
+  function translate() {
+    translateFixed(t, page.lang);
+    $("lang").textContent = page.lang === "en" ? "中文" : "EN";
+    drawLink();
+    if (page.state) render(page.state.name, page.state.data);
+  }
+
+  function askLogin() {
+    showLogin(page.station);
+    if (!$("user").value) $("user").value = body.user || "";
+    ($("user").value ? $("pin") : $("user")).focus();
+  }
+
+  async function login(event) {
+    event.preventDefault();
+    const station = stationOrAsk(page.station, t("no_station"));
+    if (!station) return;
+    const answered = await pinLogin(station, page.lang);
+    if (!answered) return;
+    page.station = station;
+    keepStation(station, `wf.${name}.station`);
+    page.token = answered.token;
+    page.sessionToken = false;
+    sessionStorage.setItem(tokenKey(), answered.token);
+    $("who").textContent = answered.user?.name || "";
+    banner("", "");
+    start();
+  }
+
+  function logout() {
+    endSession(page.token);
+    leave();
+  }
+
+  function leave(ended = null) {
+    sessionStorage.removeItem(tokenKey());
+    page.socket?.disconnect();
+    page.socket = null;
+    page.token = null;
+    if (page.sessionToken) {
+      const why = ended ? `&ended=${encodeURIComponent(ended.code)}` : "";
+      window.location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}${why}`);
+      return;
+    }
+    askLogin();
+    if (ended) { banner("error", ended.text, ended.code); sounds.error(); }
+  }
+
+  // The station's token: the one this tab got by PIN, else the page session's when it is the station's.
+  async function findToken() {
+    const kept = page.station ? sessionStorage.getItem(tokenKey()) : null;
+    if (kept) return kept;
+    if (!page.station || page.sessionStation !== page.station) return null;
+    const response = await fetch(tokenUrl, { credentials: "same-origin", cache: "no-store", redirect: "manual" })
+      .catch(() => null);
+    const answered = response && response.ok ? await response.json() : null;
+    if (!answered || answered.station !== page.station) return null;
+    page.sessionToken = true;
+    $("who").textContent = answered.user?.name || "";
+    return answered.token;
+  }
+
+  function start() {
+    const socket = connect(page.station, page.token, () => page.lang);
+    page.socket = socket;
+    socket.on("connect", drawLink);
+    socket.on("disconnect", drawLink);
+    watchSession(socket, { ended: (ended) => leave(ended), refused: logout, current: () => page.socket,
+                           lang: () => page.lang });
+    socket.on("snapshot", (snapshot) => {
+      page.version = snapshot.version;
+      if (snapshot.user) $("who").textContent = snapshot.user.name;
+      render(...fromSnapshot(snapshot));
+    });
+    listen(socket);
+    focusScan();
+  }
+
+  async function boot(wire) {
+    $("login").addEventListener("submit", login);
+    $("logout").addEventListener("click", logout);
+    $("lang").addEventListener("click", otherLanguage);
+    wire();
+    translate();
+    if (!page.station) $("station-code").value = localStorage.getItem(`wf.${name}.station`) || "";
+    page.token = await findToken();
+    if (page.token) start(); else askLogin();
+  }
+
+  return { page, t, command, answer, boot };
 }
