@@ -78,7 +78,7 @@ WORDS = {
     "cancel": ("Cancel order", "取消采购单"), "cancel_reason": ("Reason", "原因"),
     "cancel_reason_required": ("Reason (needed: the supplier may be packing it)", "原因（必填：供应商可能已在备货）"),
     "cancel_confirm": ("Cancel this purchase order? Its open units are no longer in transit.", "确定取消此采购单？其未收数量不再计入在途。"),
-    "close": ("Close short", "短收结案"), "close_reason": ("Why close short (what will not come)", "短收结案原因（剩余不再到货）"),
+    "close": ("Close short", "短收结案"), "close_reason_ask": ("Why close short (what will not come)", "短收结案原因（剩余不再到货）"),
     "close_confirm": ("Close this order short? What was not received is no longer in transit.", "确定短收结案？未收数量不再计入在途。"),
     "your_limit": ("You may approve up to {limit}.", "您的审批额度：{limit}。"),
     "no_limit": ("no limit", "不限额"), "no_limit_at_all": ("Your role may not approve orders.", "您的角色不能审批采购单。"),
