@@ -21,7 +21,8 @@ function lineList(lines) {
   return h("div.card.detail", { "data-testid": "lines" }, ...lines.map((line) =>
     h("div.line", { "data-testid": `line-${line.sku}` },
       h("span.code", {}, line.sku), ` ${line.name} · `,
-      h("b", {}, String(line.received)), line.ordered !== undefined ? ` / ${line.ordered}` : "")));
+      // the count on one line: "2 / 60" never leaves its "/ 60" on the next
+      h("span.code", {}, h("b", {}, String(line.received)), line.ordered !== undefined ? ` / ${line.ordered}` : ""))));
 }
 
 function plateInHand(lpn) {

@@ -15,7 +15,7 @@ PAGES = (  # where each person starts: (who, path, what they do there)
      "delivery note SN-HZTX-20261206), then QC and put away from the menu"),
     ("QC bench", "/qc", "user boss: plates waiting for QC (ISO 2859-1 samples); on a handheld, R001 chooses QC"),
     ("returns bench", "/returns/bench?station=RB-01", "PIN login: R001; scan a tracking number or order number"),
-    ("purchasing, returns (office)", "/purchase-orders", "user office: POs, suppliers, in transit; /returns, "
+    ("purchasing (office)", "/purchase-orders", "user office: POs, suppliers, in transit; /returns, "
      "/supplier-returns"),
     ("REST API (OpenAPI 3)", "/api/v1/openapi.json", "POST /api/v1/auth/login for a token"),
 )
