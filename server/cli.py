@@ -427,7 +427,7 @@ def config_():
     from server.config import SETTINGS, load_settings
     values = load_settings()
     for setting in SETTINGS:
-        value = "(set)" if setting.name == "SECRET_KEY" else values[setting.name]
+        value = "(set)" if setting.name in ("SECRET_KEY", "CREDENTIALS_KEY") else values[setting.name]
         click.echo(f"WAVEFLOOR_{setting.name} = {value}\n    {setting.help}")
 
 
@@ -679,7 +679,10 @@ def labels_sheet(kind, warehouse, prefix, out_dir, dpi):
 
 def _register_tools() -> None:
     from printers.cli import labels, printer_emulator
+    from server.cli_connectors import COMMANDS as shop_commands
     from server.cli_purchasing import po, suppliers_
+    for command in shop_commands:
+        shop.add_command(command)
     cli.add_command(po, "po")
     cli.add_command(suppliers_, "suppliers")
     cli.add_command(printer_emulator, "printer-emulator")

@@ -54,6 +54,12 @@ SETTINGS = (
     Setting("RULES_DIR", "", "Folder of the site's rule files (review, routing, carriers, waves); empty means "
             "the shipped defaults. Files are reloaded when they change."),
     Setting("SHIP_BY_HOURS", 48, "Promised ship-by time after payment when the channel gives none."),
+    Setting("CREDENTIALS_KEY", "", "Key sealing the shops' platform secrets and sessions and the carriers' keys at "
+            "rest; empty means one generated once into the instance folder (credentials_key). Every server process "
+            "of a site needs the same key: a different one cannot read the connections (the office says so)."),
+    Setting("CONNECTOR_WORKER", True, "Pull orders and refunds from the connected shops, and send the platform "
+            "outbox (ship confirmations, stock), from this server process; a lease in the database keeps one "
+            "process on each shop whatever the number of servers."),
     Setting("RETURNS_QC", False, "Returned units chosen for restock go to QC (待检, qc_pending) in the returns "
             "location instead of straight to available."),
     Setting("PRINT_WORKER", True, "Send queued labels to the printers from this server process."),
@@ -117,11 +123,13 @@ def load_settings(overrides: dict | None = None, environ=None) -> dict:
         values["DATABASE_URL"] = f"sqlite:///{(instance_dir / 'wavefloor.db').resolve()}"
     if not values["SECRET_KEY"]:
         values["SECRET_KEY"] = _instance_secret(instance_dir)
+    if not values["CREDENTIALS_KEY"]:
+        values["CREDENTIALS_KEY"] = _instance_secret(instance_dir, "credentials_key")
     return values
 
 
-def _instance_secret(instance_dir: Path) -> str:
-    path = instance_dir / "secret_key"
+def _instance_secret(instance_dir: Path, name: str = "secret_key") -> str:
+    path = instance_dir / name
     if path.exists():
         return path.read_text().strip()
     instance_dir.mkdir(parents=True, exist_ok=True)

@@ -113,9 +113,21 @@ def _return_parcel():
     return ReturnParcel.create(code="RT-L", warehouse=_warehouse())
 
 
+def _channel_call():
+    from server.models import ChannelCall, Shop
+    shop = Shop.create(code="L-SHOP", channel="tmall")
+    return ChannelCall.create(shop=shop, kind="ship", key="ship:L")
+
+
+def _waybill():
+    from server.models import Waybill
+    return Waybill.create(carrier="ZTO", number="L-1", source="pool")
+
+
 FACTORIES = {"Order": _order, "Wave": _wave, "PickTask": _task, "PickLine": _line, "PrintJob": _print_job,
              "Package": _package, "PurchaseOrder": _purchase_order, "Receipt": _receipt, "Lpn": _lpn,
-             "SupplierReturn": _supplier_return, "ReturnParcel": _return_parcel}
+             "SupplierReturn": _supplier_return, "ReturnParcel": _return_parcel, "ChannelCall": _channel_call,
+             "Waybill": _waybill}
 
 
 def status_of(lifecycle: Lifecycle, row_id: int) -> str:

@@ -13,6 +13,8 @@ from server.models.putwall import ToteSort
 from server.models.purchasing import ApprovalLimit, PurchaseOrder, PurchaseOrderLine, Supplier, SupplierItem
 from server.models.receiving import Lpn, QcCheck, Receipt, SupplierReturn
 from server.models.returns import Refund, ReturnParcel, ReturnUnit
+from server.models.connectors import (CarrierAccount, ChannelCall, ChannelListing, Lease, ShopConnection,
+                                      SyncCheckpoint, TrackingEvent, Waybill)
 
 ALL_MODELS = [
     Role, User, UserRole, Device, ApiToken, LoginAttempt, AuditLog,
@@ -29,6 +31,7 @@ ALL_MODELS = [
     Supplier, SupplierItem, ApprovalLimit, PurchaseOrder, PurchaseOrderLine,
     Receipt, Lpn, QcCheck, SupplierReturn,
     Refund, ReturnParcel, ReturnUnit,
+    ShopConnection, SyncCheckpoint, Lease, ChannelListing, ChannelCall, CarrierAccount, Waybill, TrackingEvent,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -67,6 +67,9 @@ class Package(BaseModel):
     weighed_at = UtcDateTimeField(null=True)
     shipped_at = UtcDateTimeField(null=True)
     exported_at = UtcDateTimeField(null=True)  # its tracking number went back to the channel
+    tracking_status = CharField(max_length=16, default="")  # its latest logistics event (物流轨迹)
+    collected_at = UtcDateTimeField(null=True)  # the carrier took it (揽收)
+    delivered_at = UtcDateTimeField(null=True)  # signed for (签收)
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     device = ForeignKeyField(Device, null=True, on_delete="SET NULL", index=False)  # parcels are not read by device
 

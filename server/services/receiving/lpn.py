@@ -71,7 +71,7 @@ def sscc_of(code: str) -> str | None:
 
 
 def next_sscc(lpn_id: int) -> str:
-    settings = load_settings({"SECRET_KEY": "unused"})  # only the SSCC's settings are read here
+    settings = load_settings({"SECRET_KEY": "unused", "CREDENTIALS_KEY": "unused"})  # only the SSCC's settings are read here
     prefix = str(settings.get("SSCC_COMPANY_PREFIX") or "6901234")
     extension = str(settings.get("SSCC_EXTENSION_DIGIT") or 0)
     return sscc(extension, prefix, lpn_id % 10 ** (16 - len(prefix)))
