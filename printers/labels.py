@@ -1,4 +1,5 @@
-"""Label templates: shipping 4x6 (快递面单), GS1-128 SSCC carton, location, SKU and tote.
+"""Label templates: shipping 4x6 (快递面单), the carriers' 76x130 mm electronic waybill (电子面单),
+GS1-128 SSCC carton, location, SKU and tote.
 
 Each template is registered by name with its media size, demo data and a function that says
 which barcodes the label must carry; the print queue renders by name, tests and
@@ -174,6 +175,57 @@ def shipping_demo() -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# 76 x 130 mm electronic waybill (电子面单 一联单), the roll the carriers' thermal printers take
+
+
+WAYBILL_WIDTH_MM = 76.0
+
+
+def build_waybill(data: Mapping, profile: PrinterProfile) -> str:
+    """The carrier's number (from Cainiao, SF or a number pool) as Code 128 across the label,
+    its sort code (大头笔 / 三段码) big enough for the sorting line, receiver, sender and what is
+    in the parcel. Narrow bars for long numbers, so every number fits in the 76 mm."""
+    receiver, sender = _party(data.get("receiver")), _party(data.get("sender"))
+    number = str(data["tracking_number"])
+    masked = data.get("mask_phone", True)
+    phone = mask_phone(receiver.get("phone", "")) if masked else receiver.get("phone", "")
+    sender_phone = mask_phone(sender.get("phone", "")) if masked else sender.get("phone", "")
+    width = WAYBILL_WIDTH_MM - 4
+    label = ZplLabel(profile)
+    label.text(3, 2.5, data.get("carrier", ""), height_mm=6)
+    label.text(50, 3.5, data.get("service", ""), height_mm=4)
+    label.hline(2, 10.5, width)
+    label.text(3, 12.5, data.get("sort_code", ""), height_mm=11)
+    label.hline(2, 26, width)
+    label.code128(5, 29, number, height_mm=17, module_mm=0.33 if len(number) <= 16 else 0.25,
+                  human_readable=False)
+    label.text(14, 47.5, number, height_mm=4.5)
+    label.hline(2, 53.5, width)
+    label.text(3, 56, "收", height_mm=6)
+    label.text(11, 56, f"{receiver.get('name', '')}  {phone}", height_mm=4.5)
+    label.text_block(11, 62, 62, full_address(receiver), height_mm=3.8, max_lines=3)
+    label.hline(2, 77, width)
+    label.text(3, 79, "寄", height_mm=4.5)
+    label.text(11, 79, f"{sender.get('name', '')}  {sender_phone}", height_mm=3.2)
+    label.text_block(11, 83.5, 62, full_address(sender), height_mm=3.2, max_lines=2)
+    label.hline(2, 94, width)
+    label.text(3, 96.5, f"订单号 {data.get('order_number', '')}", height_mm=3.2)
+    label.text_block(3, 101.5, 70, sku_summary(data.get("items", "")), height_mm=3.2, max_lines=4)
+    label.hline(2, 119, width)
+    label.text(3, 121.5, f"{number}  {data.get('printed_at', '')}".strip(), height_mm=3.5)
+    return label.finish()
+
+
+def waybill_barcodes(data: Mapping) -> list[dict]:
+    return [{"type": "code128", "data": str(data["tracking_number"])}]
+
+
+def waybill_demo() -> dict:
+    return dict(shipping_demo(), tracking_number="SF7444496931331", sort_code="755W-F0-CK",
+                service="顺丰特快", printed_at="2026-12-06 10:30")
+
+
+# ---------------------------------------------------------------------------------------------
 # GS1-128 SSCC carton label
 
 
@@ -323,6 +375,9 @@ def tote_demo() -> dict:
 
 register_template(LabelTemplate("shipping", "4x6 shipping label (快递面单)", 4, 6,
                                 build_shipping, shipping_barcodes, shipping_demo))
+# 76 x 130 mm, exactly 608 x 1040 dots at 203 dpi (8 dots a millimetre)
+register_template(LabelTemplate("waybill_76x130", "76x130 mm electronic waybill (电子面单 一联单)", 608 / 203, 1040 / 203,
+                                build_waybill, waybill_barcodes, waybill_demo))
 register_template(LabelTemplate("sscc", "GS1-128 SSCC-18 carton label", 4, 6,
                                 build_sscc, sscc_barcodes, sscc_demo))
 register_template(LabelTemplate("lpn", "receiving label: licence plate with its SSCC (入库标签)", 4, 3,

@@ -155,6 +155,10 @@ def start_serving_tasks(app) -> None:
     socketio.start_background_task(outbox.tail_forever, here_only(socketio, NAMESPACE))
     told = f"command results older than {settings['COMMAND_KEY_TTL_H']:g} h are forgotten every minute"
     told += "; events of the command line and the print worker are read from the database"
+    if settings.get("CONNECTOR_WORKER", True):
+        from server.services.connectors import worker as connectors
+        socketio.start_background_task(connectors.run_forever)
+        told += "; connected shops are pulled and the platform outbox is sent"
     if is_sqlite():
         database.obj.checkpoint_in_background()
         told += "; SQLite checkpoints run in a thread of their own"

@@ -214,6 +214,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "orders_found": ("Orders found: open the one the parcel belongs to.", "已找到订单，请打开包裹对应的订单。"),
     "no_orders_found": ("No order found for this buyer.", "未找到该买家的订单。"),
     "unknown_refund_channel": ("No refund adapter for this channel.", "此渠道没有退款导入适配器。"),
+    # live connectors (平台对接)
+    "bad_connection": ("The shop's connection is not complete: see the field named.", "店铺授权信息不完整：请检查所指字段。"),
+    "not_connected": ("This shop is not connected to its platform.", "此店铺尚未对接平台。"),
+    "waybill_pool_empty": ("No free waybill numbers are left for this carrier. Import a new number pool.",
+                           "该快递公司的电子面单号已用完，请导入新的号段。"),
+    "waybill_pending": ("The carrier's waybill number is being fetched. Scan again in a moment.",
+                        "正在获取快递公司的电子面单号，请稍后再扫描。"),
+    "waybill_no_account": ("This carrier's waybill account is not usable (no connected Taobao shop for Cainiao).",
+                           "该快递公司的电子面单账号不可用（菜鸟账号没有已授权的淘宝店铺）。"),
+    "credentials_unreadable": ("This server cannot read the shop's stored credentials (another CREDENTIALS_KEY). "
+                               "Enter the shop's app secret and session again.",
+                               "本服务器无法读取店铺保存的授权（CREDENTIALS_KEY 不同），请重新填写 App Secret 与授权码。"),
 }
 
 

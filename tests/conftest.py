@@ -15,6 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 PG_ADMIN_URL = os.environ.get("WAVEFLOOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+# the test process and the servers it starts seal and open shops' credentials with one key
+os.environ.setdefault("WAVEFLOOR_CREDENTIALS_KEY", "wavefloor-test-credentials-key")
 ENGINES = ("sqlite", "postgres")
 
 

@@ -11,3 +11,4 @@ api.url_value_preprocessor(storable_path)
 from server.api import auth, floor, orders, printing, purchasing, shipping, stock, users, waves  # noqa: E402,F401
 from server.api import quality  # noqa: E402,F401
 from server.api import returns  # noqa: E402,F401  (refunds and the returns bench)
+from server.api import connectors  # noqa: E402,F401  (live connectors and the platform outbox)

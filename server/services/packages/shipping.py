@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from server.db import write_transaction
 from server.models import (Location, Order, OrderEvent, OrderLine, Package, PickLine, PickTask, Product, Quant, Shop,
                            StockMove, Warehouse, WaveOrder)
+from server.services.connectors import outbox as channel_calls
 from server.services.errors import DomainError, NotFound
 from server.services.orders import lifecycle as orders
 from server.services.packages import lifecycle as parcels
@@ -201,6 +202,9 @@ def scan_out(order: Order, parcel: Package, plan, actor: inventory.Actor) -> Non
                        ref=f"ship:{order.id}")
     parcels.ship(parcel, actor)
     orders.transition(order, "shipped", actor, parcel.tracking)
+    # the platform hears of it from the outbox, after this commits (发货回传)
+    merged = list(Order.select().where(Order.merged_into == order.id))
+    channel_calls.ship_confirmations(order, parcel.tracking, parcel.carrier, merged)
 
 
 # --- the channel's bulk-shipping file --------------------------------------------------------------

@@ -50,7 +50,7 @@ from server.services.device.commands import at_station, envelope, scenario
 from server.services.errors import Refused
 from server.services.orders import lifecycle as orders
 from server.services.packages import lifecycle as parcels
-from server.services.packages import shipping
+from server.services.packages import shipping, waybills
 from server.services.stock import inventory
 from server.services.stock.desk import actor_of
 from server.services.waves.wall import AT_PACKING, slot_orders
@@ -415,14 +415,37 @@ def label(order: Order, parcel: Package, printer: Printer, station: str, actor: 
     """Every unit checked: picked -> packed, a tracking number (from the parcel's id), and the
     label on the station's printer, all in the command's transaction (the job prints once it
     commits)."""
-    orders.transition(order, "packed", actor, station)
     the_carrier = shipping.carrier_of(order)
+    template, data = waybill_label(order, the_carrier)
+    orders.transition(order, "packed", actor, station)
     if not order.carrier:
         Order.update(carrier=the_carrier.code).where(Order.id == order.id).execute()
-    tracking = shipping.tracking_number(the_carrier.code, parcel.id)
-    job = printing.enqueue(printer.code, "shipping", shipping.label_data(order, the_carrier, tracking),
-                           ref=order.external_id, actor=actor)
+    if data is None:  # a carrier without a waybill account: the number is made here
+        tracking = shipping.tracking_number(the_carrier.code, parcel.id)
+        data = shipping.label_data(order, the_carrier, tracking)
+    tracking = data["tracking_number"]
+    job = printing.enqueue(printer.code, template, data, ref=order.external_id, actor=actor)
     parcels.label(parcel, the_carrier.code, tracking, job.id, station, actor)
+
+
+def waybill_label(order: Order, the_carrier: shipping.Carrier) -> tuple[str, dict | None]:
+    """The label of a carrier with a waybill account (电子面单): a number from its pool, taken in
+    this transaction, or the one its service gave the order (fetched for the wave, or now in the
+    background: the packer scans again in a moment). Never a number made up for such a carrier."""
+    source = waybills.source_of(the_carrier.code)
+    if source == "local":
+        return "shipping", None
+    if source == "pool" and waybills.assigned(order.id) is None:
+        try:
+            waybills.take_from_pool(order, the_carrier.code)
+        except waybills.PoolEmpty:
+            raise Refused("waybill_pool_empty", carrier=the_carrier.code) from None
+    data = waybills.label_data(order)
+    if data is None:
+        reason = waybills.last_failure(order.id)
+        waybills.fetch_soon(order.id)
+        raise Refused("waybill_pending", carrier=the_carrier.code, **({"reason": reason} if reason else {}))
+    return waybills.LABEL_TEMPLATE, data
 
 
 # --- what a scanned code names ---------------------------------------------------------------------
