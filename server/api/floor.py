@@ -9,6 +9,7 @@ from peewee import JOIN, fn
 
 from server.models import Location, Lpn, PurchaseOrder, Receipt, Supplier, User, Warehouse
 from server.services import floor
+from server.services.connectors import connections, outbox
 from server.services.receiving import receipts
 from server.services.stock import desk as stockdesk
 from server.services.waves import planning as waves
@@ -121,6 +122,18 @@ class GoodsInOut(Schema):
     warehouses = List(Nested(GoodsInWarehouseOut))
     qc_waiting = Integer()
     putaway_waiting = Integer()
+
+
+class ConnectorShopOut(Schema):
+    shop = String()
+    status = String(metadata={"description": "reauthorise, or ok / paused with credentials this server cannot read"})
+    last_error = String()
+
+
+class ConnectorsFlagOut(Schema):
+    attention = List(Nested(ConnectorShopOut), metadata={"description": "shops to re-authorise (需重新授权)"})
+    failed_calls = Integer(metadata={"description": "platform calls refused, waiting for a person (发货回传失败)"})
+    waiting_calls = Integer(metadata={"description": "platform calls still to be sent"})
 
 
 class WaveActionOut(Schema):
@@ -252,6 +265,17 @@ def goods_in_view() -> dict:
                  "ordered) and the plates waiting for QC and for putaway", security="BearerAuth")
 def floor_goods_in():
     return goods_in_view()
+
+
+@api.get("/floor/connectors")
+@requires("floor.control")
+@api.output(ConnectorsFlagOut)
+@api.doc(summary="The control room's flag for live connectors: shops to re-authorise and the failed platform calls",
+         security="BearerAuth")
+def floor_connectors():
+    counts = outbox.counts()
+    return {"attention": connections.needing_attention(), "failed_calls": counts["failed"],
+            "waiting_calls": counts["pending"] + counts["sending"]}
 
 
 @api.post("/floor/waves/<wave_id>/<verb>")

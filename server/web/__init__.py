@@ -214,3 +214,4 @@ from server.web import qc as _qc  # noqa: E402,F401  (the QC bench and the suppl
 from server.web import wall as _wall  # noqa: E402,F401  (the wall screen and the control room)
 from server.web import returns as _returns  # noqa: E402,F401  (the returns bench and the office's returns page)
 from server.web import purchasing as _purchasing  # noqa: E402,F401  (purchase orders and suppliers)
+from server.web import connectors as _connectors  # noqa: E402,F401  (the shops' platform connections)

@@ -1,4 +1,4 @@
-/* The control room: lists from /api/v1/floor/control, /summary and /goods-in, kept current by
+/* The control room: lists from /api/v1/floor/control, /summary, /goods-in and /connectors, kept current by
    the wall screen's Socket.IO events (namespace /floor, the page session's token); a slow poll
    only while the socket is down. Every action calls one /api/v1 endpoint and says what it did, in words,
    next to the form or list that caused it. */
@@ -74,8 +74,9 @@
     if (loading) { again = true; return loading; }
     lastLoad = Date.now();
     loading = Promise.all([call("GET", "/api/v1/floor/control"), call("GET", "/api/v1/floor/summary"),
-                           call("GET", "/api/v1/floor/goods-in")])
-      .then(function (r) { draw(r[0], r[1]); drawGoodsIn(r[2]); })
+                           call("GET", "/api/v1/floor/goods-in"),
+                           call("GET", "/api/v1/floor/connectors").catch(function () { return null; })])
+      .then(function (r) { draw(r[0], r[1]); drawGoodsIn(r[2]); drawConnectors(r[3]); })
       .catch(function () { setLink(false); })
       .then(function () {
         loading = null;
@@ -193,6 +194,23 @@
     }
     return '<tr data-kind="' + esc(e.kind) + '" data-ref="' + esc(e.ref) + '"><td>' + esc(named(T.kinds, e.kind)) +
       "</td><td>" + what + '</td><td class="n">' + age(e.age_s) + "</td><td>" + todo + "</td></tr>";
+  }
+
+  // --- live connectors ----------------------------------------------------------------------------
+  /* a flag while a shop must be re-authorised or platform calls failed (平台对接); hidden otherwise */
+  function drawConnectors(c) {
+    var flag = $("connectors-flag");
+    if (!c) return;
+    var said = [];
+    if (c.attention.length) {
+      said.push(esc(fill(T.connectors.reauthorise, { shops: c.attention.map(function (s) { return s.shop; })
+        .join(T.lang === "en" ? ", " : "、") })));
+    }
+    if (c.failed_calls) said.push(esc(c.failed_calls === 1 ? T.connectors.failed_one
+                                      : fill(T.connectors.failed, { n: c.failed_calls })));
+    flag.hidden = !said.length;
+    flag.innerHTML = said.join(" · ") + (said.length && flag.dataset.link
+      ? ' <a href="' + esc(flag.dataset.link) + '">' + esc(T.connectors.open) + " →</a>" : "");
   }
 
   // --- goods in -----------------------------------------------------------------------------------
