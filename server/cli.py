@@ -681,6 +681,7 @@ def _register_tools() -> None:
     from printers.cli import labels, printer_emulator
     from server.cli_connectors import COMMANDS as shop_commands
     from server.cli_purchasing import po, suppliers_
+    from server.cli_waybills import register as register_waybills
     for command in shop_commands:
         shop.add_command(command)
     cli.add_command(po, "po")
@@ -688,6 +689,7 @@ def _register_tools() -> None:
     cli.add_command(printer_emulator, "printer-emulator")
     labels.add_command(labels_sheet, "sheet")
     cli.add_command(labels, "labels")
+    register_waybills(cli, waves_)
 
 
 _register_tools()

@@ -83,6 +83,8 @@ SETTINGS = (
             "(on a new connection, from its opening); then the connection is closed."),
     Setting("IDLE_TIMEOUT_S", 75, "Seconds `wavefloor serve` keeps a connection waiting for its next request, "
             "and the longest one read or write of a request may wait, before closing it."),
+    Setting("TRACKING_PUSH_SECRET", "", "Secret the carriers sign their tracking pushes with (HMAC-SHA256 of the "
+            "body, POST /api/v1/carriers/<carrier>/tracking); empty refuses every push (docs/tracking.md)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -226,6 +226,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "credentials_unreadable": ("This server cannot read the shop's stored credentials (another CREDENTIALS_KEY). "
                                "Enter the shop's app secret and session again.",
                                "本服务器无法读取店铺保存的授权（CREDENTIALS_KEY 不同），请重新填写 App Secret 与授权码。"),
+    "bad_carrier_account": ("The carrier's waybill account is not complete: see the field named.",
+                            "快递公司的电子面单账号信息不完整：请检查所指字段。"),
+    "tracking_push_unreadable": ("The tracking push could not be read: the body must be JSON with a list of events.",
+                                 "无法读取物流轨迹推送：正文须为含 events 列表的 JSON。"),
+    "bad_period": ("The period is not valid: since must not be after until, and a period is at most a year.",
+                   "时间段无效：开始日期不能晚于结束日期，且最长一年。"),
 }
 
 

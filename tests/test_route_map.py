@@ -19,6 +19,7 @@ PUBLIC = {
     "openapi.spec",  # the API description, so integrators can read it before they have a token
     "api.login", "api.login_pin",  # how a token is obtained
     "api.channel_orders",  # channel pushes, authenticated by the shop's signature instead
+    "api.carrier_tracking",  # carriers' tracking pushes, authenticated by their signature instead
     "web.index", "web.login", "web.set_language",
     # the handheld app's static files; it logs in itself (PIN) and holds no data
     "web.handheld_root", "web.handheld_index", "web.handheld_file",

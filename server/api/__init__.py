@@ -12,3 +12,5 @@ from server.api import auth, floor, orders, printing, purchasing, shipping, stoc
 from server.api import quality  # noqa: E402,F401
 from server.api import returns  # noqa: E402,F401  (refunds and the returns bench)
 from server.api import connectors  # noqa: E402,F401  (live connectors and the platform outbox)
+from server.api import waybills  # noqa: E402,F401  (carrier waybills: accounts, pools, 打单)
+from server.api import tracking  # noqa: E402,F401  (carriers' tracking pushes, delivery times)

@@ -7,6 +7,7 @@ from server.api.schemas import Integer, Schema
 from server.channels.values import LARGEST_WHOLE
 from server.guard import current_principal, public, requires
 from server.models.orders import ORDER_STATES
+from server.services.connectors import tracking
 from server.services.orders import channel_stock, merge, office, webhooks
 from server.services.orders import lifecycle as orders
 from server.services.orders import views as order_views
@@ -71,6 +72,19 @@ class HistoryOut(Schema):
     user = String(allow_none=True)
 
 
+class TrackingEventOut(Schema):
+    """A step of the order's parcel on its way (物流轨迹)."""
+    at = DateTime(metadata={"description": "when the carrier recorded the step (UTC)"})
+    status = String(metadata={"description": "collected | in_transit | delivering | delivered | exception"})
+    status_en = String()
+    status_zh = String()
+    detail = String()
+    place = String()
+    source = String(metadata={"description": "top (pulled from the platform) or push:<carrier>"})
+    tracking = String()
+    carrier = String()
+
+
 class OrderDetail(OrderSummary):
     receiver_address = String()
     receiver_district = String()
@@ -87,6 +101,7 @@ class OrderDetail(OrderSummary):
     source = String()
     lines = List(Nested(OrderLineOut))
     history = List(Nested(HistoryOut))
+    tracking = List(Nested(TrackingEventOut), metadata={"description": "its parcel's tracking steps (物流轨迹), oldest first"})
 
 
 class NoteIn(Schema):
@@ -170,7 +185,7 @@ def list_orders(query_data):
 @api.output(OrderDetail)
 @api.doc(summary="One order with its lines and history", security="BearerAuth")
 def get_order(order_id):
-    return order_views.order_detail(order_id, current_principal())
+    return dict(order_views.order_detail(order_id, current_principal()), tracking=tracking.order_events(order_id))
 
 
 @api.post("/orders/<int:order_id>/approve")

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from server.guard import current_principal, requires
 from server.models.orders import ORDER_STATES
+from server.services.connectors import tracking
 from server.services.errors import DomainError
 from server.services.orders import office
 from server.services.orders import lifecycle as orders
@@ -111,7 +112,7 @@ def order_detail(order_id):
     except DomainError:
         return render_template("message.html", message=_("No such order.")), 404
     return render_template("order.html", order=order, history=history_lines(order["history"]),
-                           error=request.args.get("error"))
+                           error=request.args.get("error"), tracking=tracking.order_events(order_id))
 
 
 @web.post("/orders/<int:order_id>/<action>")

@@ -9,7 +9,7 @@ from server.connectors.jos import JosClient
 from server.connectors.top import TopClient
 from server.db import write_transaction
 from server.models import ChannelCall, ChannelListing, Shop, ShopConnection, SyncCheckpoint
-from server.models.base import utcnow
+from server.models.base import as_utc, utcnow
 from server.services.connectors import outbox
 from server.services.connectors.credentials import SealedElsewhere, seal, unseal
 from server.services.errors import DomainError, NotFound
@@ -25,7 +25,7 @@ PLATFORM_OF_CHANNEL = {"tmall": "top", "top": "top", "taobao": "top", "jd": "jos
 
 class BadConnection(DomainError):
     code = "bad_connection"
-    http_status = 422
+    http_status = 400
 
 
 class NotConnected(DomainError):
@@ -90,7 +90,8 @@ def views() -> list[dict]:
     checkpoints = {}
     for mark in SyncCheckpoint.select():
         checkpoints.setdefault(mark.shop_id, {})[mark.operation] = {
-            "until": mark.until, "last_run_at": mark.last_run_at, "last_error": mark.last_error, "stored": mark.stored}
+            "until": as_utc(mark.until), "last_run_at": as_utc(mark.last_run_at), "last_error": mark.last_error,
+            "stored": mark.stored}
     failed = dict(ChannelCall.select(ChannelCall.shop, fn.COUNT(ChannelCall.id)).where(ChannelCall.state == "failed")
                   .group_by(ChannelCall.shop).tuples())
     waiting = dict(ChannelCall.select(ChannelCall.shop, fn.COUNT(ChannelCall.id))
@@ -108,7 +109,7 @@ def views() -> list[dict]:
                        endpoint=connection.endpoint, app_key=connection.app_key,
                        sign_method=connection.sign_method, seller_nick=connection.seller_nick,
                        pull_every_s=connection.pull_every_s, push_shipments=connection.push_shipments,
-                       push_stock=connection.push_stock, updated_at=connection.updated_at,
+                       push_stock=connection.push_stock, updated_at=as_utc(connection.updated_at),
                        readable=_readable(connection))
         found.append(row)
     return found

@@ -24,7 +24,7 @@ from server import jsontext
 from server.connectors.errors import PlatformError, RateLimited, SessionInvalid
 from server.db import sql, write_transaction
 from server.models import ChannelCall, Order, OrderEvent, Package, Shop, ShopConnection
-from server.models.base import utcnow
+from server.models.base import as_utc, utcnow
 from server.services.connectors import leases
 from server.services.connectors.lifecycle import CHANNEL_CALL
 from server.services.errors import NotFound
@@ -239,8 +239,8 @@ def listing(state: str | None = None, shop_id: int | None = None, limit: int = 2
 def view(call: ChannelCall) -> dict:
     return {"id": call.id, "shop_id": call.shop_id, "kind": call.kind, "subject": call.subject,
             "order_id": call.order_id, "state": call.state, "attempts": call.attempts,
-            "last_error": call.last_error, "created_at": call.created_at, "next_at": call.next_at,
-            "sent_at": call.sent_at, "payload": jsontext.loads(call.payload)}
+            "last_error": call.last_error, "created_at": as_utc(call.created_at), "next_at": as_utc(call.next_at),
+            "sent_at": as_utc(call.sent_at), "payload": jsontext.loads(call.payload)}
 
 
 def retry(call_id: int) -> dict:

@@ -16,7 +16,7 @@ from server.connectors.errors import PlatformError
 from server.db import database
 from server.models import ChannelCall, ShopConnection, SyncCheckpoint
 from server.models.base import utcnow
-from server.services.connectors import outbox, pull
+from server.services.connectors import outbox, pull, tracking
 from server.services.connectors.connections import client_for
 from server.services.connectors.credentials import SealedElsewhere
 from server.services.packages import waybills
@@ -69,6 +69,15 @@ def run_once(holder: str | None = None, now: dt.datetime | None = None, sleep=ti
         if client is None and not _only_waybills(shop_id):
             continue  # not connected, paused or to re-authorise: its calls wait
         done["sent"][shop_id] = outbox.send_shop(shop_id, client, holder, sender=send)
+    # tracking (物流轨迹) last: the outbox never waits for it
+    for connection in connections.values():
+        if tracking.due(connection, now):
+            try:
+                client = client_for(connection)
+            except SealedElsewhere:
+                continue
+            done.setdefault("traces", []).append(
+                tracking.pull_traces(connection.shop.code, client, now=now, holder=holder).as_dict())
     return done
 
 

@@ -11,13 +11,18 @@ from server.models.base import utcnow
 from server.services.errors import DomainError, InvalidTransition
 from server.services.orders import allocation, review
 from server.services.orders.lifecycle import get, record, transition
+from server.services.packages import waybills
 from server.services.stock import inventory
 
 
 def cancel(order: Order, actor: inventory.Actor, reason: str) -> None:
+    """Cancel the order; a carrier's number it holds (电子面单) is voided with it, and the call that
+    gives the number back to the carrier is queued in the same transaction."""
     with write_transaction():
         allocation.release_allocations(order, actor)
         transition(order, "cancelled", actor, reason)
+        if waybills.assigned(order.id) is not None:
+            waybills.cancel(order, actor)
 
 
 def approve(order_id: int, actor: inventory.Actor, note: str = "") -> Order:

@@ -9,6 +9,7 @@
   var POLL_MS = 30000, SAFETY_MS = 120000, EVENT_DELAY_MS = 250;
   var pickers = [], printers = [], zone = undefined, socket = null;
   var lastLoad = 0, pending = null, loading = null, again = false, planAsked = null;
+  var waybillWaves = {};  // wave id -> its orders still waiting for a carrier's number (打单)
 
   function $(id) { return document.getElementById(id); }
   function esc(s) {
@@ -75,8 +76,13 @@
     lastLoad = Date.now();
     loading = Promise.all([call("GET", "/api/v1/floor/control"), call("GET", "/api/v1/floor/summary"),
                            call("GET", "/api/v1/floor/goods-in"),
-                           call("GET", "/api/v1/floor/connectors").catch(function () { return null; })])
-      .then(function (r) { draw(r[0], r[1]); drawGoodsIn(r[2]); drawConnectors(r[3]); })
+                           call("GET", "/api/v1/floor/connectors").catch(function () { return null; }),
+                           call("GET", "/api/v1/waybills/waves").catch(function () { return null; })])
+      .then(function (r) {
+        waybillWaves = {};
+        ((r[4] && r[4].waves) || []).forEach(function (w) { waybillWaves[w.wave_id] = w.waiting; });
+        draw(r[0], r[1]); drawGoodsIn(r[2]); drawConnectors(r[3]);
+      })
       .catch(function () { setLink(false); })
       .then(function () {
         loading = null;
@@ -135,7 +141,9 @@
         '</td><td class="n lines">' + (w.done == null ? w.lines : w.done + "/" + w.lines) + '</td><td class="verbs">' +
         waveVerbs(w, cancellable).map(function (v) {
           return button(T[v], "wave", { wave: w.id, code: w.code, verb: v }, VERB_LOOK[v]);
-        }).join(" ") + "</td></tr>";
+        }).concat(waybillWaves[w.id] ? [button(fill(T.waybills.fetch, { n: waybillWaves[w.id] }), "waybills",
+                                               { wave: w.id, code: w.code }, "secondary waybills")] : [])
+        .join(" ") + "</td></tr>";
     }).join("") || empty(6, T.empty_waves);
 
     $("tasks").innerHTML = control.tasks.map(function (t) {
@@ -303,6 +311,11 @@
       act(el, call("POST", "/api/v1/floor/waves/" + d.wave + "/" + d.verb), function (j) {
         return fill(T["done_" + d.verb], { wave: j.code });
       });
+    } else if (d.action === "waybills") {
+      act(el, call("POST", "/api/v1/waves/" + d.wave + "/waybills").then(function (j) {
+        if (!j.failed) return j;
+        return load().then(function () { throw new Error(waybillWords(j)); });
+      }), waybillWords);
     } else if (d.action === "reassign") {
       if (!window.confirm(fill(T.confirm_reassign, { task: d.code, picker: select.value }))) return;
       act(el, call("POST", "/api/v1/floor/tasks/" + d.task + "/reassign", { picker: select.value }), function (j) {
@@ -321,6 +334,12 @@
           function (j) { return fill(j.moved === 1 ? T.done_move_one : T.done_move, { moved: j.moved, from: d.printer, to: to }); });
     }
   });
+
+  /* 打单: how many numbers came, and why the first orders without one got none */
+  function waybillWords(j) {
+    var said = fill(T.waybills.done, { wave: j.wave, assigned: j.assigned, asked: j.asked, failed: j.failed });
+    return said + j.failures.slice(0, 3).map(function (f) { return " " + f.order + ": " + f.reason; }).join(";");
+  }
 
   function count(location, reason) {
     return call("POST", "/api/v1/floor/locations/" + encodeURIComponent(location) + "/count", { reason: reason })
