@@ -338,11 +338,12 @@ def verify_scan(principal, parcel: Package, code: str, lang, station: str) -> di
     printer = station_printer(station) if complete else None
     if complete and printer is None:
         raise Refused("no_printer", station=station)
+    number = waybill_label(order, shipping.carrier_of(order)) if complete else None  # refused before any write
     actor = actor_of(principal)
     touch(order)
     parcels.check_unit(parcel, product_id, Product.get_by_id(product_id).sku, per_scan, actor)
     if complete:
-        label(order, parcel, printer, station, actor)
+        label(order, parcel, printer, station, actor, number)
     return changed(station, order, "label_queued" if complete else "unit_verified", lang)
 
 
@@ -396,10 +397,11 @@ def open_and_label(principal, current: Package | None, order: Order, product_id:
     printer = station_printer(station)
     if printer is None:
         raise Refused("no_printer", station=station)
+    number = waybill_label(order, shipping.carrier_of(order))  # refused before any write
     actor = actor_of(principal)
     parcel = open_order(principal, order, current, station)
     parcels.check_unit(parcel, product_id, Product.get_by_id(product_id).sku, 1, actor)
-    label(order, parcel, printer, station, actor)
+    label(order, parcel, printer, station, actor, number)
     return changed(station, order, "label_queued", lang)
 
 
@@ -411,12 +413,14 @@ def confirm(principal, parcel: Package, lang, station: str) -> dict:
     return changed(station, parcel.order, "label_confirmed", lang)
 
 
-def label(order: Order, parcel: Package, printer: Printer, station: str, actor: inventory.Actor) -> None:
-    """Every unit checked: picked -> packed, a tracking number (from the parcel's id), and the
-    label on the station's printer, all in the command's transaction (the job prints once it
-    commits)."""
+def label(order: Order, parcel: Package, printer: Printer, station: str, actor: inventory.Actor,
+          number: tuple[str, dict | None]) -> None:
+    """Every unit checked: picked -> packed, a tracking number (the carrier's, as ``number``, the
+    template and data :func:`waybill_label` gave before anything was written; or made here from
+    the parcel's id), and the label on the station's printer, all in the command's transaction
+    (the job prints once it commits)."""
     the_carrier = shipping.carrier_of(order)
-    template, data = waybill_label(order, the_carrier)
+    template, data = number
     orders.transition(order, "packed", actor, station)
     if not order.carrier:
         Order.update(carrier=the_carrier.code).where(Order.id == order.id).execute()
