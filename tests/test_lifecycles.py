@@ -124,10 +124,38 @@ def _waybill():
     return Waybill.create(carrier="ZTO", number="L-1", source="pool")
 
 
+def _location():
+    from server.models import Location
+    return Location.create(warehouse=_warehouse(), code="L-01", kind="pick")
+
+
+def _count_task():
+    from server.models import CountTask
+    location = _location()
+    return CountTask.create(code="CT-L", warehouse=location.warehouse_id, location=location)
+
+
+def _replenishment():
+    from server.models import Location, Product, ReplenishmentTask
+    face = _location()
+    source = Location.create(warehouse=face.warehouse_id, code="L-RES", kind="reserve")
+    return ReplenishmentTask.create(code="RP-L", warehouse=face.warehouse_id, product=Product.create(sku="R-SKU", name="R"),
+                                    source=source, face=face, qty=1)
+
+
+def _stock_alert():
+    import datetime
+    from server.models import Product, StockAlert
+    location = _location()
+    return StockAlert.create(kind="overstock", product=Product.create(sku="A-SKU", name="A"),
+                             warehouse=location.warehouse_id, raised_on=datetime.date(2026, 12, 6))
+
+
 FACTORIES = {"Order": _order, "Wave": _wave, "PickTask": _task, "PickLine": _line, "PrintJob": _print_job,
              "Package": _package, "PurchaseOrder": _purchase_order, "Receipt": _receipt, "Lpn": _lpn,
              "SupplierReturn": _supplier_return, "ReturnParcel": _return_parcel, "ChannelCall": _channel_call,
-             "Waybill": _waybill}
+             "Waybill": _waybill, "CountTask": _count_task, "ReplenishmentTask": _replenishment,
+             "StockAlert": _stock_alert}
 
 
 def status_of(lifecycle: Lifecycle, row_id: int) -> str:

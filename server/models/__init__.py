@@ -15,6 +15,8 @@ from server.models.receiving import Lpn, QcCheck, Receipt, SupplierReturn
 from server.models.returns import Refund, ReturnParcel, ReturnUnit
 from server.models.connectors import (CarrierAccount, ChannelCall, ChannelListing, Lease, ShopConnection,
                                       SyncCheckpoint, TrackingEvent, Waybill)
+from server.models.stockcontrol import (CountLine, CountTask, DemandForecast, PromotionDay, ReplenishmentTask,
+                                        StockAlert)
 
 ALL_MODELS = [
     Role, User, UserRole, Device, ApiToken, LoginAttempt, AuditLog,
@@ -32,6 +34,7 @@ ALL_MODELS = [
     Receipt, Lpn, QcCheck, SupplierReturn,
     Refund, ReturnParcel, ReturnUnit,
     ShopConnection, SyncCheckpoint, Lease, ChannelListing, ChannelCall, CarrierAccount, Waybill, TrackingEvent,
+    CountTask, CountLine, ReplenishmentTask, PromotionDay, DemandForecast, StockAlert,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -1,0 +1,1 @@
+"""Cycle counts (盘点): plans, tasks, variances, recounts and approvals (models/stockcontrol.py)."""
