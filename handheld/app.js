@@ -1,13 +1,16 @@
 // The handheld: log in with a PIN, keep the scan field focused, show one screen per state of
-// the scenario, and let the server decide every step. A user with several kinds of work
-// (picking, receiving, putaway, QC) chooses one from a small menu; open work in the snapshot wins.
+// the scenario, and let the server decide every step. A user with several kinds of work (picking,
+// receiving, putaway, replenishment, counting, QC) chooses one from a small menu; open work in the
+// snapshot wins.
 import { endSession, Floor, pinLogin, SESSION_ENDS } from "./floor.js";
 import { h } from "./dom.js";
 import { lang, serverLang, setLang, t } from "./i18n.js";
+import { counting, startCounting } from "./count.js";
 import { picking } from "./picking.js";
 import { putaway } from "./putaway.js";
 import { qc } from "./qc.js";
 import { receiving } from "./receiving.js";
+import { replenishing, startReplenishing } from "./replenish.js";
 import { Scanner } from "./scanner.js";
 import * as sounds from "./sounds.js";
 
@@ -15,8 +18,8 @@ const $ = (id) => document.getElementById(id);
 const screen = $("screen");
 const scanForm = $("scan-form");
 
-const SCENARIOS = { picking, receiving, putaway, qc };
-const MENU_ORDER = ["picking", "receiving", "putaway", "qc"];
+const SCENARIOS = { picking, receiving, putaway, replenishing, counting, qc };
+const MENU_ORDER = ["picking", "receiving", "putaway", "replenishing", "counting", "qc"];
 
 // The choice of work, drawn as a scenario of its own with one state.
 const menu = {
@@ -111,7 +114,7 @@ const ui = {
 function scenarioFor(snapshot) {
   app.kinds = MENU_ORDER.filter((name) => snapshot[name]);
   if (!app.kinds.length) app.kinds = ["picking"];
-  const busy = ["receiving", "putaway", "picking"].find((name) => snapshot[name] && snapshot[name].state
+  const busy = ["receiving", "putaway", "replenishing", "counting", "picking"].find((name) => snapshot[name] && snapshot[name].state
     && !["start", "task_done"].includes(snapshot[name].state));
   if (busy) return SCENARIOS[busy];
   if (app.chosen && app.kinds.includes(app.chosen)) return SCENARIOS[app.chosen];
@@ -132,6 +135,8 @@ function choose(name) {
     app.data = app.scenario.startData(app.snapshot);
   }
   if (name === "putaway" && app.state === "start") ui.send("get_work");
+  if (name === "replenishing" && app.state === "start") startReplenishing(ui);
+  if (name === "counting" && app.state === "start") startCounting(ui);
   render();
 }
 

@@ -159,6 +159,10 @@ def start_serving_tasks(app) -> None:
         from server.services.connectors import worker as connectors
         socketio.start_background_task(connectors.run_forever)
         told += "; connected shops are pulled and the platform outbox is sent"
+    if settings.get("NIGHTLY_JOBS", True):
+        from server import jobs
+        socketio.start_background_task(jobs.run_forever, settings)
+        told += f"; the nightly jobs run after {settings['NIGHTLY_HOUR']}:00"
     if is_sqlite():
         database.obj.checkpoint_in_background()
         told += "; SQLite checkpoints run in a thread of their own"

@@ -685,11 +685,18 @@ def _register_tools() -> None:
     for command in shop_commands:
         shop.add_command(command)
     cli.add_command(po, "po")
+    from server.cli_forecast import forecast, purchase
+    cli.add_command(forecast, "forecast")
+    cli.add_command(purchase, "purchase")
     cli.add_command(suppliers_, "suppliers")
     cli.add_command(printer_emulator, "printer-emulator")
     labels.add_command(labels_sheet, "sheet")
     cli.add_command(labels, "labels")
     register_waybills(cli, waves_)
+    from server.cli_replenish import replenish
+    cli.add_command(replenish, "replenish")
+    from server.cli_counts import counts
+    cli.add_command(counts, "counts")
 
 
 _register_tools()

@@ -60,6 +60,10 @@ SETTINGS = (
     Setting("CONNECTOR_WORKER", True, "Pull orders and refunds from the connected shops, and send the platform "
             "outbox (ship confirmations, stock), from this server process; a lease in the database keeps one "
             "process on each shop whatever the number of servers."),
+    Setting("NIGHTLY_JOBS", True, "Run the nightly jobs from this server process (the day's demand forecasts and stock "
+            "alerts, cycle counts of flagged and due locations, replenishment of pick faces below their minimum); a "
+            "lease in the database runs each job once a day whatever the number of servers."),
+    Setting("NIGHTLY_HOUR", 2, "Hour of the day (0-23, the warehouse's TIMEZONE) after which the nightly jobs run."),
     Setting("RETURNS_QC", False, "Returned units chosen for restock go to QC (待检, qc_pending) in the returns "
             "location instead of straight to available."),
     Setting("PRINT_WORKER", True, "Send queued labels to the printers from this server process."),
@@ -85,6 +89,21 @@ SETTINGS = (
             "and the longest one read or write of a request may wait, before closing it."),
     Setting("TRACKING_PUSH_SECRET", "", "Secret the carriers sign their tracking pushes with (HMAC-SHA256 of the "
             "body, POST /api/v1/carriers/<carrier>/tracking); empty refuses every push (docs/tracking.md)."),
+    Setting("COUNT_RECOUNT_UNITS", 2, "A cycle count off by more units than this (all its lines together) is counted "
+            "again by another counter before a supervisor decides (docs/counts.md)."),
+    Setting("COUNT_RECOUNT_FEN", 10000, "A cycle count off by more than this value at cost, in fen (100 = 1 yuan), is "
+            "counted again by another counter before a supervisor decides (docs/counts.md)."),
+    # demand forecasts and purchase plans (docs/forecast.md)
+    Setting("FORECAST_HORIZON_DAYS", 28, "Days ahead each SKU's demand is forecast (7 to 30)."),
+    Setting("FORECAST_HISTORY_DAYS", 730, "Days of order history a forecast reads (60 to 1500)."),
+    Setting("FORECAST_SERVICE_LEVEL", 95, "Service level of the safety stock, in %: the chance of not running out "
+            "while an order is on its way (95 gives z = 1.645)."),
+    Setting("FORECAST_COVER_DAYS", 14, "Days of demand a purchase suggestion buys beyond the reorder point."),
+    Setting("FORECAST_OVERSTOCK_DAYS", 90, "Stock lasting more days than this raises an overstock alert."),
+    Setting("FORECAST_SLOW_DAYS", 30, "Stock on hand with no sale in this many days raises a slow mover alert."),
+    Setting("FORECAST_DROP_PCT", 30, "A forecast this many % below the last 28 days' demand (or last year's same "
+            "weeks falling as much) raises a demand drop alert, while the stock still lasts 14 days or more."),
+    Setting("FORECAST_WORKERS", 1, "Processes a forecast run of `wavefloor forecast run` uses (one a core)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -232,6 +232,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "无法读取物流轨迹推送：正文须为含 events 列表的 JSON。"),
     "bad_period": ("The period is not valid: since must not be after until, and a period is at most a year.",
                    "时间段无效：开始日期不能晚于结束日期，且最长一年。"),
+    # stock control: replenishment (补货)
+    "replenishment_running": ("This pick face is being replenished. Wait for the units, or skip the line and "
+                              "come back.", "此拣货位正在补货，请稍候，或跳过此行稍后再拣。"),
+    "no_replenish_work": ("No replenishment is waiting.", "暂无补货任务。"),
+    "no_replenish_task": ("Take a replenishment task first.", "请先领取补货任务。"),
+    "replenish_task_taken": ("Go to the reserve location shown and scan it.", "请前往所示存储位并扫描库位。"),
+    "replenish_source_ok": ("Location confirmed. Scan the item.", "库位正确，请扫描商品。"),
+    "replenish_item_counted": ("Counted. Scan more, type the quantity, or scan the pick face.",
+                               "已计数。继续扫描、输入数量，或扫描拣货位。"),
+    "replenish_over_qty": ("More than the task: it moves {qty}. Put the extra units back.",
+                           "超出任务数量：本任务只补 {qty} 件，请放回多拿的商品。"),
+    "replenish_wrong_face": ("Wrong pick face. Scan {expected}.", "拣货位错误，请扫描 {expected}。"),
+    "replenish_whole_task": ("The wave's orders wait for all {expected} units: take them all.",
+                             "波次订单需要全部 {expected} 件，请全部取出。"),
+    "replenish_done": ("Pick face replenished.", "补货完成。"),
+    "replenish_released": ("The task waits for anyone again.", "补货任务已放回。"),
+    "replenish_bad_limits": ("The minimum must be 0 or more and not above the maximum.",
+                             "最低库存须不小于 0，且不能高于最高库存。"),
+    # stock control: cycle counts (盘点)
+    "no_count_work": ("No count is waiting for you.", "暂无盘点任务。"),
+    "no_count_task": ("Take a count task first.", "请先领取盘点任务。"),
+    "count_assigned": ("Count task assigned. Go to the location and scan it.", "已分配盘点任务，请前往库位并扫描库位。"),
+    "count_location_first": ("Scan the location {location} first.", "请先扫描库位 {location}。"),
+    "count_started": ("Location confirmed. Scan every unit, or say it is empty.", "库位正确，请逐件扫描商品，或报告空库位。"),
+    "count_lot_required": ("Several lots of this item are here: scan the lot's code (GS1).",
+                           "此库位有该商品的多个批次，请扫描带批次的条码（GS1）。"),
+    "count_say_empty": ("Nothing is counted. If the location is empty, say so with Empty.",
+                        "尚未计数。如果库位为空，请点“空库位”。"),
+    "count_not_empty": ("Units are counted here already: finish the count instead.", "已经计入商品，请直接完成盘点。"),
+    "count_submitted": ("Count finished.", "盘点完成。"),
+    "count_released": ("The count waits for anyone again.", "盘点任务已放回。"),
+    "count_units_reserved": ("The count found fewer units than are free here; the rest are promised to orders. "
+                             "Approve it once their picks are done or shorted.",
+                             "盘点数量少于此库位的可用数量，其余已分配给订单。请在这些拣货完成或缺货后再审批。"),
+    # stock control: forecasts and purchase plans (需求预测、采购计划)
+    "bad_forecast_setting": ("A forecast setting is out of its range: see the setting named.",
+                             "预测参数超出范围：请检查所指参数。"),
 }
 
 

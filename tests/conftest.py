@@ -17,6 +17,8 @@ SHARED = ROOT.parent / "shared"
 PG_ADMIN_URL = os.environ.get("WAVEFLOOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 # the test process and the servers it starts seal and open shops' credentials with one key
 os.environ.setdefault("WAVEFLOOR_CREDENTIALS_KEY", "wavefloor-test-credentials-key")
+# the nightly jobs (forecasts, count plans, replenishment) would change what a test set up: a test runs them itself
+os.environ.setdefault("WAVEFLOOR_NIGHTLY_JOBS", "false")
 ENGINES = ("sqlite", "postgres")
 
 

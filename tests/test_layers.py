@@ -23,7 +23,7 @@ LONG_MODULE = 450
 # realtime, web, cli, app) are the top
 TOP = 4
 SHELLS = ("server.api", "server.realtime", "server.web", "server.cli", "server.app", "server.health",
-          "server.demo_banner", "server.guard")
+          "server.demo_banner", "server.guard", "server.jobs")
 
 
 def layer_of(module: str) -> int:

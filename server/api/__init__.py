@@ -14,3 +14,6 @@ from server.api import returns  # noqa: E402,F401  (refunds and the returns benc
 from server.api import connectors  # noqa: E402,F401  (live connectors and the platform outbox)
 from server.api import waybills  # noqa: E402,F401  (carrier waybills: accounts, pools, 打单)
 from server.api import tracking  # noqa: E402,F401  (carriers' tracking pushes, delivery times)
+from server.api import replenishment  # noqa: E402,F401  (pick faces' min/max, replenishment tasks)
+from server.api import counts  # noqa: E402,F401  (cycle counts, 盘点)
+from server.api import forecast  # noqa: E402,F401  (demand forecasts, stock alerts, the purchase plan)

@@ -46,6 +46,10 @@ sys.path.insert(0, ROOT)
 from tests.bench.keys import time_ordered_key  # noqa: E402
 from tests.bench.ports import free_port, wait_port  # noqa: E402
 
+# the servers started here serve the floor only: no nightly jobs or platform pulls beside the scans
+os.environ.setdefault("WAVEFLOOR_NIGHTLY_JOBS", "false")
+os.environ.setdefault("WAVEFLOOR_CONNECTOR_WORKER", "false")
+
 PG_ADMIN_URL = os.environ.get("WAVEFLOOR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PAUSE_S = 0.4           # between one answer and the device's next scan (a person scanning fast)
 MOVE_EVERY = 5          # one command in five moves stock

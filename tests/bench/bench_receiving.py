@@ -33,6 +33,10 @@ from tests.bench.bench_scans import (Scanning, against_echo, commands_per_commit
 from tests.bench.databases import bench_database  # noqa: E402
 from tests.bench.ports import free_port  # noqa: E402
 
+# the servers started here serve the floor only: no nightly jobs or platform pulls beside the scans
+os.environ.setdefault("WAVEFLOOR_NIGHTLY_JOBS", "false")
+os.environ.setdefault("WAVEFLOOR_CONNECTOR_WORKER", "false")
+
 PACED_SCANS = 40
 SATURATED_SCANS = 60
 SKUS = 4

@@ -66,6 +66,10 @@ from tests.bench.databases import bench_database  # noqa: E402
 from tests.bench.keys import time_ordered_key  # noqa: E402
 from tests.bench.ports import free_port, wait_port  # noqa: E402
 
+# the servers started here serve the floor only: no nightly jobs or platform pulls beside the scans
+os.environ.setdefault("WAVEFLOOR_NIGHTLY_JOBS", "false")
+os.environ.setdefault("WAVEFLOOR_CONNECTOR_WORKER", "false")
+
 PACED_SCANS = 45       # per device (15 lines)
 SATURATED_SCANS = 60   # per device (20 lines)
 LINES_PER_TASK = 40

@@ -37,6 +37,10 @@ sys.path.insert(0, str(ROOT))
 from tests.bench.keys import time_ordered_key  # noqa: E402
 from tests.bench.ports import free_port, wait_port  # noqa: E402
 
+# the servers started here serve the floor only: no nightly jobs or platform pulls beside the scans
+os.environ.setdefault("WAVEFLOOR_NIGHTLY_JOBS", "false")
+os.environ.setdefault("WAVEFLOOR_CONNECTOR_WORKER", "false")
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]

@@ -10,3 +10,5 @@ from server.services.scenarios import packing, picking, putwall, stock, wallboar
 from server.services.scenarios import putaway, receiving  # noqa: F401
 from server.services.scenarios import qc  # noqa: F401,E402
 from server.services.scenarios import returns  # noqa: F401,E402
+from server.services.scenarios import replenishing  # noqa: F401,E402
+from server.services.scenarios import counting  # noqa: F401,E402  (盘点)

@@ -13,7 +13,8 @@ States (the handheld mirrors them one screen each)::
       | cmd picking/get_work                  |  guarded UPDATE pick_task ... WHERE status='open'
       |-------------------------------------->|  after commit: task.assigned -> user:<id>
       |<--------------------------------------|  scan_location {task, line}
-      | cmd picking/scan {code: location}     |  wrong_location | first scan: wave released -> picking
+      | cmd picking/scan {code: location}     |  wrong_location | replenishment_running (the face waits for
+      |                                       |  a replenishment: nothing written) | first scan: wave -> picking
       |<--------------------------------------|  scan_item
       | cmd picking/scan {code: item | GS1}   |  wrong_item | over_pick; a case code counts its pack
       |<--------------------------------------|  qty (more to count) | scan_tote (all counted)
@@ -22,7 +23,8 @@ States (the handheld mirrors them one screen each)::
       |                                       |  empty_tote (the slot's first tote) | StockMove location -> tote
       |-------------------------------------->|  after commit, coalesced: wave.progress with the changed tasks
       |<--------------------------------------|  -> wallboard; scan_location (next line)
-      | cmd picking/short {reason}            |  line shortened, location needs_count, reservation
+      | cmd picking/short {reason}            |  replenishment_running as above; else line shortened,
+      |                                       |  location needs_count, reservation
       |                                       |  released, order re-allocated elsewhere or marked short
       | cmd picking/skip                      |  the line goes to the end of the walk
       |<--------------------------------------|  ... task_done: orders picked, wave picked when all done
@@ -53,6 +55,7 @@ from server.services.auth import Principal
 from server.services.device import scan, snapshot
 from server.services.device.commands import envelope, refusal, refusal_sentence, scenario
 from server.services.errors import Refused
+from server.services.replenishment import tasks as replenishment
 from server.services.stock.desk import actor_of
 from server.services.stock.inventory import MAX_QTY
 from server.services.waves import lifecycle
@@ -73,7 +76,7 @@ LINE_COLUMNS = ("l.id, l.seq, l.order_id, l.order_line_id, l.allocation_id, l.lo
                 " l.moved_qty, l.short_qty, l.slot, l.tote, l.status, p.id, p.sku, p.name, p.spec, p.unit,"
                 " loc.id, loc.code, loc.warehouse_id,"
                 " (SELECT b.tote FROM pick_line b WHERE b.task_id = l.task_id AND b.slot = l.slot"
-                " AND b.tote <> '' LIMIT 1)")
+                f" AND b.tote <> '' LIMIT 1), {replenishment.LINE_FACE_COLUMNS}")
 LINE_JOINS = " JOIN product p ON p.id = l.product_id JOIN location loc ON loc.id = l.location_id"
 NEXT_LINE = (f"SELECT c.id FROM pick_line c WHERE c.task_id = {{task}} AND ({OPEN_LINE_SQL})"
              " ORDER BY c.seq, c.id LIMIT 1")
@@ -97,8 +100,9 @@ class TaskInHand(SimpleNamespace):
 
 class LineInHand(SimpleNamespace):
     """A pick line as a scan reads it, the same way: the :class:`PickLine` columns, ``product``
-    (id, sku, name, spec, unit), ``location`` (id, code, warehouse_id) and ``slot_tote``, the
-    tote its cart slot already fills (:func:`ledger.bound_tote`)."""
+    (id, sku, name, spec, unit), ``location`` (id, code, warehouse_id), ``slot_tote``, the
+    tote its cart slot already fills (:func:`ledger.bound_tote`), and what replenishment needs
+    to know of the face (``replenishing``, ``face_headroom``: replenishment.LINE_FACE_COLUMNS)."""
 
 
 def _task_of(row) -> TaskInHand:
@@ -113,7 +117,8 @@ def _task_of(row) -> TaskInHand:
 
 def _line_of(row, task_id: int) -> LineInHand | None:
     (line_id, seq, order_id, order_line_id, allocation_id, lot, qty, picked_qty, moved_qty, short_qty, slot,
-     tote, status, product_id, sku, name, spec, unit, location_id, location_code, warehouse_id, slot_tote) = row
+     tote, status, product_id, sku, name, spec, unit, location_id, location_code, warehouse_id, slot_tote,
+     replenishing, face_headroom) = row
     if line_id is None:
         return None
     return LineInHand(id=line_id, task_id=task_id, seq=seq, order_id=order_id, order_line_id=order_line_id,
@@ -122,7 +127,7 @@ def _line_of(row, task_id: int) -> LineInHand | None:
                       product=SimpleNamespace(id=product_id, sku=sku, name=name, spec=spec, unit=unit),
                       location_id=location_id,
                       location=SimpleNamespace(id=location_id, code=location_code, warehouse_id=warehouse_id),
-                      slot_tote=slot_tote)
+                      slot_tote=slot_tote, replenishing=bool(replenishing), face_headroom=face_headroom)
 
 
 def current_task(user_id: int) -> TaskInHand | None:
@@ -275,6 +280,9 @@ def do_scan(principal, params, lang, task) -> dict:
     if state == "scan_location":
         if code != line.location.code:
             raise Refused("wrong_location", scanned=code, expected=line.location.code)
+        waiting = _replenishment_running(task, line, lang) if line.replenishing else None
+        if waiting is not None:
+            return waiting
         _started(task, line)
         lifecycle.locate_line(line)
         return answer(task, "location_ok", lang, line=line)
@@ -302,6 +310,8 @@ def do_scan(principal, params, lang, task) -> dict:
 def _into_tote(principal, task, line, code: str, pending: int, lang) -> dict:
     tote = ledger.check_tote(line, code)
     ledger.confirm(task, line, tote, pending, actor_of(principal))
+    if replenishment.goes_below_min(line.face_headroom, pending):  # a task for the face
+        replenishment.after_pick(line.product_id, line.location_id)
     return answer(task, "task_done" if task.status == "done" else "line_picked", lang)
 
 
@@ -336,8 +346,13 @@ def do_short(principal, params, lang, task) -> dict:
     if line is None:
         return answer(task, "task_done", lang)
     pending = ledger.pending(line)
+    waiting = _replenishment_running(task, line, lang) if line.replenishing else None
+    if waiting is not None:
+        return waiting
     _started(task, line)
     ledger.short(task, line, ledger.remaining(line) - pending, reason, actor_of(principal))
+    if line.face_headroom is not None:
+        replenishment.after_pick(line.product_id, line.location_id)
     code = "task_done" if task.status == "done" else "short_recorded"
     return answer(task, code, lang, level="warning")
 
@@ -357,6 +372,17 @@ def do_skip(principal, params, lang, task) -> dict:
 
 ACTIONS = {"current": do_current, "get_work": do_get_work, "scan": do_scan, "qty": do_qty,
            "short": do_short, "skip": do_skip}
+
+
+def _replenishment_running(task: TaskInHand, line: LineInHand, lang) -> dict | None:
+    """A face emptied for a replenishment still on its way is not short: the picker waits (or
+    skips the line), and nothing is written."""
+    running = replenishment.must_wait(line, task.wave_id, ledger.remaining(line))
+    if running is None:
+        return None
+    state, data = view(task, line)
+    return envelope(False, state, dict(data, refused={"task": running, "location": line.location.code}),
+                    code="replenishment_running", lang=lang, level="warning")
 
 
 def _started(task: TaskInHand, line: LineInHand) -> None:

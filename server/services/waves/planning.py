@@ -28,6 +28,7 @@ from server.models.base import utcnow
 from server.models.waves import WAVE_STRATEGIES
 from server.services.errors import InvalidTransition, NotFound
 from server.services.orders import lifecycle as orders
+from server.services.replenishment import demand as replenishment
 from server.services.rulebook import book
 from server.services.stock.layout import layout_of
 from server.services.waves import batching, lifecycle
@@ -234,9 +235,8 @@ class _TaskPlan:
 
 
 def _wave_facts(wave: Wave) -> list[Facts]:
-    members = list(Order.select().join(WaveOrder).where((WaveOrder.wave == wave.id) & (Order.status == "waved"))
-                   .order_by(Order.id))
-    return facts_of(members, strategies=False)  # the wave has its strategy (see _task_limits)
+    members = list(Order.select().join(WaveOrder).where((WaveOrder.wave == wave.id) & (Order.status == "waved")).order_by(Order.id))
+    return replenishment.to_faces(facts_of(members, strategies=False), wave.warehouse_id)  # the wave's strategy: _task_limits
 
 
 def _task_limits(wave: Wave, facts: list[Facts]):
@@ -303,6 +303,7 @@ def release_wave(wave_id, actor) -> Wave:
             if waved != {f.order.id for f in facts}:
                 continue  # an order left the wave meanwhile (cancelled by the channel): batch again
             lifecycle.move_wave(wave, "released", released_at=utcnow(), planned_metres=round(sum(t.metres for t in tasks), 2))
+            replenishment.for_wave(wave, facts)  # demand replenishment first, its picks after
             _create_tasks(wave, facts, slots, tasks)
             _progress(wave)
             return wave

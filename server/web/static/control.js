@@ -487,6 +487,10 @@
     socket.on("wave.progress", onProgress);
     socket.on("receipt.progress", onReceipt);
     socket.on("putaway.waiting", onPutawayWaiting);
+    // the cycle counts' panel (counts_panel.js) reads again on these
+    ["count.changed", "count.waiting"].forEach(function (name) {
+      socket.on(name, function (p) { document.dispatchEvent(new CustomEvent("wf:" + name, { detail: p })); });
+    });
     ["task.changed", "task.assigned", "printer.status", "alert", "order.changed", "orders.imported"]
       .forEach(function (name) { socket.on(name, soon); });
     socket.on("session.ended", function (ended) {

@@ -94,6 +94,7 @@
     socket.on("printer.status", onPrinter);
     socket.on("alert", onAlert);
     socket.on("receipt.progress", onReceipt);
+    socket.on("count.changed", function (p) { if (p && p.accuracy) drawAccuracy(p.accuracy); });
     socket.on("session.ended", function (ended) {  // the screen's session ended: its login, saying why
       setLink(false, ended && ended.text);
       setTimeout(function () {
@@ -112,6 +113,7 @@
     alerts = [];
     goodsIn = {};
     (snapshot.goods_in || []).forEach(function (r) { goodsIn[r.receipt] = r; });
+    drawAccuracy(snapshot.count_accuracy);
     setLink(true);
     redraw();
   }
@@ -205,6 +207,14 @@
   // --- drawing --------------------------------------------------------------------------------
 
   function redraw() { dirty = true; }
+
+  // this week's inventory accuracy (库存准确率), small in the bar: by locations, by value in brackets
+  function drawAccuracy(week) {
+    var el = $("count-accuracy").querySelector("b");
+    if (!week || !week.locations) { el.textContent = "–"; return; }
+    el.textContent = (100 * week.accuracy).toFixed(1) + "%" +
+      (week.accuracy_by_value == null ? "" : " (" + (100 * week.accuracy_by_value).toFixed(1) + "%)");
+  }
 
   function frame(now) {
     if (dirty && !drawing && now - lastTick >= REDRAW_MS - 20) {
