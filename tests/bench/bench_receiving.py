@@ -18,7 +18,6 @@ usage: python tests/bench/bench_receiving.py [--devices 50] [--rate 250] [--data
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -28,10 +27,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from tests.bench import bench_scans  # noqa: E402
-from tests.bench.bench_scans import (Scanning, against_echo, commands_per_commit, machine, note,  # noqa: E402
-                                     session_token, start, stop)
+from tests.bench.bench_scans import (Scanning, against_echo, machine, note,  # noqa: E402
+                                     session_token)
 from tests.bench.databases import bench_database  # noqa: E402
-from tests.bench.ports import free_port  # noqa: E402
 
 # the servers started here serve the floor only: no nightly jobs or platform pulls beside the scans
 os.environ.setdefault("WAVEFLOOR_NIGHTLY_JOBS", "false")
@@ -97,17 +95,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, bench_database(args.database, tmp, "receiving") as url:
         walks, boss = setup(url, args.devices)
         note("floor set up; starting wavefloor serve")
-        env = dict(os.environ, WAVEFLOOR_DATABASE_URL=url, WAVEFLOOR_INSTANCE_DIR=f"{tmp}/instance",
-                   WAVEFLOOR_SECRET_KEY="bench")
-        port = free_port()
-        server = start([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env, port,
-                       os.path.join(LOG_DIR, "bench-receiving-server.log"))
-        try:
-            wavefloor = asyncio.run(bench_scans.floor([f"http://127.0.0.1:{port}"], walks, boss, args.rate,
-                                                      [server.pid], scanning=RECEIVING))
-            wavefloor["commands_per_commit"] = commands_per_commit([f"http://127.0.0.1:{port}"])
-        finally:
-            stop(server)
+        wavefloor = bench_scans.measure_scenario(url, tmp, "receiving", walks, boss, args.rate, RECEIVING)
         note("wavefloor measured")
         from server.db import database
         from server.models import Lpn, PurchaseOrderLine, StockMove
@@ -120,14 +108,7 @@ def main() -> None:
             wavefloor["audit_differences"] = len(inventory.audit())
 
     note("starting the echo baseline")
-    port = free_port()
-    echo = start([sys.executable, os.path.join(ROOT, "tests", "bench", "bench_scans.py"), "--echo-server", str(port)],
-                 dict(os.environ), port, os.path.join(LOG_DIR, "bench-receiving-echo.log"))
-    try:
-        baseline = asyncio.run(bench_scans.floor([f"http://127.0.0.1:{port}"], walks, None, args.rate, [echo.pid],
-                                                 scanning=RECEIVING))
-    finally:
-        stop(echo)
+    baseline = bench_scans.echo_scenario("receiving", walks, args.rate, RECEIVING)
 
     print(json.dumps({
         "benchmark": "receiving scans, 50 handhelds",

@@ -573,3 +573,32 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- one floor scenario against one server and the echo baseline (the other scenarios' benches) --------
+
+def measure_scenario(url: str, tmp: str, name: str, walks: list, boss: str, rate: float, scanning: Scanning) -> dict:
+    """``scanning``'s walks against one ``wavefloor serve`` on ``url``: the floor's figures and
+    its commands per commit; the server's log is bench-<name>-server.log."""
+    env = dict(os.environ, WAVEFLOOR_DATABASE_URL=url, WAVEFLOOR_INSTANCE_DIR=f"{tmp}/instance",
+               WAVEFLOOR_SECRET_KEY="bench")
+    port = free_port()
+    server = start([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env, port,
+                   os.path.join(LOG_DIR, f"bench-{name}-server.log"))
+    try:
+        measured = asyncio.run(floor([f"http://127.0.0.1:{port}"], walks, boss, rate, [server.pid], scanning=scanning))
+        measured["commands_per_commit"] = commands_per_commit([f"http://127.0.0.1:{port}"])
+    finally:
+        stop(server)
+    return measured
+
+
+def echo_scenario(name: str, walks: list, rate: float, scanning: Scanning) -> dict:
+    """The same walks against the bare Socket.IO echo server: the baseline of the same run."""
+    port = free_port()
+    echo = start([sys.executable, os.path.abspath(__file__), "--echo-server", str(port)], dict(os.environ), port,
+                 os.path.join(LOG_DIR, f"bench-{name}-echo.log"))
+    try:
+        return asyncio.run(floor([f"http://127.0.0.1:{port}"], walks, None, rate, [echo.pid], scanning=scanning))
+    finally:
+        stop(echo)
