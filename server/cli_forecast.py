@@ -83,6 +83,36 @@ def forecast_show(sku, warehouse, as_json):
                    f"order {row['order_qty']}")
 
 
+@forecast.command("promotion")
+@click.argument("day", required=False)
+@click.argument("name", required=False)
+@click.option("--remove", is_flag=True, help="Remove DAY from the table.")
+def forecast_promotion(day, name, remove):
+    """The merchant's own promotion days (大促: sales that are not ordinary demand); with no
+    argument, the table. 618, 双11 and 双12 are promotion days every year without a row."""
+    _db()
+    import datetime as dt
+
+    from server.db import write_transaction
+    from server.models import PromotionDay
+    if day:
+        try:
+            when = dt.date.fromisoformat(day)
+        except ValueError:
+            raise click.ClickException(f"day: {day!r} is not a date (YYYY-MM-DD)") from None
+        with write_transaction():
+            if remove:
+                PromotionDay.delete().where(PromotionDay.day == when).execute()
+            else:
+                if not (name or "").strip():
+                    raise click.ClickException("name: give the promotion's name, e.g. 店庆")
+                (PromotionDay.insert(day=when, name=name.strip()[:64], merchant=True)
+                 .on_conflict(conflict_target=[PromotionDay.day],
+                              update={PromotionDay.name: name.strip()[:64], PromotionDay.merchant: True}).execute())
+    for row in PromotionDay.select().order_by(PromotionDay.day):
+        click.echo(f"{row.day.isoformat()}  {row.name}")
+
+
 @click.group("purchase")
 def purchase():
     """The purchase plan (采购计划) from the forecasts."""

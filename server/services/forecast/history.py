@@ -60,10 +60,20 @@ def daily_demand(end: dt.date, days: int, product_ids=None, warehouse_id: int | 
     return out
 
 
+#: the platforms' promotion days of every year (month, day, name), promotion days without a row
+PLATFORM_DAYS = ((6, 18, "618"), (11, 11, "双11"), (12, 12, "双12"))
+
+
 def promotion_days(end: dt.date, days: int) -> np.ndarray:
-    """Which of the ``days`` before ``end`` are promotion days."""
+    """Which of the ``days`` before ``end`` are promotion days: the platforms' (618, 双11, 双12,
+    every year) and the table's (the merchant's own, and any other)."""
     first = end - dt.timedelta(days=days)
     mask = np.zeros(days, dtype=bool)
+    for year in range(first.year, end.year + 1):
+        for month, day, _ in PLATFORM_DAYS:
+            index = (dt.date(year, month, day) - first).days
+            if 0 <= index < days:
+                mask[index] = True
     for (day,) in PromotionDay.select(PromotionDay.day).where((PromotionDay.day >= first)
                                                               & (PromotionDay.day < end)).tuples():
         mask[(_as_date(day) - first).days] = True
