@@ -273,7 +273,11 @@ def carried_over(runner: Runner):
 
     assert runner.up("0010_packages") == ["0010_packages"]
 
-    rows = {row.order_id: row for row in Package.select()}
+    # the parcel's columns as its table was then (later migrations add columns the live model has)
+    then = (Package.id, Package.order, Package.state, Package.station, Package.carrier, Package.tracking,
+            Package.label_job, Package.label_confirmed, Package.weight_g, Package.expected_g, Package.user,
+            Package.shipped_at, Package.exported_at)
+    rows = {row.order_id: row for row in Package.select(*then)}
     assert untouched.id not in rows and len(rows) == 5
     kept = rows[weighed.id]
     assert (kept.id, kept.state, kept.station, kept.carrier, kept.tracking, kept.label_job_id, kept.label_confirmed,

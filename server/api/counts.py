@@ -10,7 +10,7 @@ from server.guard import current_principal, requires
 from server.services.counts import plans, review, tasks
 
 
-class PlanIn(Schema):
+class CountPlanIn(Schema):
     by = String(required=True, validate=OneOf(plans.PLANS),
                 metadata={"description": "zone, aisle, list (of locations), abc (A monthly, B quarterly, "
                                          "C yearly, from the last 90 days' picks), stale (not counted for "
@@ -39,7 +39,7 @@ class CountQuery(Schema):
     limit = Integer(load_default=100, validate=Range(min=1, max=1000))
 
 
-class CountOut(Schema):
+class CountTaskOut(Schema):
     code = String()
     status = String()
     reason = String(metadata={"description": "the plan that opened it: zone, aisle, list, abc_a, abc_b, abc_c, "
@@ -65,7 +65,7 @@ class CountOut(Schema):
 
 
 class CountList(Schema):
-    items = List(Nested(CountOut))
+    items = List(Nested(CountTaskOut))
 
 
 class DecisionIn(Schema):
@@ -85,7 +85,7 @@ class AccuracyOut(Schema):
 
 @api.post("/counts/plan")
 @requires("floor.control")
-@api.input(PlanIn)
+@api.input(CountPlanIn)
 @api.output(PlannedOut, status_code=201)
 @api.doc(summary="Open count tasks by zone, aisle, location list, ABC class, days since counted, or flags",
          security="BearerAuth")
@@ -123,7 +123,7 @@ def count_accuracy(query_data):
 
 @api.get("/counts/<code>")
 @requires("floor.control")
-@api.output(CountOut)
+@api.output(CountTaskOut)
 @api.doc(summary="One count task with its lines", security="BearerAuth")
 def get_count(code):
     return review.task_view(tasks.by_code(code))
@@ -132,7 +132,7 @@ def get_count(code):
 @api.post("/counts/<code>/approve")
 @requires("floor.control")
 @api.input(DecisionIn)
-@api.output(CountOut)
+@api.output(CountTaskOut)
 @api.doc(summary="Approve a count in review: one ledger adjustment (reason count) per line with a variance",
          security="BearerAuth")
 def approve_count(code, json_data):
@@ -142,7 +142,7 @@ def approve_count(code, json_data):
 @api.post("/counts/<code>/reject")
 @requires("floor.control")
 @api.input(DecisionIn)
-@api.output(CountOut)
+@api.output(CountTaskOut)
 @api.doc(summary="Reject a count in review: nothing posted, the location stays flagged", security="BearerAuth")
 def reject_count(code, json_data):
     return review.reject(code, current_principal().user.id, json_data["note"])
@@ -150,7 +150,7 @@ def reject_count(code, json_data):
 
 @api.post("/counts/<code>/cancel")
 @requires("floor.control")
-@api.output(CountOut)
+@api.output(CountTaskOut)
 @api.doc(summary="Cancel an open count task", security="BearerAuth")
 def cancel_count(code):
     return review.cancel(code, current_principal().user.id)
