@@ -4,8 +4,8 @@ forecasts and stock alerts.
 Frozen table definitions: this file never imports the live models."""
 import datetime
 
-from peewee import (AutoField, BigAutoField, BooleanField, CharField, DateField, DateTimeField, FloatField,
-                    ForeignKeyField, IntegerField, Model, TextField)
+from peewee import (SQL, AutoField, BigAutoField, BooleanField, CharField, DateField, DateTimeField,
+                    FloatField, ForeignKeyField, IntegerField, Model, TextField)
 
 
 def _models(db):
@@ -83,6 +83,10 @@ def _models(db):
         device = ForeignKeyField(Device, null=True, on_delete="SET NULL", index=False)
         created_at = DateTimeField(default=datetime.datetime.utcnow)
         done_at = DateTimeField(null=True)
+
+    ReplenishmentTask.add_index(ReplenishmentTask.face, ReplenishmentTask.product, unique=True,
+                                name="replenishment_task_open_min",
+                                where=SQL("\"trigger\" = 'min' AND status IN ('open', 'assigned', 'moving')"))
 
     class PromotionDay(Base):
         """A day whose sales are not ordinary demand (618, 双11, 双12, the merchant's own)."""

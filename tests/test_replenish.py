@@ -201,6 +201,10 @@ def test_a_pick_leaving_the_face_below_its_minimum_makes_one_task(floor):
     assert task.code == f"RP{task.id}"
     assert tasks.after_pick(tee.id, locs["A-01"].id) is None  # one open task for a face is enough
     assert tasks.plan("WH1") == []
+    # two picks that read the face before either made its task: the second one's insert does nothing
+    on_hand = Quant.get((Quant.product == tee.id) & (Quant.location == locs["A-01"])).qty
+    assert tasks.create_min(locs["A-01"].id, tee.id, on_hand, 10, 30) is None
+    assert ReplenishmentTask.select().count() == 1
 
 
 def test_plan_makes_tasks_for_faces_below_their_minimum(floor):

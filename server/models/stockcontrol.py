@@ -18,8 +18,8 @@ A replenishment task moves units of one SKU from a reserve location to its pick 
     open ──replenisher takes it──> assigned ──source scanned, units taken──> moving ──face scanned──> done
       └──cancelled   └──handed back──> open                                   (partial: done with what was moved)
 """
-from peewee import (AutoField, BigAutoField, BooleanField, CharField, DateField, FloatField, ForeignKeyField,
-                    IntegerField, TextField)
+from peewee import (SQL, AutoField, BigAutoField, BooleanField, CharField, DateField, FloatField,
+                    ForeignKeyField, IntegerField, TextField)
 
 from server.models.base import BaseModel, UtcDateTimeField, utcnow
 from server.models.catalog import Product
@@ -100,6 +100,12 @@ class ReplenishmentTask(BaseModel):
     device = ForeignKeyField(Device, null=True, on_delete="SET NULL", index=False)
     created_at = UtcDateTimeField(default=utcnow)
     done_at = UtcDateTimeField(null=True)
+
+
+# one running minimum task a pick face and SKU, however many picks cross the minimum at once
+OPEN_MIN_SQL = "\"trigger\" = 'min' AND status IN ('open', 'assigned', 'moving')"
+ReplenishmentTask.add_index(ReplenishmentTask.face, ReplenishmentTask.product, unique=True,
+                            name="replenishment_task_open_min", where=SQL(OPEN_MIN_SQL))
 
 
 class PromotionDay(BaseModel):

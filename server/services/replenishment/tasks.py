@@ -77,9 +77,15 @@ def create_min(face_location_id: int, product_id: int, on_hand: int, min_qty: in
     want = max(max_qty, min_qty) - on_hand
     if source is None or want <= 0:
         return None
-    task = ReplenishmentTask.create(code=_new_code(), warehouse=warehouse_id, product=product_id,
-                                    source=source["location"], face=face_location_id, lot=source["lot"],
-                                    qty=min(want, source["free"]), trigger="min", priority=MIN_PRIORITY)
+    code = _new_code()
+    # a pick at another station may have opened the face's task a moment ago: then this one is not made
+    made = sql("INSERT INTO replenishment_task (code, warehouse_id, product_id, source_id, face_id, lot, qty, moved_qty,"
+               " status, \"trigger\", priority, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'open', 'min', ?, ?)"
+               " ON CONFLICT DO NOTHING", code, warehouse_id, product_id, source["location"], face_location_id,
+               source["lot"], min(want, source["free"]), MIN_PRIORITY, utcnow()).rowcount
+    if not made:
+        return None
+    task = ReplenishmentTask.get(ReplenishmentTask.code == code)
     task.code = f"RP{task.id}"
     ReplenishmentTask.update(code=task.code).where(ReplenishmentTask.id == task.id).execute()
     announce(warehouse_id)
