@@ -6,7 +6,6 @@ ledger shows one adjustment, every unit is accounted for and the audit is clean.
 Chinese and English go to tests/artifacts/counts/. Both engines."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -17,64 +16,13 @@ from server.services import auth
 from server.services.stock import inventory
 from tests.test_handheld_browser import browser, state_of, wedge  # noqa: F401  (the fixture)
 from tests.test_picking import make_order, make_task, released_wave
+from tests.test_receiving_browser import answered, open_handheld
 from tests.test_realtime import Device, pin_login
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parent / "artifacts" / "counts"
-HANDHELD = Path(__file__).resolve().parent.parent / "handheld"
 TEE, TEE_CASE = "6900000000014", "16900000000011"
-
-
-def wired(name: str) -> str | None:
-    """handheld/app.js (or i18n.js) with counting in the work menu: None once the file has it,
-    else the file with the few lines docs/counts.md's wiring asks for (import, menu entry, start
-    call, the menu's word)."""
-    source = (HANDHELD / name).read_text()
-    if name == "i18n.js":
-        if "menu_counting" in source:
-            return None
-        source = source.replace('choose_work: "选择工作",', 'choose_work: "选择工作", menu_counting: "盘点",')
-        source = source.replace('choose_work: "Choose work",', 'choose_work: "Choose work", menu_counting: "Count",')
-        assert source.count("menu_counting") == 2
-        return source
-    if "./count.js" in source:
-        return None
-    source = source.replace('import { receiving } from "./receiving.js";',
-                            'import { receiving } from "./receiving.js";\n'
-                            'import { counting, startCounting } from "./count.js";')
-    source = re.sub(r"const SCENARIOS = \{([^}]*)\};", r"const SCENARIOS = {\1, counting };", source)
-    source = re.sub(r"const MENU_ORDER = \[([^\]]*)\];", r'const MENU_ORDER = [\1, "counting"];', source)
-    source = re.sub(r"const busy = \[([^\]]*)\]", r'const busy = [\1, "counting"]', source)
-    source = source.replace('if (name === "putaway" && app.state === "start") ui.send("get_work");',
-                            'if (name === "putaway" && app.state === "start") ui.send("get_work");\n'
-                            '  if (name === "counting" && app.state === "start") startCounting(ui);')
-    assert "startCounting(ui)" in source and source.count('"counting"]') == 2 and ", counting }" in source
-    return source
-
-
-def open_handheld(browser, server, user, device_code):  # noqa: F811
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
-    page = context.new_page()
-    for name in ("app.js", "i18n.js"):
-        body = wired(name)
-        if body is not None:
-            context.route(f"**/handheld/{name}", lambda route, request=None, body=body: route.fulfill(
-                status=200, content_type="text/javascript", body=body))
-    page.goto(f"{server.url}/handheld/")
-    page.get_by_test_id("login-user").fill(user)
-    page.get_by_test_id("login-pin").fill("2468")
-    page.get_by_test_id("login-device").fill(device_code)
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_selector("[data-testid=link][data-online=true]")
-    return context, page
-
-
-def answered(page, code):
-    """Wedge-scan ``code`` and wait for the server's answer."""
-    answers = page.evaluate("window.handheld.answers")
-    wedge(page, code)
-    page.wait_for_function("n => window.handheld.answers > n", arg=answers)
 
 
 def shoot(page, name, *, both=True):

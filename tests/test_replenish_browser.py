@@ -5,7 +5,6 @@ item, a wrong face (refused), the face; the picker's scan of the face is then ta
 of each screen go to tests/artifacts/replenishment/. Both engines."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -21,35 +20,11 @@ pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parent / "artifacts" / "replenishment"
 VIEWPORT = {"width": 360, "height": 640}
-HANDHELD = Path(__file__).resolve().parent.parent / "handheld"
-
-
-def wired_app_js() -> str:
-    """handheld/app.js with the replenishing scenario in its work menu: as it is once the menu
-    offers it, else with the few lines that wire it in (import, menu entry, start call)."""
-    source = (HANDHELD / "app.js").read_text()
-    if "replenish.js" in source:
-        return source
-    source = source.replace('import { receiving } from "./receiving.js";',
-                            'import { receiving } from "./receiving.js";\n'
-                            'import { replenishing, startReplenishing } from "./replenish.js";')
-    source = source.replace("const SCENARIOS = { picking, receiving, putaway, qc };",
-                            "const SCENARIOS = { picking, receiving, putaway, qc, replenishing };")
-    source = re.sub(r'const MENU_ORDER = \[([^\]]*)\];', r'const MENU_ORDER = [\1, "replenishing"];', source)
-    source = source.replace('["receiving", "putaway", "picking"].find(',
-                            '["receiving", "putaway", "replenishing", "picking"].find(')
-    source = source.replace('if (name === "putaway" && app.state === "start") ui.send("get_work");',
-                            'if (name === "putaway" && app.state === "start") ui.send("get_work");\n'
-                            '  if (name === "replenishing" && app.state === "start") startReplenishing(ui);')
-    assert "startReplenishing(ui)" in source and '"replenishing"]' in source
-    return source
 
 
 def open_handheld(browser, server, user, device_code, lang):  # noqa: F811
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     page = context.new_page()
-    page.route("**/handheld/app.js", lambda route: route.fulfill(
-        status=200, content_type="text/javascript", body=wired_app_js()))
     page.goto(f"{server.url}/handheld/")
     page.wait_for_selector("[data-testid=login-user]")
     if lang == "en":
