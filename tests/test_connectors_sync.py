@@ -114,7 +114,7 @@ def test_an_expired_session_stops_the_pull_and_asks_for_reauthorisation(db, top)
     assert report.stopped == "session" and Order.select().count() == 0
     assert ShopConnection.get().status == "reauthorise"
     assert connections.needing_attention()[0]["shop"] == "TM-1"
-    assert SyncCheckpoint.get_or_none(SyncCheckpoint.operation == "orders") is None
+    assert SyncCheckpoint.get(SyncCheckpoint.operation == "orders").until == report.until  # the starting point
 
 
 @pytest.mark.parametrize("kind", ["missing_field", "wrong_type", "gbk", "html"])
@@ -126,9 +126,11 @@ def test_an_answer_that_cannot_be_read_stops_at_the_checkpoint_with_nothing_half
     top.fail("taobao.trades.sold.increment.get", 1, kind)
     report = pull.pull("TM-1", "orders", client, now=now, since=now - dt.timedelta(hours=4), page_size=50)
     assert report.stopped and "TM-1" in caplog.text or report.error
-    assert report.windows == 0 and SyncCheckpoint.get_or_none(SyncCheckpoint.operation == "orders") is None
+    # the checkpoint holds the starting point, where the next pull begins again
+    assert report.windows == 0 and SyncCheckpoint.get(SyncCheckpoint.operation == "orders").until == (
+        now - dt.timedelta(hours=4) + pull.OVERLAP)
     assert all(len(o.lines) > 0 for o in Order.select())  # no order without its lines
-    after = pull.pull("TM-1", "orders", client, now=now, since=now - dt.timedelta(hours=4), page_size=50)
+    after = pull.pull("TM-1", "orders", client, now=now, page_size=50)  # not told where to start again
     assert after.error == "" and Order.select().count() == 150
 
 

@@ -104,7 +104,8 @@ def qty_at(product, location):
     return (quant.qty, quant.reserved) if quant else (0, 0)
 
 
-def printed_text(emulator) -> list[str]:
+def printed_text(emulator, expected: int = 1) -> list[str]:
+    emulator.wait_for_printed(expected)  # the emulator reads the bytes in a thread of its own
     return [Path(path).read_bytes().decode("utf-8") for path in emulator.printed]
 
 

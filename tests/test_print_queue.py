@@ -52,7 +52,10 @@ def worker(name="w1", **options) -> printing.PrintWorker:
     return printing.PrintWorker(name, lease_s=10, options=QUICK, **options)
 
 
-def printed_bytes(emulator: PrinterEmulator) -> list[bytes]:
+def printed_bytes(emulator: PrinterEmulator, expected: int = 0) -> list[bytes]:
+    """What the emulator printed, once it has read ``expected`` labels: it reads the bytes in a
+    thread of its own, so a job recorded as sent may not be on its list yet."""
+    emulator.wait_for_printed(expected)
     return [Path(path).read_bytes() for path in emulator.printed]
 
 
@@ -80,7 +83,7 @@ def test_a_job_prints_the_bytes_it_carries(db, emulators, actor, heard):
     assert job.state == "queued" and "^XA" in job.zpl
 
     assert worker().run_once() == 1
-    assert printed_bytes(emulator) == [job.zpl.encode("utf-8")]
+    assert printed_bytes(emulator, 1) == [job.zpl.encode("utf-8")]
     job = PrintJob.get_by_id(job.id)
     assert (job.state, job.attempts, job.claimed_by) == ("done", 1, None) and job.sent_at is not None
     statuses = [(p["printer"], p["ok"], p["faults"], rooms) for e, p, rooms in heard if e == "printer.status"]
@@ -102,7 +105,7 @@ def test_paper_out_holds_jobs_until_the_fault_clears(db, emulators, actor, heard
     emulator.set_fault("ok")
     assert printing.poll_status(printer)["ok"] is True
     assert print_worker.run_once() == 1
-    assert printed_bytes(emulator) == [job.zpl.encode("utf-8")]
+    assert printed_bytes(emulator, 1) == [job.zpl.encode("utf-8")]
     assert [p["faults"] for e, p, _ in heard if e == "printer.status"] == [["paper_out"], []]
 
 
@@ -160,7 +163,7 @@ def test_a_restart_mid_job_sends_it_exactly_once(db, emulators, actor):
     assert fresh.run_once() == 0  # the lease is still running: nobody else touches the job
     assert PrintJob.get_by_id(job.id).state == "sending" and emulator.printed == []
     assert fresh.run_once(now=later(11)) == 1
-    assert printed_bytes(emulator) == [job.zpl.encode("utf-8")]
+    assert printed_bytes(emulator, 1) == [job.zpl.encode("utf-8")]
 
     # the old worker wakes up and tries to finish its job: it no longer holds it
     assert printing.send_job(crashed, "crashed-worker", options=QUICK) == "lost"
@@ -197,8 +200,8 @@ def test_two_workers_racing_never_send_a_job_twice(db, emulators, actor, monkeyp
     done = sorted(job_id for _worker, job_id, outcome in sends if outcome == "done")
     assert done == sorted(job.id for job in jobs["P1"] + jobs["P2"])
     # each label exactly once, in the order it was queued
-    assert printed_bytes(first) == [job.zpl.encode("utf-8") for job in jobs["P1"]]
-    assert printed_bytes(second) == [job.zpl.encode("utf-8") for job in jobs["P2"]]
+    assert printed_bytes(first, 30) == [job.zpl.encode("utf-8") for job in jobs["P1"]]
+    assert printed_bytes(second, 30) == [job.zpl.encode("utf-8") for job in jobs["P2"]]
 
 
 def test_claims_race_on_one_job(db, emulators, actor):
@@ -232,7 +235,7 @@ def test_order_per_printer_is_kept_when_the_oldest_job_waits_for_a_retry(db, act
     emulator = PrinterEmulator("127.0.0.1", port, str(tmp_path / "p1")).start()  # switched on
     try:
         assert print_worker.run_once(now=later(3)) == 3
-        assert printed_bytes(emulator) == [j.zpl.encode("utf-8") for j in queued]
+        assert printed_bytes(emulator, len(queued)) == [j.zpl.encode("utf-8") for j in queued]
     finally:
         print_worker.close()
         emulator.stop()
@@ -253,7 +256,7 @@ def test_jobs_move_from_a_faulted_printer_to_a_good_one(db, emulators, actor):
     assert moved[0].zpl == render_label("shipping", label(0), printing.profile_of(printing.printer_by_code("P2")))
     assert moved[0].zpl != queued[0].zpl  # rendered again for 300 dpi
     assert worker().run_once() == 2
-    assert printed_bytes(good) == [j.zpl.encode("utf-8") for j in moved]
+    assert printed_bytes(good, len(moved)) == [j.zpl.encode("utf-8") for j in moved]
     assert jammed.printed == [] and jammed.buffered == []
 
 
@@ -266,7 +269,7 @@ def test_reprint_makes_a_second_identical_job(db, emulators, actor):
     assert again.id != job.id and again.reprint_of_id == job.id and again.state == "queued"
     assert (again.zpl, again.ref, again.template) == (job.zpl, job.ref, job.template)
     assert worker().run_once() == 1
-    assert printed_bytes(emulator) == [job.zpl.encode("utf-8")] * 2
+    assert printed_bytes(emulator, 2) == [job.zpl.encode("utf-8")] * 2
 
 
 def test_the_job_list_is_two_queries_whatever_its_length(db, actor, tmp_path):

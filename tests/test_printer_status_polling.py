@@ -100,4 +100,4 @@ def test_the_worker_polls_due_printers_and_resumes_after_a_fault(db, emulator):
     assert printing.status_of(Printer.get_by_id(printer.id))["faults"] == ["paper_out"]
     emulator.set_fault("ok")
     assert worker.run_once() == 1  # a faulted printer is polled again before every round
-    assert emulator.printed and open(emulator.printed[0], "rb").read() == job.zpl.encode()
+    assert emulator.wait_for_printed(1) and open(emulator.printed[0], "rb").read() == job.zpl.encode()

@@ -11,8 +11,11 @@ page already read. Read from the first page on, one of them would be skipped.
 Every page is stored before the next is asked for, each order in its own transaction (the
 import dedupes by the channel's order id, so pulling an order again, or importing it later from
 a file, changes it and never adds it twice). The checkpoint moves only when a whole window is
-stored. A pull that stops (the process killed, the internet gone, an answer that cannot be read)
-leaves the checkpoint at the last whole window; the next pull reads the rest again.
+stored. A shop's first pull writes its starting point as the checkpoint before it reads
+anything, so a first pull killed before its first window is whole starts again from the same
+point, not from the default a day back. A pull that stops (the process killed, the internet
+gone, an answer that cannot be read) leaves the checkpoint at the last whole window; the next
+pull reads the rest again.
 
 The platform's flow control (rate limit) makes a pull wait and go on from the same page; an
 expired session stops it and marks the shop for re-authorisation; an answer that cannot be read
@@ -116,8 +119,11 @@ def pull(shop_code: str, operation: str, client, *, holder: str = "pull", now: d
 
 def _pull(shop, operation, client, holder, lease, now, since, page_size, sleep, max_wait_s, actor, report) -> None:
     mark = checkpoint(shop.id, operation)
-    start = mark.until - OVERLAP if mark is not None else (since or now - FIRST_PULL)
-    report.until = mark.until if mark is not None else None
+    if mark is None:  # the first pull: its starting point is kept before anything is read
+        _advance(shop.id, operation, (since or now - FIRST_PULL) + OVERLAP)
+        mark = checkpoint(shop.id, operation)
+    start = mark.until - OVERLAP
+    report.until = mark.until
     fetch = client.order_page if operation == "orders" else client.refund_page
     limits = _Limits(sleep, max_wait_s, report)
     for begin, end in windows(start, now, client.max_window):
