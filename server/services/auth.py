@@ -80,6 +80,12 @@ PERMISSIONS: dict[str, set[str]] = {
     "quality.write": {"receiver", "supervisor", "admin"},  # QC checks and decisions (入库质检)
     "returns.write": {"receiver", "supervisor", "admin", "office"},  # the returns bench, refund imports (退货入库)
     "returns.read": {"admin", "supervisor", "office", "receiver"},
+    "finance.read": {"admin", "supervisor", "office"},  # fees, cost, margin, bills, vouchers (财务)
+    "finance.write": {"admin", "office"},  # commission rates, account mapping, bill imports
+    "customers.read": {"admin", "supervisor", "office"},  # customers, tags, due-to-reorder lists (CRM)
+    "customers.write": {"admin", "office"},  # opt-outs, tag rules reloaded
+    "reports.read": {"admin", "supervisor", "office"},  # the BI pages and their exports
+    "approvals.decide": {"admin", "supervisor", "office"},  # 多级审批: which level a role may take is in the flow
 }
 
 
