@@ -91,26 +91,19 @@ def forecast_promotion(day, name, remove):
     """The merchant's own promotion days (大促: sales that are not ordinary demand); with no
     argument, the table. 618, 双11 and 双12 are promotion days every year without a row."""
     _db()
-    import datetime as dt
-
-    from server.db import write_transaction
-    from server.models import PromotionDay
-    if day:
-        try:
-            when = dt.date.fromisoformat(day)
-        except ValueError:
-            raise click.ClickException(f"day: {day!r} is not a date (YYYY-MM-DD)") from None
-        with write_transaction():
+    from server.services.errors import DomainError
+    from server.services.forecast import promotions
+    try:
+        if day:
+            when = promotions.parse_day(day)
             if remove:
-                PromotionDay.delete().where(PromotionDay.day == when).execute()
+                promotions.remove(when)
             else:
-                if not (name or "").strip():
-                    raise click.ClickException("name: give the promotion's name, e.g. 店庆")
-                (PromotionDay.insert(day=when, name=name.strip()[:64], merchant=True)
-                 .on_conflict(conflict_target=[PromotionDay.day],
-                              update={PromotionDay.name: name.strip()[:64], PromotionDay.merchant: True}).execute())
-    for row in PromotionDay.select().order_by(PromotionDay.day):
-        click.echo(f"{row.day.isoformat()}  {row.name}")
+                promotions.add(when, name)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    for when, title in promotions.listed():
+        click.echo(f"{when.isoformat()}  {title}")
 
 
 @click.group("purchase")

@@ -8,6 +8,9 @@ device or its address is locked: ``LOGIN_MAX_FAILURES`` failures of a user or a 
 server process sees the same count. A device holds one user's session at a time, until it ends
 (logout, expiry) or a supervisor releases the device or logs in there; a session that ends is
 announced as ``session.ended`` to the rooms of its sockets, which the realtime layer closes.
+
+It is one module because the permission table, the sessions and the masking answer one question
+(may this caller see or do this?) and are read together by every route and event.
 """
 from __future__ import annotations
 
