@@ -140,6 +140,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "over_approval_limit": ("The order's total is above your approval limit. Ask someone with a higher limit.",
                            "采购单金额超出您的审批权限，请由更高权限的人审批。"),
     "po_reason_required": ("Give a reason.", "请填写原因。"),
+    # approvals (多级审批)
+    "own_request": ("Nobody approves their own request: another person decides it.", "不能审批自己提交的申请，请由他人审批。"),
+    "not_your_level": ("This level is decided by other roles, or you approved an earlier level.",
+                       "此级审批不属于您的角色，或您已审批过前一级。"),
+    "already_decided": ("This request has been decided already.", "该申请已处理。"),
+    "unknown_subject": ("No such approval subject.", "没有这种审批事项。"),
     # receiving (入库) and putaway (上架)
     "po_not_found": ("No purchase order with this code or delivery note.", "未找到此采购单或送货单号。"),
     "po_not_receivable": ("This purchase order cannot be received now (it is {status}).",

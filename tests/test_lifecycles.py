@@ -151,11 +151,16 @@ def _stock_alert():
                              warehouse=location.warehouse_id, raised_on=datetime.date(2026, 12, 6))
 
 
+def _approval():
+    from server.models import ApprovalRequest
+    return ApprovalRequest.create(subject="price_change", ref="L-SKU", levels='[["admin"]]')
+
+
 FACTORIES = {"Order": _order, "Wave": _wave, "PickTask": _task, "PickLine": _line, "PrintJob": _print_job,
              "Package": _package, "PurchaseOrder": _purchase_order, "Receipt": _receipt, "Lpn": _lpn,
              "SupplierReturn": _supplier_return, "ReturnParcel": _return_parcel, "ChannelCall": _channel_call,
              "Waybill": _waybill, "CountTask": _count_task, "ReplenishmentTask": _replenishment,
-             "StockAlert": _stock_alert}
+             "StockAlert": _stock_alert, "ApprovalRequest": _approval}
 
 
 def status_of(lifecycle: Lifecycle, row_id: int) -> str:

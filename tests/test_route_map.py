@@ -32,6 +32,7 @@ PUBLIC = {
 URL_VALUES = {"order_id": "1", "job_id": "1", "wave_id": "1", "task_id": "1", "code": "P-01", "sku": "TS-01",
               "shop": "tmall-1", "action": "approve", "verb": "pause", "filename": "wavefloor.css", "name": "app.js",
               "tracking": "SF1000000001", "call_id": "1"}
+URL_VALUES.update({"request_id": "1", "subject": "price_change"})  # approvals
 
 
 def bearer(token: str) -> dict:

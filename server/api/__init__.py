@@ -17,3 +17,4 @@ from server.api import tracking  # noqa: E402,F401  (carriers' tracking pushes, 
 from server.api import replenishment  # noqa: E402,F401  (pick faces' min/max, replenishment tasks)
 from server.api import counts  # noqa: E402,F401  (cycle counts, 盘点)
 from server.api import forecast  # noqa: E402,F401  (demand forecasts, stock alerts, the purchase plan)
+from server.api import approvals  # noqa: E402,F401  (多级审批: flows and requests)

@@ -140,6 +140,8 @@ class ProductOut(Schema):
     cost_fen = Integer()
     price_fen = Integer()
     barcodes = List(Nested(BarcodeOut))
+    held_for_approval = List(Integer(), metadata={"description": "approval requests a price or cost change of this "
+                                                                 "call waits in (多级审批); empty when it changed"})
 
 
 class ProductQuery(Schema):
@@ -262,6 +264,12 @@ class LedgerOut(Schema):
 
 class DoneOut(Schema):
     ok = Boolean()
+
+
+class AdjustOut(Schema):
+    ok = Boolean()
+    approval = Integer(allow_none=True, metadata={"description": "the approval request the adjustment waits in "
+                                                                 "(多级审批); null when it was posted"})
 
 
 class UserListItem(Schema):

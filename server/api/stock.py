@@ -1,5 +1,5 @@
 from server.api import api
-from server.api.schemas import (AdjustIn, DoneOut, LedgerOut, MoveIn, MoveQuery, ProductIn,
+from server.api.schemas import (AdjustIn, AdjustOut, DoneOut, LedgerOut, MoveIn, MoveQuery, ProductIn,
                                 ProductList, ProductOut, ProductQuery, ReceiveIn, StateIn,
                                 StockOut, StockQuery)
 from server.guard import current_principal, requires
@@ -35,7 +35,7 @@ def get_product(sku):
 @api.doc(summary="Create or update a product", security="BearerAuth")
 def put_product(sku, json_data):
     product = catalog.upsert(sku, json_data, actor=_actor())
-    return catalog.product_view(product)
+    return dict(catalog.product_view(product), held_for_approval=product.held_for_approval)
 
 
 @api.get("/stock")
@@ -79,11 +79,12 @@ def post_move(json_data):
 @api.post("/stock/adjust")
 @requires("stock.write")
 @api.input(AdjustIn)
-@api.output(DoneOut, status_code=201)
-@api.doc(summary="Correct a quantity after a count, with a reason", security="BearerAuth")
+@api.output(AdjustOut, status_code=201)
+@api.doc(summary="Correct a quantity after a count, with a reason; one over the stock_adjustment approval "
+                 "flow's amount waits for its approvers", security="BearerAuth")
 def post_adjust(json_data):
-    stockdesk.adjust(actor=_actor(), **json_data)
-    return {"ok": True}
+    request = stockdesk.adjust(actor=_actor(), **json_data)
+    return {"ok": True, "approval": request.id if request is not None else None}
 
 
 @api.post("/stock/state")

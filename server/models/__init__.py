@@ -17,6 +17,7 @@ from server.models.connectors import (CarrierAccount, ChannelCall, ChannelListin
                                       SyncCheckpoint, TrackingEvent, Waybill)
 from server.models.stockcontrol import (CountLine, CountTask, DemandForecast, PromotionDay, ReplenishmentTask,
                                         StockAlert)
+from server.models.approvals import ApprovalFlow, ApprovalRequest, ApprovalStep
 
 ALL_MODELS = [
     Role, User, UserRole, Device, ApiToken, LoginAttempt, AuditLog,
@@ -35,6 +36,7 @@ ALL_MODELS = [
     Refund, ReturnParcel, ReturnUnit,
     ShopConnection, SyncCheckpoint, Lease, ChannelListing, ChannelCall, CarrierAccount, Waybill, TrackingEvent,
     CountTask, CountLine, ReplenishmentTask, PromotionDay, DemandForecast, StockAlert,
+    ApprovalFlow, ApprovalRequest, ApprovalStep,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -217,3 +217,4 @@ from server.web import purchasing as _purchasing  # noqa: E402,F401  (purchase o
 from server.web import connectors as _connectors  # noqa: E402,F401  (the shops' platform connections)
 from server.web import waybills as _waybills  # noqa: E402,F401  (carriers: waybill accounts and number pools)
 from server.web import forecast as _forecast  # noqa: E402,F401  (forecast, stock alerts, purchase plan)
+from server.web import approvals as _approvals  # noqa: E402,F401  (多级审批)

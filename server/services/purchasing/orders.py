@@ -18,11 +18,12 @@ from peewee import IntegrityError, fn
 
 from server.channels.values import CHANNEL_TZ
 from server.db import write_transaction
-from server.models import (AuditLog, Product, PurchaseOrder, PurchaseOrderLine, Supplier, User,
+from server.models import (ApprovalStep, AuditLog, Product, PurchaseOrder, PurchaseOrderLine, Supplier, User,
                            Warehouse)
 from server.models.base import as_utc, utcnow
 from server.models.purchasing import PO_STATES
 from server.services.errors import DomainError, InvalidQuantity, NotFound
+from server.services.approvals import requests as approval_requests
 from server.services.purchasing import approvals, suppliers
 from server.services.purchasing.lifecycle import PURCHASE_ORDER
 from server.services.stock import inventory
@@ -231,13 +232,23 @@ def submit(code: str, actor: inventory.Actor) -> PurchaseOrder:
     PURCHASE_ORDER.check(po.status, "submitted")
     if not PurchaseOrderLine.select().where(PurchaseOrderLine.po == po.id).exists():
         raise EmptyOrder(f"{po.code} has no lines")
-    return _move(po, "submitted", actor, "po.submit", f"total {po.total_fen} fen")
+    with write_transaction():
+        moved = _move(po, "submitted", actor, "po.submit", f"total {po.total_fen} fen")
+        # an approval flow over this total (多级审批): its levels decide instead of the limits
+        approval_requests.open_request("purchase_order", po.code, po.total_fen, {"po": po.code},
+                                       f"{po.code}: {po.total_fen} fen", actor)
+    return moved
 
 
-def approve(code: str, actor: inventory.Actor) -> PurchaseOrder:
-    """Approve a submitted order when one of the actor's roles may approve its total."""
+def approve(code: str, actor: inventory.Actor, comment: str = "") -> PurchaseOrder:
+    """Approve a submitted order: a level of its approval flow when it has one (the order is
+    approved at the last level), else when one of the actor's roles may approve its total."""
     po = get(code)
     PURCHASE_ORDER.check(po.status, "approved")
+    waiting = approval_requests.pending_for("purchase_order", po.code)
+    if waiting is not None:
+        decided = approval_requests.decide(waiting.id, actor, approve=True, comment=comment)
+        return finish_approval(decided) if decided.status == "approved" else get(code)
     try:
         role = approvals.check(actor.user_id, po.total_fen)
     except approvals.OverApprovalLimit as exc:
@@ -249,11 +260,24 @@ def approve(code: str, actor: inventory.Actor) -> PurchaseOrder:
                  approved_by=actor.user_id, approved_at=utcnow())
 
 
+def finish_approval(request) -> PurchaseOrder:
+    """The last level of the order's approval flow approved it: the order is approved, by that
+    level's approver."""
+    po = get(request.ref)
+    last = request.steps.order_by(ApprovalStep.id.desc()).first()
+    approver = inventory.Actor(last.user_id, last.device_id)
+    return _move(po, "approved", approver, "po.approve", f"total {po.total_fen} fen: approval #{request.id}",
+                 approved_by=approver.user_id, approved_at=utcnow())
+
+
 def reject(code: str, actor: inventory.Actor, reason: str) -> PurchaseOrder:
     """Send a submitted order back to draft, with the approver's reason."""
     po = get(code)
     PURCHASE_ORDER.check(po.status, "draft")
     reason = _reason(reason)
+    waiting = approval_requests.pending_for("purchase_order", po.code)
+    if waiting is not None:
+        approval_requests.decide(waiting.id, actor, approve=False, comment=reason)
     return _move(po, "draft", actor, "po.reject", reason)
 
 

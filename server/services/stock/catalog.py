@@ -7,6 +7,7 @@ from server.channels.values import LARGEST_WHOLE
 from server.db import write_transaction
 from server.models import AuditLog, Barcode, Product
 from server.models.base import utcnow
+from server.services.approvals import requests as approval_requests
 from server.services.csvin import ImportReport, Problem, read_rows, whole_number
 from server.services.errors import DomainError, NotFound
 
@@ -89,13 +90,39 @@ def _apply(sku: str, values: dict, barcodes: list[tuple[str, int, str]]) -> str:
     return outcome
 
 
-def upsert(sku: str, data: dict, *, actor) -> Product:
+#: the approval flow (多级审批) a change of each figure passes, when one is set
+CHANGE_SUBJECTS = {"price_fen": "price_change", "cost_fen": "cost_change"}
+
+
+def upsert(sku: str, data: dict, *, actor, approved: bool = False) -> Product:
+    """Create or change a product. A price or cost change that its approval flow covers waits
+    for its approvers (``held_for_approval`` on the product answered lists the requests); the
+    other fields change at once. ``approved``: the change has passed its flow."""
     values = {k: data[k] for k in ("name", "spec", "weight_g", "cost_fen", "price_fen") if k in data}
     with write_transaction():
+        held = [] if approved else _hold_for_approval(sku, values, actor)
         outcome = _apply(sku, values, [(b, 1, "unit") for b in data.get("barcodes", [])])
         AuditLog.create(user=actor.user_id, device=actor.device_id, action=f"product.{outcome}",
                         target=sku)
-    return get(sku)
+    product = get(sku)
+    product.held_for_approval = held
+    return product
+
+
+def _hold_for_approval(sku: str, values: dict, actor) -> list[int]:
+    """Take out of ``values`` the price and cost changes their approval flows cover, each asked
+    for in a request: the requests' ids."""
+    current = Product.get_or_none(Product.sku == sku)
+    held = []
+    for field, subject in CHANGE_SUBJECTS.items():
+        if current is not None and field in values and values[field] != getattr(current, field):
+            request = approval_requests.open_request(
+                subject, sku, values[field] - getattr(current, field), {"sku": sku, field: values[field]},
+                f"{sku}: {field} {getattr(current, field)} -> {values[field]}", actor)
+            if request is not None:
+                held.append(request.id)
+                del values[field]
+    return held
 
 
 def import_products(path) -> ImportReport:

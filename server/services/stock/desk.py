@@ -6,6 +6,7 @@ from peewee import JOIN
 
 from server.models import Device, Location, Product, StockMove, User, Warehouse
 from server.models.base import as_utc
+from server.services.approvals import requests as approval_requests
 from server.services.errors import DomainError, NotFound
 from server.services.purchasing import intransit
 from server.services.stock import inventory
@@ -92,8 +93,24 @@ def move(*, actor, sku, from_location, to_location, qty, state="available", to_s
 
 
 def adjust(*, actor, sku, location, delta, reason, state="available", lot="", ref=""):
-    inventory.adjust(product_by_code(sku), location_by_code(location), delta, actor=actor, reason=reason,
-                     state=state, lot=lot, ref=ref)
+    """Correct a quantity; one worth more at cost than the ``stock_adjustment`` approval flow's
+    amount waits for its approvers instead (the request is returned; None when it was posted)."""
+    product, place = product_by_code(sku), location_by_code(location)
+    value = abs(delta) * product.cost_fen
+    payload = {"sku": sku, "location": location, "delta": delta, "reason": reason, "state": state, "lot": lot,
+               "ref": ref}
+    request = approval_requests.open_request("stock_adjustment", f"{sku}@{location}", value, payload,
+                                             f"{sku} at {location}: {delta:+d} ({reason}), {value} fen at cost", actor)
+    if request is None:
+        inventory.adjust(product, place, delta, actor=actor, reason=reason, state=state, lot=lot, ref=ref)
+    return request
+
+
+def post_adjustment(payload: dict, actor) -> None:
+    """An approved adjustment, posted as its requester asked it (attributed to them)."""
+    inventory.adjust(product_by_code(payload["sku"]), location_by_code(payload["location"]), payload["delta"],
+                     actor=actor, reason=payload["reason"], state=payload["state"], lot=payload["lot"],
+                     ref=payload["ref"])
 
 
 def change_state(*, actor, sku, location, qty, from_state, to_state, reason="state", lot=""):
