@@ -28,6 +28,8 @@ STATUS_WORDS = {"pending": ("pending", "审批中"), "approved": ("approved", "�
 SUBJECT_WORDS = {"stock_adjustment": ("Stock adjustment", "库存调整"), "purchase_order": ("Purchase order", "采购单"),
                  "price_change": ("Price change", "改价"), "cost_change": ("Cost change", "改成本"),
                  "voucher_export": ("Voucher export (closed period)", "已结账期间导出凭证")}
+ROLE_WORDS = {"admin": ("administrator", "管理员"), "supervisor": ("supervisor", "主管"), "office": ("office", "文员"),
+              "picker": ("picker", "拣货员"), "packer": ("packer", "打包员"), "receiver": ("receiver", "收货员")}
 
 
 def words() -> dict:
@@ -35,6 +37,7 @@ def words() -> dict:
     table = {key: pair[pick] for key, pair in WORDS.items()}
     table["statuses"] = {key: pair[pick] for key, pair in STATUS_WORDS.items()}
     table["subjects"] = {key: pair[pick] for key, pair in SUBJECT_WORDS.items()}
+    table["roles"] = {key: pair[pick] for key, pair in ROLE_WORDS.items()}
     return table
 
 
