@@ -6,7 +6,8 @@ import threading
 import time
 from pathlib import Path
 
-from .loader import KINDS, SUFFIXES, default_rules_dir, load_rules
+from .loader import ORDER_KINDS as KINDS  # customers.yaml is not the order flow's: see loader.ORDER_KINDS
+from .loader import SUFFIXES, default_rules_dir, load_rules
 from .problems import Problem, RuleError
 
 log = logging.getLogger(__name__)

@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 
 from .carriers import CarrierRules
+from .customers import CustomerRules
 from .problems import Problem, RuleError
 from .review import ReviewRules
 from .routing import RoutingRules
@@ -13,8 +14,12 @@ from .ruleset import read_params
 from .source import Source
 from .waves import WaveRules
 
-RULESETS = {ruleset.kind: ruleset for ruleset in (ReviewRules, RoutingRules, CarrierRules, WaveRules)}
+RULESETS = {ruleset.kind: ruleset for ruleset in (ReviewRules, RoutingRules, CarrierRules, WaveRules,
+                                                  CustomerRules)}  # customers.yaml: customer tags (CRM)
 KINDS = tuple(RULESETS)
+# the files the RuleBook holds for the order flow; customers.yaml is read by the customer refresh
+# (server/services/customers/tagrules.py), so that a mistake in a tag rule never stops the orders
+ORDER_KINDS = ("review", "routing", "carriers", "waves")
 SUFFIXES = (".yaml", ".yml")
 COMMON_FIELDS = ("kind", "version", "params")
 

@@ -697,6 +697,8 @@ def _register_tools() -> None:
     cli.add_command(replenish, "replenish")
     from server.cli_counts import counts
     cli.add_command(counts, "counts")
+    from server.cli_customers import customers as customers_group  # CRM
+    cli.add_command(customers_group, "customers")
     from server.cli_approvals import approvals
     cli.add_command(approvals, "approvals")
 

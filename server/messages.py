@@ -275,6 +275,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # stock control: forecasts and purchase plans (需求预测、采购计划)
     "bad_forecast_setting": ("A forecast setting is out of its range: see the setting named.",
                              "预测参数超出范围：请检查所指参数。"),
+    # customers (CRM, 客户)
+    "bad_live_stream": ("A live stream ends after it starts, within two days.", "直播结束时间须晚于开始时间，且不超过两天。"),
 }
 
 

@@ -28,9 +28,10 @@ def test_each_job_runs_once_a_day_after_the_hour(small_warehouse, db_url):
     assert ReplenishmentTask.select().count() == 1
     assert ran["counts"]["flagged"]
     assert {"skus", "alerts", "classes"} <= set(ran["forecast"])  # the report of `wavefloor forecast run`
+    assert "customers" in ran["customers"]  # the report of `wavefloor customers refresh`
     assert jobs.run_due(SETTINGS, "a", now=NIGHT) == {}   # done for the day
     assert jobs.run_due(SETTINGS, "b", now=NIGHT) == {}   # and for every process
-    assert Lease.select().where(Lease.holder == jobs.DONE).count() == 3
+    assert Lease.select().where(Lease.holder == jobs.DONE).count() == 4
     assert set(jobs.run_due(SETTINGS, "b", now=NIGHT + dt.timedelta(days=1))) == set(jobs.JOBS)  # the next night
 
 

@@ -31,7 +31,7 @@ PUBLIC = {
 # plausible values for URL parameters, by parameter name
 URL_VALUES = {"order_id": "1", "job_id": "1", "wave_id": "1", "task_id": "1", "code": "P-01", "sku": "TS-01",
               "shop": "tmall-1", "action": "approve", "verb": "pause", "filename": "wavefloor.css", "name": "app.js",
-              "tracking": "SF1000000001", "call_id": "1"}
+              "tracking": "SF1000000001", "call_id": "1", "customer_id": "1"}
 URL_VALUES.update({"request_id": "1", "subject": "price_change"})  # approvals
 
 

@@ -23,7 +23,7 @@ def problems_of(path):
 def test_default_rule_files_are_valid_package_data():
     directory = rules.default_rules_dir()
     names = sorted(path.name for path in directory.glob("*.yaml"))
-    assert names == ["carriers.yaml", "review.yaml", "routing.yaml", "waves.yaml"]
+    assert names == ["carriers.yaml", "customers.yaml", "review.yaml", "routing.yaml", "waves.yaml"]  # customers: CRM tags
     assert check_dir(directory) == []
     assert load_rules(directory / "review.yaml").kind == "review"
 
@@ -165,7 +165,7 @@ def test_kind_comes_from_the_file_name_or_a_kind_field(tmp_path):
     assert problem.field == "kind"
     assert "cannot tell the kind" in problem.reason
     wrong = write(tmp_path, "third.yaml", "kind: parcels\n")
-    assert problems_of(wrong)[0].reason == "must be one of review, routing, carriers, waves, not 'parcels'"
+    assert problems_of(wrong)[0].reason == "must be one of review, routing, carriers, waves, customers, not 'parcels'"
 
 
 def test_params_and_structure_errors(tmp_path):

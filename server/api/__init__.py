@@ -18,3 +18,4 @@ from server.api import replenishment  # noqa: E402,F401  (pick faces' min/max, r
 from server.api import counts  # noqa: E402,F401  (cycle counts, 盘点)
 from server.api import forecast  # noqa: E402,F401  (demand forecasts, stock alerts, the purchase plan)
 from server.api import approvals  # noqa: E402,F401  (多级审批: flows and requests)
+from server.api import customers  # noqa: E402,F401  (CRM: customers, tags, repurchase, due-to-reorder list)

@@ -17,6 +17,7 @@ from server.models.connectors import (CarrierAccount, ChannelCall, ChannelListin
                                       SyncCheckpoint, TrackingEvent, Waybill)
 from server.models.stockcontrol import (CountLine, CountTask, DemandForecast, PromotionDay, ReplenishmentTask,
                                         StockAlert)
+from server.models.customers import Customer, CustomerTagCount, LiveStream, ReorderDue, RepurchaseModel
 from server.models.approvals import ApprovalFlow, ApprovalRequest, ApprovalStep
 
 ALL_MODELS = [
@@ -36,6 +37,7 @@ ALL_MODELS = [
     Refund, ReturnParcel, ReturnUnit,
     ShopConnection, SyncCheckpoint, Lease, ChannelListing, ChannelCall, CarrierAccount, Waybill, TrackingEvent,
     CountTask, CountLine, ReplenishmentTask, PromotionDay, DemandForecast, StockAlert,
+    Customer, LiveStream, CustomerTagCount, RepurchaseModel, ReorderDue,
     ApprovalFlow, ApprovalRequest, ApprovalStep,
 ]
 
