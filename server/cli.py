@@ -701,6 +701,8 @@ def _register_tools() -> None:
     cli.add_command(customers_group, "customers")
     from server.cli_approvals import approvals
     cli.add_command(approvals, "approvals")
+    from server.cli_money import money as money_group  # per-line money, cost, margin
+    cli.add_command(money_group, "money")
 
 
 _register_tools()

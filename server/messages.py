@@ -275,6 +275,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # stock control: forecasts and purchase plans (需求预测、采购计划)
     "bad_forecast_setting": ("A forecast setting is out of its range: see the setting named.",
                              "预测参数超出范围：请检查所指参数。"),
+    # money per order line, cost and margin (每单核算、成本、毛利)
+    "bad_rate": ("A rate is 0 to 10000 basis points (1 % = 100).", "费率须为 0 到 10000 基点（1% = 100）。"),
+    "bad_charge": ("A charge is one of the fee kinds, and not negative.", "费用须为已有的费用类型，且不能为负数。"),
+    "bad_cost": ("A unit cost or an inbound freight is not negative.", "单位成本和入库运费不能为负数。"),
+    "bad_group": ("Margins are grouped by line, order, SKU, shop, channel or day.", "毛利可按明细、订单、商品、店铺、渠道或日期汇总。"),
     # customers (CRM, 客户)
     "bad_live_stream": ("A live stream ends after it starts, within two days.", "直播结束时间须晚于开始时间，且不超过两天。"),
 }

@@ -17,6 +17,8 @@ from server.models.connectors import (CarrierAccount, ChannelCall, ChannelListin
                                       SyncCheckpoint, TrackingEvent, Waybill)
 from server.models.stockcontrol import (CountLine, CountTask, DemandForecast, PromotionDay, ReplenishmentTask,
                                         StockAlert)
+from server.models.money import (CostChange, FeeRate, FreightRate, InboundFreight, LineMoney, OrderCharge,
+                                 UnitCost)
 from server.models.customers import Customer, CustomerTagCount, LiveStream, ReorderDue, RepurchaseModel
 from server.models.approvals import ApprovalFlow, ApprovalRequest, ApprovalStep
 
@@ -37,6 +39,7 @@ ALL_MODELS = [
     Refund, ReturnParcel, ReturnUnit,
     ShopConnection, SyncCheckpoint, Lease, ChannelListing, ChannelCall, CarrierAccount, Waybill, TrackingEvent,
     CountTask, CountLine, ReplenishmentTask, PromotionDay, DemandForecast, StockAlert,
+    LineMoney, FeeRate, OrderCharge, FreightRate, InboundFreight, UnitCost, CostChange,
     Customer, LiveStream, CustomerTagCount, RepurchaseModel, ReorderDue,
     ApprovalFlow, ApprovalRequest, ApprovalStep,
 ]

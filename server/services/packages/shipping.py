@@ -19,6 +19,7 @@ from server.models import (Location, Order, OrderEvent, OrderLine, Package, Pick
                            StockMove, Warehouse, WaveOrder)
 from server.services.connectors import outbox as channel_calls
 from server.services.errors import DomainError, NotFound
+from server.services.money import lines as line_money
 from server.services.orders import lifecycle as orders
 from server.services.packages import lifecycle as parcels
 from server.services.rulebook import book
@@ -202,6 +203,7 @@ def scan_out(order: Order, parcel: Package, plan, actor: inventory.Actor) -> Non
                        ref=f"ship:{order.id}")
     parcels.ship(parcel, actor)
     orders.transition(order, "shipped", actor, parcel.tracking)
+    line_money.ship(order.id, sink.warehouse_id)  # COGS fixed at shipment (issue 28)
     # the platform hears of it from the outbox, after this commits (发货回传)
     merged = list(Order.select().where(Order.merged_into == order.id))
     channel_calls.ship_confirmations(order, parcel.tracking, parcel.carrier, merged)

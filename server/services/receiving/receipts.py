@@ -27,6 +27,7 @@ from server.db import after_commit, database, sql, sql_row, write_transaction
 from server.models import Location, PurchaseOrder, Receipt, Supplier
 from server.models.base import utcnow
 from server.services.errors import Refused
+from server.services.money import costing
 from server.services.purchasing.lifecycle import PURCHASE_ORDER, allowed_qty, settle, take_receipt
 from server.services.receiving import lpn as plates
 from server.services.receiving import putaway
@@ -162,6 +163,8 @@ def receive(receipt: Held, product_id: int, qty: int, actor: inventory.Actor, *,
                 raise Refused("over_receipt_blind", adding=qty)
             received = sql_row("SELECT received_qty FROM purchase_order_line WHERE id = ?", line_id)[0]
             raise Refused("over_receipt", most=max(allowed_qty(ordered, receipt.over_pct) - received, 0), adding=qty)
+        # the moving average takes the units in before they are counted on hand (issue 28)
+        costing.received(product_id, receipt.warehouse_id, qty, line_id, ref=f"receipt:{receipt.id}")
         inventory.receive(product_id, receipt.dock_id, qty, actor=actor, state="qc_pending", lot=lot,
                           reason="receipt", ref=f"receipt:{receipt.id}", expiry=expiry)
         plate = plates.fill(receipt, line_id, product_id, lot, expiry, qty)

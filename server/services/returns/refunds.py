@@ -25,6 +25,7 @@ from server.db import sql, write_retrying, write_transaction
 from server.models import Order, OrderLine, Refund
 from server.models.base import as_utc, utcnow
 from server.services.errors import DomainError
+from server.services.money import lines as line_money
 from server.services.orders import allocation, review
 from server.services.orders import lifecycle as orders
 from server.services.stock import inventory
@@ -190,6 +191,7 @@ def summarise_line(line_id: int) -> None:
     else:
         status = "none"
     sql("UPDATE order_line SET refund_fen = ?, refund_status = ? WHERE id = ?", total, status, line_id)
+    line_money.refunded(line_id)  # the line's money reverses the refund (issue 28)
 
 
 def refund_row(refund: Refund) -> dict:
