@@ -703,6 +703,8 @@ def _register_tools() -> None:
     cli.add_command(approvals, "approvals")
     from server.cli_money import money as money_group  # per-line money, cost, margin
     cli.add_command(money_group, "money")
+    from server.cli_finance import finance as finance_group  # bills, 对账, vouchers
+    cli.add_command(finance_group, "finance")
 
 
 _register_tools()

@@ -282,6 +282,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_group": ("Margins are grouped by line, order, SKU, shop, channel or day.", "毛利可按明细、订单、商品、店铺、渠道或日期汇总。"),
     # customers (CRM, 客户)
     "bad_live_stream": ("A live stream ends after it starts, within two days.", "直播结束时间须晚于开始时间，且不超过两天。"),
+    # finance: settlement bills and vouchers (结算对账、凭证)
+    "bad_bill": ("This file is not a settlement bill of that channel: see the reason.", "该文件不是所选渠道的结算账单：请看原因。"),
+    "bad_account": ("An account of the mapping and a subject code (digits, letters, '.', '-').",
+                    "请填写科目对照中的科目和科目编码（数字、字母、“.”、“-”）。"),
+    "bad_layout": ("The export layout is not valid: see the column named.", "导出格式无效：请检查所指的列。"),
+    "voucher_unbalanced": ("A voucher's debits do not equal its credits: nothing was exported.",
+                           "有凭证借贷不平衡：未导出任何凭证。"),
+    "voucher_exported": ("These vouchers were exported already: they are not made again.", "这些凭证已导出，不能重新生成。"),
+    "too_many_rows": ("More lines than one worksheet holds: choose fewer days or one shop.",
+                      "行数超过一个工作表的上限：请缩短日期范围或只选一个店铺。"),
+    "approval_required": ("These vouchers were exported before (a closed period): exporting them again waits for "
+                          "approval.", "这些凭证已导出过（已结账期间）：再次导出需要审批。"),
 }
 
 

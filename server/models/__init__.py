@@ -19,6 +19,8 @@ from server.models.stockcontrol import (CountLine, CountTask, DemandForecast, Pr
                                         StockAlert)
 from server.models.money import (CostChange, FeeRate, FreightRate, InboundFreight, LineMoney, OrderCharge,
                                  UnitCost)
+from server.models.finance import (AccountMapping, BillLine, ExportLayout, SettlementBill, Voucher,
+                                   VoucherLine)
 from server.models.customers import Customer, CustomerTagCount, LiveStream, ReorderDue, RepurchaseModel
 from server.models.approvals import ApprovalFlow, ApprovalRequest, ApprovalStep
 
@@ -40,6 +42,7 @@ ALL_MODELS = [
     ShopConnection, SyncCheckpoint, Lease, ChannelListing, ChannelCall, CarrierAccount, Waybill, TrackingEvent,
     CountTask, CountLine, ReplenishmentTask, PromotionDay, DemandForecast, StockAlert,
     LineMoney, FeeRate, OrderCharge, FreightRate, InboundFreight, UnitCost, CostChange,
+    SettlementBill, BillLine, AccountMapping, Voucher, VoucherLine, ExportLayout,
     Customer, LiveStream, CustomerTagCount, RepurchaseModel, ReorderDue,
     ApprovalFlow, ApprovalRequest, ApprovalStep,
 ]
