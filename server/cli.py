@@ -705,6 +705,8 @@ def _register_tools() -> None:
     cli.add_command(money_group, "money")
     from server.cli_finance import finance as finance_group  # bills, 对账, vouchers
     cli.add_command(finance_group, "finance")
+    from server.cli_reports import reports_group  # BI reports, the sales aggregate
+    cli.add_command(reports_group, "reports")
 
 
 _register_tools()

@@ -104,6 +104,9 @@ SETTINGS = (
     Setting("FORECAST_DROP_PCT", 30, "A forecast this many % below the last 28 days' demand (or last year's same "
             "weeks falling as much) raises a demand drop alert, while the stock still lasts 14 days or more."),
     Setting("FORECAST_WORKERS", 1, "Processes a forecast run of `wavefloor forecast run` uses (one a core)."),
+    # reports (docs/reports.md)
+    Setting("REPORTS_REFRESH_S", 60, "The report pages bring the daily sales aggregate up to date first when its last "
+            "refresh is older than this many seconds (0: before every page)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -238,6 +238,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "无法读取物流轨迹推送：正文须为含 events 列表的 JSON。"),
     "bad_period": ("The period is not valid: since must not be after until, and a period is at most a year.",
                    "时间段无效：开始日期不能晚于结束日期，且最长一年。"),
+    # reports (报表)
+    "bad_report_period": ("The report's filters are not valid: the start must not be after the end, a report covers "
+                          "at most 800 days, and a region must be one of the list.",
+                          "报表筛选条件无效：开始日期不能晚于结束日期，报表期间最长 800 天，大区须为列表中的一项。"),
     # stock control: replenishment (补货)
     "replenishment_running": ("This pick face is being replenished. Wait for the units, or skip the line and "
                               "come back.", "此拣货位正在补货，请稍候，或跳过此行稍后再拣。"),

@@ -21,3 +21,4 @@ from server.api import approvals  # noqa: E402,F401  (多级审批: flows and re
 from server.api import customers  # noqa: E402,F401  (CRM: customers, tags, repurchase, due-to-reorder list)
 from server.api import finance  # noqa: E402,F401  (settlement bills, 对账, vouchers for 金蝶/用友)
 from server.api import money  # noqa: E402,F401  (每单核算: line money, unit cost, margin, stock value)
+from server.api import reports  # noqa: E402,F401  (报表: the BI reports as JSON, the sales aggregate refresh)

@@ -22,6 +22,7 @@ from server.models.money import (CostChange, FeeRate, FreightRate, InboundFreigh
 from server.models.finance import (AccountMapping, BillLine, ExportLayout, SettlementBill, Voucher,
                                    VoucherLine)
 from server.models.customers import Customer, CustomerTagCount, LiveStream, ReorderDue, RepurchaseModel
+from server.models.reports import ReportRefresh, ReportSalesDay
 from server.models.approvals import ApprovalFlow, ApprovalRequest, ApprovalStep
 
 ALL_MODELS = [
@@ -44,6 +45,7 @@ ALL_MODELS = [
     LineMoney, FeeRate, OrderCharge, FreightRate, InboundFreight, UnitCost, CostChange,
     SettlementBill, BillLine, AccountMapping, Voucher, VoucherLine, ExportLayout,
     Customer, LiveStream, CustomerTagCount, RepurchaseModel, ReorderDue,
+    ReportSalesDay, ReportRefresh,
     ApprovalFlow, ApprovalRequest, ApprovalStep,
 ]
 

@@ -219,5 +219,6 @@ from server.web import waybills as _waybills  # noqa: E402,F401  (carriers: wayb
 from server.web import forecast as _forecast  # noqa: E402,F401  (forecast, stock alerts, purchase plan)
 from server.web import approvals as _approvals  # noqa: E402,F401  (多级审批)
 from server.web import customers as _customers  # noqa: E402,F401  (CRM: customers, due-to-reorder list, repurchase)
+from server.web import reports as _reports  # noqa: E402,F401  (报表: BI report pages and their xlsx exports)
 from server.web import finance as _finance  # noqa: E402,F401  (财务: bills, 对账, vouchers, transactions)
 from server.web import money as _money  # noqa: E402,F401  (毛利: margin by SKU, shop, channel, day)
