@@ -64,10 +64,22 @@ def test_golden_tmall_sample_and_its_bill(db):
     from server.services.money import lines as money_lines
     from server.services.money import rates
     from server.services.orders import intake
+    from server.models import Warehouse
+    from server.services.money import margin
+    from server.services.stock import catalog
     expected = json.loads((BILL_DIR / "expected.json").read_text(encoding="utf-8"))
+    catalog.import_products(SAMPLE / "products.csv")  # the catalogue's costs are the units' costs
     intake.import_files("tmall", [SAMPLE / "orders.csv", SAMPLE / "items.csv"])
     rates.set_fee_rate("commission", expected["commission_rate_bp"])
-    money_lines.refresh_orders([o.id for o in Order.select(Order.id)])
+    warehouse = Warehouse.create(code="WH1", name="杭州仓")
+    ids = [o.id for o in Order.select(Order.id)]
+    money_lines.refresh_orders(ids, shipping={i: (warehouse.id, dt.datetime(2026, 11, 12, 8, 0)) for i in ids})
+
+    # every order shipped: the margin per SKU is the one make_bill.py works out from the sample
+    by_sku = {row["sku"]: {k: row[k] for k in ("revenue_fen", "tax_fen", "cogs_fen", "commission_fen",
+                                                      "margin_fen")}
+              for row in margin.margin_by("sku")}
+    assert by_sku == expected["margin_by_sku"]
 
     result = settlement.import_bill("alipay", "示例旗舰店", (BILL_DIR / "bill.csv").read_bytes(), name="bill.csv")
     assert result["lines"] == expected["lines"] and result["added"] == expected["lines"]

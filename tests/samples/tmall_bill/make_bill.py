@@ -13,9 +13,17 @@ What the bill holds, per order of the sample (all paid, none refunded):
 and three lines that are not the sample's: a withdrawal (提现, ignored), a payment of an order
 the sample does not have (unmatched) and a row with an unreadable amount (a problem, line and
 field named). Cells of long numbers are ="…" as the real export writes them.
+
+expected.json also holds the gross margin per SKU once every order has shipped at the
+catalogue's costs (products.csv), worked out here by the rules of docs/money.md written out
+again: the reduction below list price is the platform's as far as the order's coupons go and
+the merchant's beyond; both are split over the lines by list price with the largest-remainder
+rule; commission is 5 % of (paid + platform subsidy), rounded once per order and split by the
+same rule; VAT 13 % is inside the revenue; no payment fee and no carrier charge are set.
 """
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from datetime import timedelta
@@ -43,9 +51,59 @@ def cell(text: str) -> str:
     return f'="{text}"'
 
 
+def largest_remainder(total: int, weights: list[int], caps: list[int] | None = None) -> list[int]:
+    """``total`` split by ``weights``: whole shares, then a fen each to the largest remainders
+    (ties to the earlier line), never above a cap."""
+    whole = sum(weights) or len(weights)
+    weights = weights if sum(weights) else [1] * len(weights)
+    shares = [total * w // whole for w in weights]
+    if caps:
+        shares = [min(s, c) for s, c in zip(shares, caps)]
+    left = total - sum(shares)
+    for i in sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i)):
+        if left and (not caps or shares[i] < caps[i]):
+            shares[i] += 1
+            left -= 1
+    for i in range(len(weights)):
+        give = min(left, caps[i] - shares[i]) if caps else 0
+        shares[i] += give
+        left -= give
+    assert left == 0
+    return shares
+
+
+def margins_by_sku(orders, costs: dict[str, int]) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {}
+    for order in orders:
+        prices = [line.price_fen * line.qty for line in order.lines]
+        reduction = sum(prices) - (order.paid_fen - order.freight_fen)
+        assert reduction >= 0, order.external_id
+        platform = min(order.coupon_fen + order.discount_fen, reduction)
+        discount = largest_remainder(reduction, prices, prices)
+        merchant = largest_remainder(reduction - platform, prices, discount)
+        paid = [p - d for p, d in zip(prices, discount)]
+        base = [p + d - m for p, d, m in zip(paid, discount, merchant)]  # paid + platform subsidy
+        postage = largest_remainder(order.freight_fen, paid)
+        commission = largest_remainder((sum(base) * RATE_BP + 5000) // 10000,
+                                       [b * RATE_BP for b in base])
+        for line, b, c, f in zip(order.lines, base, commission, postage):
+            tax = (b * 1300 * 2 + 11300) // (2 * 11300)
+            cogs = costs[line.sku_code] * line.qty
+            row = found.setdefault(line.sku_code, {"revenue_fen": 0, "tax_fen": 0, "cogs_fen": 0, "commission_fen": 0,
+                                                   "margin_fen": 0})
+            row["revenue_fen"] += b
+            row["tax_fen"] += tax
+            row["cogs_fen"] += cogs
+            row["commission_fen"] += c
+            row["margin_fen"] += b - tax - cogs - c + f
+    return dict(sorted(found.items()))
+
+
 def main(sample: Path) -> None:
     parsed = get_adapter("tmall_csv").parse([str(sample / "orders.csv"), str(sample / "items.csv")])
     orders = sorted(parsed.orders, key=lambda o: o.external_id)
+    with open(sample / "products.csv", encoding="utf-8") as handle:
+        costs = {row["sku"]: int(row["cost_fen"]) for row in csv.DictReader(handle)}
     header = ["账务流水号", "业务流水号", "商户订单号", "商品名称", "发生时间", "对方账号", "收入金额（+元）",
               "支出金额（-元）", "账户余额（元）", "交易渠道", "业务类型", "备注"]
     rows: list[list[str]] = []
@@ -114,6 +172,7 @@ def main(sample: Path) -> None:
         "states_without_fees": {"matched": n, "unchecked": n + subsidies, "unmatched": 1, "ignored": 1},
         "states_with_fees": {"matched": n + (n - 1) + subsidies, "mismatched": 1, "unmatched": 1, "ignored": 1},
         "lines_detail": expected_lines,
+        "margin_by_sku": margins_by_sku(orders, costs),
     }
     (HERE / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"bill.csv: {len(expected_lines)} lines + 1 bad row for {n} orders")
