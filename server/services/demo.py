@@ -11,8 +11,10 @@ import random
 
 from server.db import write_transaction
 from server.layoutspec import LayoutSpec, LocationSpec
-from server.models import Barcode, Location, Product, Quant, Shop, StockMove, User, Warehouse
+from server.models import Barcode, Location, Order, Product, Quant, Shop, StockMove, User, Warehouse
 from server.services import auth, demo_goods, demo_orders, printing
+from server.services.customers import derive as customers
+from server.services.money import lines as money_lines
 from server.services.stock import inventory
 from server.services.stock.catalog import _apply
 from server.services.stock.layout import apply_layout
@@ -215,12 +217,15 @@ def load(printer_port: int = 9100) -> dict:
     _printers_and_shops(printer_port)
     imported = demo_orders.load_day()
     goods_in = demo_goods.load()
+    # the office's pages have figures from the first minute: the day's orders' money and customers
+    money = money_lines.refresh_orders([order_id for (order_id,) in Order.select(Order.id).tuples()])
+    known = customers.refresh()["customers"]
     return {"warehouses": list(warehouses), "locations": Location.select().count(),
             "products": len(products), "barcodes": Barcode.select().count(),
             "opening_stock_lines": moves, "logins": logins,
             "orders": {"imported": {k: v for k, v in imported.items() if k != "problems" and v},
                        "problems": imported["problems"], **demo_orders.status_counts()},
-            "purchasing": goods_in, "codes": codes()}
+            "purchasing": goods_in, "money_lines": money, "customers": known, "codes": codes()}
 
 
 def codes() -> dict:
