@@ -49,16 +49,8 @@ class MarginQuery(Schema):
     offset = Integer(load_default=0, validate=Range(0, 10 ** 9))
 
 
-class MarginRowOut(Schema):
-    line_id = Integer()
-    order_id = Integer()
-    external_id = String()
-    sku = String()
-    shop = String()
-    channel = String()
-    day = Date()
-    lines = Integer()
-    shipped_lines = Integer()
+class MoneyFiguresOut(Schema):
+    """The figures of a line's money that a line and a group of lines both have."""
     qty = Integer()
     price_fen = Integer()
     paid_fen = Integer()
@@ -74,6 +66,18 @@ class MarginRowOut(Schema):
     refund_commission_fen = Integer()
     refund_payment_fee_fen = Integer()
     refund_tax_fen = Integer()
+
+
+class MarginRowOut(MoneyFiguresOut):
+    line_id = Integer()
+    order_id = Integer()
+    external_id = String()
+    sku = String()
+    shop = String()
+    channel = String()
+    day = Date()
+    lines = Integer()
+    shipped_lines = Integer()
     revenue_fen = Integer(metadata={"description": "paid + platform subsidy − refunds, net"})
     shipped_revenue_fen = Integer()
     cogs_fen = Integer()
@@ -86,7 +90,7 @@ class MarginOut(Schema):
     totals = Nested(MarginRowOut)
 
 
-class LineMoneyOut(Schema):
+class LineMoneyOut(MoneyFiguresOut):
     line_id = Integer()
     order_id = Integer()
     product_id = Integer(allow_none=True)
@@ -97,22 +101,7 @@ class LineMoneyOut(Schema):
     province = String()
     sku_code = String()
     category = String()
-    qty = Integer()
-    price_fen = Integer()
-    paid_fen = Integer()
-    merchant_discount_fen = Integer()
-    platform_subsidy_fen = Integer()
-    commission_fen = Integer()
-    payment_fee_fen = Integer()
-    freight_charged_fen = Integer()
-    freight_paid_fen = Integer()
     vat_rate_bp = Integer()
-    tax_fen = Integer()
-    refund_fen = Integer()
-    refund_subsidy_fen = Integer()
-    refund_commission_fen = Integer()
-    refund_payment_fee_fen = Integer()
-    refund_tax_fen = Integer()
     revenue_fen = Integer()
     unit_cost_fen = Integer(allow_none=True)
     cogs_fen = Integer(allow_none=True)

@@ -218,6 +218,16 @@ def _strip_money(result: dict) -> dict:
     return result
 
 
+def _shown(report: str):
+    """The report's figures as this caller may see them (without margin and cost unless they may
+    read money): the result, its filters, the choices the filters offer, and whether money is shown."""
+    result, f, known = _run(report)
+    money = _money_allowed()
+    if not money:
+        _strip_money(result)
+    return result, f, known, money
+
+
 @web.get("/reports")
 @requires("reports.read")
 def reports_index():
@@ -228,14 +238,11 @@ def reports_index():
 @requires("reports.read")
 def report_page(report):
     try:
-        result, f, known = _run(report)
+        result, f, known, money = _shown(report)
     except Forbidden:
         raise
     except DomainError as exc:
         return render_template("message.html", message=text(exc.code, select_locale())), exc.http_status
-    money = _money_allowed()
-    if not money:
-        _strip_money(result)
     w = words()
     pick = _pick()
     totals = result.get("totals") or {}
@@ -273,14 +280,11 @@ def export_bytes(report: str, result: dict, lang: str, money: bool = True) -> by
 @requires("reports.read")
 def report_export(report):
     try:
-        result, f, _ = _run(report)
+        result, f, _, money = _shown(report)
     except Forbidden:
         raise
     except DomainError as exc:
         return render_template("message.html", message=text(exc.code, select_locale())), exc.http_status
-    money = _money_allowed()
-    if not money:
-        _strip_money(result)
     data = export_bytes(report, result, select_locale(), money)
     name = f"{report}-{f.since.isoformat()}-{f.until.isoformat()}.xlsx"
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
