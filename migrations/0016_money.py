@@ -57,6 +57,7 @@ def _models(db):
         refund_commission_fen = IntegerField(default=0)
         refund_payment_fee_fen = IntegerField(default=0)
         refund_tax_fen = IntegerField(default=0)
+        returned_cogs_fen = IntegerField(default=0)
         revenue_fen = IntegerField(default=0)
         unit_cost_fen = IntegerField(null=True)
         cogs_fen = IntegerField(null=True)

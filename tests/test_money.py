@@ -247,6 +247,26 @@ def test_cogs_is_fixed_at_shipment_a_later_cost_does_not_change_it_and_refunds_r
     assert t.margin_fen == -t.cogs_fen - t.payment_fee_fen - t.freight_paid_fen + t.freight_charged_fen
 
 
+def test_units_back_in_stock_from_the_returns_bench_reverse_their_cost_of_goods_sold(shop):
+    from server.models import ReturnParcel
+    from server.services.returns import bench
+    tee, mug, wh = shop["tee"], shop["mug"], shop["warehouse"]
+    pack = Location.create(warehouse=wh, code="PK-1", kind="pack")
+    costing.set_unit_cost(tee.id, wh.id, 2100)
+    order = tmall_order("T4", [(tee, 2, 5900), (mug, 1, 3900)], paid_fen=15700, warehouse=wh)
+    ship(order, pack)
+    shipped = money_of(order)[0]
+    assert (shipped.cogs_fen, shipped.returned_cogs_fen) == (4200, 0)
+    parcel = ReturnParcel.create(code="RP-T4", warehouse=wh, order=order)
+    bench.receive_unit(parcel, tee.id, "restock", actor=inventory.system_actor())
+    back = money_of(order)[0]
+    assert (back.cogs_fen, back.returned_cogs_fen) == (4200, 2100)   # the cost stays fixed; half of it came back
+    assert back.margin_fen == shipped.margin_fen + 2100
+    bench.receive_unit(parcel, tee.id, "damaged", actor=inventory.system_actor())
+    assert money_of(order)[0].returned_cogs_fen == 4200   # damaged units are stock too, written off apart
+    assert money_of(order)[1].returned_cogs_fen == 0
+
+
 def straight_sums(where: str = "", *params) -> dict:
     """The same figures summed straight from the orders (order_line x order), no line_money."""
     return dict(zip(("qty", "price"), sql(

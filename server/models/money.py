@@ -26,7 +26,7 @@ class LineMoney(BaseModel):
     """One order line's money (one row per ``OrderLine``), made by ``services/money``.
 
     revenue_fen = paid_fen + platform_subsidy_fen - refund_fen - refund_subsidy_fen
-    margin_fen  = revenue_fen - (tax_fen - refund_tax_fen) - cogs_fen
+    margin_fen  = revenue_fen - (tax_fen - refund_tax_fen) - (cogs_fen - returned_cogs_fen)
                   - (commission_fen - refund_commission_fen) - (payment_fee_fen - refund_payment_fee_fen)
                   - freight_paid_fen + freight_charged_fen          (null until shipped)
     """
@@ -57,6 +57,7 @@ class LineMoney(BaseModel):
     refund_commission_fen = IntegerField(default=0)   # commission the platform gives back
     refund_payment_fee_fen = IntegerField(default=0)  # payment fee given back (where the rate says so)
     refund_tax_fen = IntegerField(default=0)          # VAT no longer due
+    returned_cogs_fen = IntegerField(default=0)       # the cost of the units back in stock from the returns bench
     revenue_fen = IntegerField(default=0)             # net of refunds (formula above)
     unit_cost_fen = IntegerField(null=True)           # moving average cost per unit at shipment
     cogs_fen = IntegerField(null=True)                # cost of goods sold, fixed at shipment

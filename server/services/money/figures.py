@@ -17,7 +17,8 @@ For an order with lines at list price ``price_i`` (unit price × qty):
 4. VAT is inside the revenue (价税合计): ``tax = revenue × rate / (1 + rate)``.
 5. A refund reverses in proportion to ``refund / paid`` of the line, rounded half up, and
    exactly the whole figure when the whole line is refunded; the VAT reversed is the tax at sale
-   less the tax of the revenue that remains.
+   less the tax of the revenue that remains. Units back in stock from the returns bench reverse
+   their share of the cost of goods sold (``returned / qty`` of it, half up).
 Every split is by largest remainder (split.py): the lines sum to the order's figure to the fen.
 """
 from __future__ import annotations
@@ -51,6 +52,7 @@ class LineIn:
     category: str = ""
     vat_rate_bp: int = 0
     weight_g: int = 0
+    returned_qty: int = 0    # units back in stock from the returns bench
     cogs_fen: int | None = None
 
 
@@ -124,13 +126,15 @@ def order_figures(order: OrderIn, lines: list[LineIn], fees) -> list[dict]:
         refund_tax = tax - vat_inside(revenue, line.vat_rate_bp)
         refund_commission = part(commission_i[i], refund, paid[i]) if rates[i].refundable else 0
         refund_fee = part(fee_i[i], refund, paid[i]) if pay_rate.refundable else 0
+        returned_cogs = part(line.cogs_fen, min(line.returned_qty, line.qty), line.qty) if line.cogs_fen else 0
         row = {"qty": line.qty, "price_fen": prices[i], "paid_fen": paid[i],
                "merchant_discount_fen": merchant_i[i], "platform_subsidy_fen": platform_i[i],
                "commission_fen": commission_i[i], "payment_fee_fen": fee_i[i],
                "freight_charged_fen": freight_i[i], "freight_paid_fen": carrier_i[i],
                "vat_rate_bp": line.vat_rate_bp, "tax_fen": tax, "refund_fen": refund,
                "refund_subsidy_fen": refund_subsidy, "refund_commission_fen": refund_commission,
-               "refund_payment_fee_fen": refund_fee, "refund_tax_fen": refund_tax, "revenue_fen": revenue,
+               "refund_payment_fee_fen": refund_fee, "refund_tax_fen": refund_tax,
+               "returned_cogs_fen": returned_cogs, "revenue_fen": revenue,
                "cogs_fen": line.cogs_fen}
         row["margin_fen"] = margin(row)
         out.append(row)
@@ -141,7 +145,8 @@ def margin(row: dict) -> int | None:
     """Gross margin (毛利) of a line, None before its cost is fixed at shipment."""
     if row["cogs_fen"] is None:
         return None
-    return (row["revenue_fen"] - (row["tax_fen"] - row["refund_tax_fen"]) - row["cogs_fen"]
+    return (row["revenue_fen"] - (row["tax_fen"] - row["refund_tax_fen"])
+            - (row["cogs_fen"] - row.get("returned_cogs_fen", 0))
             - (row["commission_fen"] - row["refund_commission_fen"])
             - (row["payment_fee_fen"] - row["refund_payment_fee_fen"])
             - row["freight_paid_fen"] + row["freight_charged_fen"])

@@ -31,7 +31,7 @@ FIXED = ("unit_cost_fen", "cogs_fen", "shipped_at")  # never changed once set
 FIGURES = ("qty", "price_fen", "paid_fen", "merchant_discount_fen", "platform_subsidy_fen", "commission_fen",
            "payment_fee_fen", "freight_charged_fen", "freight_paid_fen", "vat_rate_bp", "tax_fen", "refund_fen",
            "refund_subsidy_fen", "refund_commission_fen", "refund_payment_fee_fen", "refund_tax_fen",
-           "revenue_fen", "margin_fen")
+           "returned_cogs_fen", "revenue_fen", "margin_fen")
 NAMING = ("order", "shop", "channel", "day", "province", "sku_code", "product", "warehouse", "category")
 
 
@@ -75,7 +75,7 @@ ORDERS_SQL = ('SELECT o.id, o.channel, o.shop, o.paid_fen, o.freight_fen, o.disc
               ' o.ordered_at, o.created_at, o.receiver_province, o.warehouse_id, o.carrier, o.status FROM "order" o'
               ' WHERE o.id {ids}')
 LINES_SQL = ("SELECT l.id, l.order_id, l.sku_code, l.product_id, l.qty, l.price_fen, l.paid_fen, l.refund_fen,"
-             " p.category, p.vat_rate_bp, p.weight_g, l.short_qty FROM order_line l"
+             " p.category, p.vat_rate_bp, p.weight_g, l.short_qty, l.returned_qty FROM order_line l"
              " LEFT JOIN product p ON p.id = l.product_id WHERE l.order_id {ids} ORDER BY l.id")
 CHARGES_SQL = "SELECT order_id, kind, fen FROM order_charge WHERE order_id {ids}"
 FIXED_SQL = ("SELECT m.line_id, m.unit_cost_fen, m.cogs_fen, m.shipped_at, m.warehouse_id FROM line_money m"
@@ -168,7 +168,7 @@ def _rows_of(context: _Context, ids: list[int], shipping: dict) -> list[tuple]:
                                                           order_charges, shipped))
         line_in = [LineIn(qty=row[4], unit_price_fen=row[5], paid_fen=row[6], refund_fen=row[7],
                           category=row[8] or "", vat_rate_bp=STANDARD_VAT_BP if row[9] is None else row[9],
-                          weight_g=row[10] or 0,
+                          weight_g=row[10] or 0, returned_qty=row[12] or 0,
                           cogs_fen=h[1] if h is not None else None) for row, h in zip(rows, held)]
         day = stored(china_day(_moment(order_row[7] or order_row[8] or order_row[9])))
         naming = (order_id, order_row[2], order_row[1], day, order_row[10] or "")
@@ -302,6 +302,12 @@ def ship(order_id: int, warehouse_id: int | None, at: dt.datetime | None = None)
     """The order's parcel left: each line's cost of goods sold is fixed at the unit cost now (in
     the scan-out's transaction), and its money and margin brought up to date."""
     refresh_orders([order_id], shipping={order_id: (warehouse_id, at or utcnow())})
+
+
+def returned(line_id: int) -> None:
+    """Units of a line came back into stock at the returns bench (returns/bench.py, in its
+    transaction): their share of the line's cost of goods sold is reversed."""
+    refunded(line_id)
 
 
 def refunded(line_id: int) -> None:

@@ -27,6 +27,7 @@ from server.models.base import as_utc, utcnow
 from server.models.returns import RETURN_CONDITIONS
 from server.services.auth import mask_name, mask_phone
 from server.services.errors import NotFound, Refused
+from server.services.money import lines as line_money
 from server.services.orders import lifecycle as orders
 from server.services.packages import lifecycle as packages
 from server.services.returns.lifecycle import RETURN_PARCEL
@@ -146,6 +147,8 @@ def receive_unit(parcel: ReturnParcel, product_id: int, condition: str, *, actor
         line_id = take_line(parcel.order_id, product_id, qty) if parcel.order_id else None
         location = returns_location(parcel.warehouse_id)
         _stock(product_id, location.id, qty, condition, lot, parcel.code, actor, qc)
+        if line_id is not None:
+            line_money.returned(line_id)  # the units' cost of goods sold goes back to stock
         unit = ReturnUnit.create(parcel=parcel.id, product=product_id, line=line_id, lot=lot, qty=qty,
                                  condition=condition, location=location.id, user=actor.user_id,
                                  device=actor.device_id)
