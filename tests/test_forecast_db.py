@@ -82,10 +82,12 @@ def test_daily_demand_leaves_out_cancelled_and_refunded_and_counts_china_days(sa
 def test_promotion_days_are_marked(sales):
     from server.models import PromotionDay
     from server.services.forecast import history
-    PromotionDay.create(day=MADE_ON - dt.timedelta(days=25), name="双11")
+    platforms = history.promotion_days(MADE_ON, DAYS)  # 618, 双11, 双12 in the window, whatever today is
+    PromotionDay.create(day=MADE_ON - dt.timedelta(days=25), name="店庆")
     PromotionDay.create(day=MADE_ON + dt.timedelta(days=6), name="双12")  # after the window
     mask = history.promotion_days(MADE_ON, DAYS)
-    assert mask.sum() == 1 and mask[DAYS - 25]
+    assert mask[DAYS - 25] and (mask & ~platforms).sum() == (0 if platforms[DAYS - 25] else 1)
+    assert (platforms & ~mask).sum() == 0
 
 
 def test_a_run_stores_forecasts_raises_alerts_and_tells_the_office(sales, heard):

@@ -61,7 +61,7 @@ class ApprovalQuery(Schema):
                   metadata={"description": "true: only what the caller may decide now"})
 
 
-class DecisionIn(Schema):
+class ApprovalDecisionIn(Schema):
     comment = String(load_default="", validate=Length(0, 2000))
 
 
@@ -102,7 +102,7 @@ def get_approvals(query_data):
 
 @api.post("/approvals/<int:request_id>/approve")
 @requires("approvals.decide")
-@api.input(DecisionIn)
+@api.input(ApprovalDecisionIn)
 @api.output(ApprovalRequestOut)
 @api.doc(summary="Approve the level a request waits at; the last level makes the change", security="BearerAuth")
 def approve_request(request_id, json_data):
@@ -111,7 +111,7 @@ def approve_request(request_id, json_data):
 
 @api.post("/approvals/<int:request_id>/reject")
 @requires("approvals.decide")
-@api.input(DecisionIn)
+@api.input(ApprovalDecisionIn)
 @api.output(ApprovalRequestOut)
 @api.doc(summary="Reject a request (a comment is required)", security="BearerAuth")
 def reject_request(request_id, json_data):

@@ -145,7 +145,7 @@ class OrderMoneyOut(Schema):
     charges = List(Nested(ChargeOut))
 
 
-class RefreshIn(Schema):
+class MoneyRefreshIn(Schema):
     first = Date(required=True)
     last = Date(load_default=None)
     shop = String(load_default=None, validate=CODE)
@@ -330,7 +330,7 @@ def clear_money_charges(order_id, query_data):
 
 @api.post("/money/refresh")
 @requires("finance.write")
-@api.input(RefreshIn)
+@api.input(MoneyRefreshIn)
 @api.output(RefreshOut)
 @api.doc(summary="Make or bring up to date the money of the lines of the orders paid on these China days",
          security="BearerAuth")
