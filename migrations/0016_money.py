@@ -1,5 +1,5 @@
 """Money per order line, fee rates, order charges, freight rates, inbound freight, and the
-moving-average unit cost with its history (issue 28); products get a VAT rate and a category.
+moving-average unit cost with its history; products get a VAT rate and a category.
 
 Frozen table definitions: this file never imports the live models."""
 import datetime

@@ -21,7 +21,7 @@ class Product(BaseModel):
     cold_chain = BooleanField(default=False)
     active = BooleanField(default=True)
     updated_at = UtcDateTimeField(default=utcnow)
-    # money (issue 28): the VAT rate of its sales in bp (1300, 900, 600, 0; none: the standard
+    # money: the VAT rate of its sales in bp (1300, 900, 600, 0; none: the standard
     # 13 %) and its category, which picks the platform commission rate (none: no category). No
     # defaults, so code written before them still inserts products
     vat_rate_bp = IntegerField(null=True)

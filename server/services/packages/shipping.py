@@ -203,7 +203,7 @@ def scan_out(order: Order, parcel: Package, plan, actor: inventory.Actor) -> Non
                        ref=f"ship:{order.id}")
     parcels.ship(parcel, actor)
     orders.transition(order, "shipped", actor, parcel.tracking)
-    line_money.ship(order.id, sink.warehouse_id)  # COGS fixed at shipment (issue 28)
+    line_money.ship(order.id, sink.warehouse_id)  # the cost of goods sold is fixed at shipment
     # the platform hears of it from the outbox, after this commits (发货回传)
     merged = list(Order.select().where(Order.merged_into == order.id))
     channel_calls.ship_confirmations(order, parcel.tracking, parcel.carrier, merged)

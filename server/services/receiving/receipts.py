@@ -163,7 +163,7 @@ def receive(receipt: Held, product_id: int, qty: int, actor: inventory.Actor, *,
                 raise Refused("over_receipt_blind", adding=qty)
             received = sql_row("SELECT received_qty FROM purchase_order_line WHERE id = ?", line_id)[0]
             raise Refused("over_receipt", most=max(allowed_qty(ordered, receipt.over_pct) - received, 0), adding=qty)
-        # the moving average takes the units in before they are counted on hand (issue 28)
+        # the moving average takes the units in before they are counted on hand
         costing.received(product_id, receipt.warehouse_id, qty, line_id, ref=f"receipt:{receipt.id}")
         inventory.receive(product_id, receipt.dock_id, qty, actor=actor, state="qc_pending", lot=lot,
                           reason="receipt", ref=f"receipt:{receipt.id}", expiry=expiry)

@@ -191,7 +191,7 @@ def summarise_line(line_id: int) -> None:
     else:
         status = "none"
     sql("UPDATE order_line SET refund_fen = ?, refund_status = ? WHERE id = ?", total, status, line_id)
-    line_money.refunded(line_id)  # the line's money reverses the refund (issue 28)
+    line_money.refunded(line_id)  # the line's money reverses the refund
 
 
 def refund_row(refund: Refund) -> dict:
