@@ -97,6 +97,18 @@ def test_a_price_change_waits_while_the_rest_of_the_edit_goes_in(buying):
     assert Product.get(Product.sku == "TS-01").price_fen == 6900
 
 
+def test_a_price_change_from_the_product_file_waits_too(buying, tmp_path):
+    flows.set_flow("price_change", [["admin"]], 0, buying["admin"])
+    path = tmp_path / "products.csv"
+    path.write_text("sku,name,price_fen\nTS-01,纯棉T恤 白 M,7900\nMG-01,马克杯 大,3900\n", encoding="utf-8")
+    report = catalog.import_products(path)
+    held = ApprovalRequest.get(ApprovalRequest.ref == "TS-01")
+    assert [str(p) for p in report.problems] == [f"products.csv:2: waits for approval #{held.id}"]
+    assert Product.get(Product.sku == "TS-01").price_fen == 5900 and Product.get(Product.sku == "MG-01").name == "马克杯 大"
+    apply.decide(held.id, buying["admin"], approve=True)
+    assert Product.get(Product.sku == "TS-01").price_fen == 7900
+
+
 def test_flows_are_checked_and_listed(buying):
     with pytest.raises(DomainError, match="unknown role"):
         flows.set_flow("purchase_order", [["boss"]], 0, buying["admin"])

@@ -10,6 +10,7 @@ from server.models.base import utcnow
 from server.services.approvals import requests as approval_requests
 from server.services.csvin import ImportReport, Problem, read_rows, whole_number
 from server.services.errors import DomainError, NotFound
+from server.services.stock import inventory
 
 #: the most a product's numbers may be, in the file import as in the API
 MAX_WEIGHT_G = 10_000_000
@@ -127,8 +128,10 @@ def _hold_for_approval(sku: str, values: dict, actor) -> list[int]:
 
 def import_products(path) -> ImportReport:
     """Import a product file. Bad rows are reported and skipped; good rows go in; a second run
-    of the same file changes nothing."""
+    of the same file changes nothing. A price or cost change that an approval flow covers waits
+    for it like one made by hand (asked by the system user), and its row says so."""
     report = ImportReport()
+    importer = inventory.system_actor()
     name = str(path).rsplit("/", 1)[-1]
     try:
         rows = list(read_rows(path, PRODUCT_COLUMNS, required=("sku", "name")))
@@ -172,7 +175,10 @@ def import_products(path) -> ImportReport:
                 seen_barcodes[code] = (line, sku)
                 barcodes.append((code, multiplier, "unit" if multiplier == 1 else "case"))
             with write_transaction():
+                held = _hold_for_approval(sku, values, importer)
                 outcome = _apply(sku, values, barcodes)
+            for request_id in held:  # a price or cost change its approval flow holds back
+                report.problems.append(Problem(name, line, None, f"waits for approval #{request_id}"))
         except (ValueError, DomainError) as exc:
             message = str(exc)
             fld, _, reason = message.partition(": ")
