@@ -112,14 +112,15 @@ def upsert(sku: str, data: dict, *, actor, approved: bool = False) -> Product:
 
 def _hold_for_approval(sku: str, values: dict, actor) -> list[int]:
     """Take out of ``values`` the price and cost changes their approval flows cover, each asked
-    for in a request: the requests' ids."""
+    for in a request (by ``actor``, or the system user for a file): the requests' ids."""
     current = Product.get_or_none(Product.sku == sku)
     held = []
     for field, subject in CHANGE_SUBJECTS.items():
-        if current is not None and field in values and values[field] != getattr(current, field):
+        change = values[field] - getattr(current, field) if current is not None and field in values else 0
+        if change and approval_requests.needed(subject, change):
             request = approval_requests.open_request(
-                subject, sku, values[field] - getattr(current, field), {"sku": sku, field: values[field]},
-                f"{sku}: {field} {getattr(current, field)} -> {values[field]}", actor)
+                subject, sku, change, {"sku": sku, field: values[field]},
+                f"{sku}: {field} {getattr(current, field)} -> {values[field]}", actor or inventory.system_actor())
             if request is not None:
                 held.append(request.id)
                 del values[field]
@@ -131,7 +132,6 @@ def import_products(path) -> ImportReport:
     of the same file changes nothing. A price or cost change that an approval flow covers waits
     for it like one made by hand (asked by the system user), and its row says so."""
     report = ImportReport()
-    importer = inventory.system_actor()
     name = str(path).rsplit("/", 1)[-1]
     try:
         rows = list(read_rows(path, PRODUCT_COLUMNS, required=("sku", "name")))
@@ -175,7 +175,7 @@ def import_products(path) -> ImportReport:
                 seen_barcodes[code] = (line, sku)
                 barcodes.append((code, multiplier, "unit" if multiplier == 1 else "case"))
             with write_transaction():
-                held = _hold_for_approval(sku, values, importer)
+                held = _hold_for_approval(sku, values, None)
                 outcome = _apply(sku, values, barcodes)
             for request_id in held:  # a price or cost change its approval flow holds back
                 report.problems.append(Problem(name, line, None, f"waits for approval #{request_id}"))
