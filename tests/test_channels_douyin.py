@@ -22,8 +22,8 @@ def test_order_fields(result):
     order = by_id(result)["6930000000000000001"]
     assert (order.channel, order.shop, order.channel_status, order.status) == \
         ("douyin", "示例抖店", "备货中", "paid")
-    assert (order.goods_fen, order.freight_fen, order.discount_fen, order.paid_fen) == \
-        (25800, 0, 1500, 24300)
+    assert (order.goods_fen, order.freight_fen, order.discount_fen, order.coupon_fen, order.paid_fen) == \
+        (25800, 0, 1000, 500, 24300)  # of the 15.00 off, 5.00 is the platform's (promotion_platform_amount)
     assert order.receiver_name == "#Zm9vYmFy#AAAAAQ==#1##"
     assert order.receiver_phone == "$$MTM4MDAwMDAwMDE=$$AAAAAQ==$1$$"
     assert (order.receiver_province, order.receiver_city, order.receiver_district,

@@ -23,8 +23,8 @@ def test_order_fields(result):
     order = by_id(result)["290000000001"]
     assert (order.channel, order.shop, order.channel_status, order.status) == \
         ("jd", "10086", "WAIT_SELLER_STOCK_OUT", "paid")
-    assert (order.goods_fen, order.freight_fen, order.discount_fen, order.paid_fen) == \
-        (31700, 0, 1000, 30700)
+    assert (order.goods_fen, order.freight_fen, order.discount_fen, order.coupon_fen, order.paid_fen) == \
+        (31700, 0, 1000, 0, 30700)  # paid what orderSellerPrice says: JD paid nothing of it
     assert (order.buyer_nick, order.buyer_message, order.seller_memo) == \
         ("jd_buyer01", "送货前电话联系", "VIP客户")
     assert (order.receiver_name, order.receiver_phone, order.receiver_province,
@@ -68,3 +68,12 @@ def test_bad_amount_is_reported(result):
 def test_allocate(total, weights, parts):
     assert allocate(total, weights) == parts
     assert sum(parts) == total
+
+
+def test_what_the_buyer_paid_below_the_sellers_price_is_jds_coupon():
+    import json
+    payload = json.loads(SEARCH.read_text(encoding="utf-8"))
+    first = payload["jingdong_pop_order_search_responce"]["searchorderinfo_result"]["orderInfoList"][0]
+    first["orderPayment"] = "297.00"   # 京券 10.00 paid by JD, below orderSellerPrice 307.00
+    order = get_adapter("jd_json").parse(payload, shop="10086").orders[0]
+    assert (order.discount_fen, order.coupon_fen, order.paid_fen) == (1000, 1000, 29700)

@@ -150,3 +150,12 @@ def test_a_partial_refund_never_reverses_more_than_was_there(case):
         assert margin(row) == (row["revenue_fen"] - row["tax_fen"] + row["refund_tax_fen"] - row["cogs_fen"]
                                - row["commission_fen"] + row["refund_commission_fen"] - row["payment_fee_fen"]
                                + row["refund_payment_fee_fen"] - row["freight_paid_fen"] + row["freight_charged_fen"])
+
+
+def test_jd_and_douyin_keep_the_platforms_part_apart():
+    lines = [LineIn(qty=1, unit_price_fen=20000), LineIn(qty=1, unit_price_fen=11700)]
+    for channel in ("jd", "douyin"):   # 31700 listed, 10.00 off by the shop and 10.00 by the platform
+        rows = order_figures(OrderIn(channel=channel, shop="s", paid_fen=29700, discount_fen=1000, coupon_fen=1000),
+                             lines, Fees({}, 0, True))
+        assert sum(r["merchant_discount_fen"] for r in rows) == 1000
+        assert sum(r["platform_subsidy_fen"] for r in rows) == 1000

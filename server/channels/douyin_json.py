@@ -87,6 +87,10 @@ class DouyinJsonAdapter:
             or bool(order.get("order_phase_list"))
         address = order.get("post_addr") or {}
         channel_status = text_value(order.get("order_status_desc")) or str(code)
+        # promotion_amount is every discount; promotion_platform_amount the platform's part of it
+        promotion = fen_value(order.get("promotion_amount"), f"{where}.promotion_amount")
+        platform = min(fen_value(order.get("promotion_platform_amount"), f"{where}.promotion_platform_amount"),
+                       promotion)
         return ParsedOrder(
             channel=self.channel,
             shop=shop if shop is not None else text_value(
@@ -111,8 +115,8 @@ class DouyinJsonAdapter:
             receiver_zip="",
             goods_fen=sum(line.price_fen * line.qty for line in lines),
             freight_fen=fen_value(order.get("post_amount"), f"{where}.post_amount"),
-            discount_fen=fen_value(order.get("promotion_amount"), f"{where}.promotion_amount"),
-            coupon_fen=0,
+            discount_fen=promotion - platform,
+            coupon_fen=platform,
             paid_fen=fen_value(order.get("pay_amount"), f"{where}.pay_amount"),
             created_at=unix_time(order.get("create_time"), f"{where}.create_time"),
             paid_at=unix_time(order.get("pay_time"), f"{where}.pay_time"),

@@ -90,6 +90,10 @@ class JdJsonAdapter:
 
         freight = money("freightPrice")
         paid = money("orderPayment")
+        # orderSellerPrice is the goods less the merchant's discount: what the buyer paid below it
+        # (and the postage) is JD's own coupons and 京豆, paid by the platform
+        seller_price = money("orderSellerPrice") if order.get("orderSellerPrice") not in (None, "") else None
+        platform = max(seller_price + freight - paid, 0) if seller_price is not None else 0
         lines = self._lines(items, f"{where}.itemInfoList", max(paid - freight, 0))
         consignee = order.get("consigneeInfo") or {}
         return ParsedOrder(
@@ -111,7 +115,7 @@ class JdJsonAdapter:
             goods_fen=sum(line.price_fen * line.qty for line in lines),
             freight_fen=freight,
             discount_fen=money("sellerDiscount"),
-            coupon_fen=0,
+            coupon_fen=platform,
             paid_fen=paid,
             created_at=local_time(order.get("orderStartTime"), f"{where}.orderStartTime"),
             paid_at=local_time(order.get("paymentConfirmTime"), f"{where}.paymentConfirmTime"),

@@ -5,7 +5,7 @@ For an order with lines at list price ``price_i`` (unit price × qty):
 1. The buyer paid ``goods_paid`` for the goods (the order's 实付 less the postage). The
    reduction ``price - goods_paid`` is every discount; the platform pays the part the channel
    names as its own (Tmall: 天猫卡券 and 集分宝; TOP: coupon_fee; mapped CSV: the coupon
-   column), the merchant the rest (店铺优惠, 满减). An order charge of that kind (a bill, the
+   column; JD: what the buyer paid below orderSellerPrice; 抖店: promotion_platform_amount), the merchant the rest (店铺优惠, 满减). An order charge of that kind (a bill, the
    office) replaces either estimate.
 2. The total discount is split over the lines by list price; the merchant's part of it is
    split by list price too, capped by each line's discount, so a line's two parts never exceed
@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from server.services.money.split import half_up, part, split, vat_inside
 
 # the order columns that hold the platform's part of the discount, per channel
-PLATFORM_PAID = {"tmall": ("coupon_fen", "discount_fen"), "top": ("coupon_fen",), "csv": ("coupon_fen",)}
+PLATFORM_PAID = {"tmall": ("coupon_fen", "discount_fen"), "top": ("coupon_fen",), "csv": ("coupon_fen",),
+                 "jd": ("coupon_fen",), "douyin": ("coupon_fen",)}
 
 
 @dataclass
