@@ -162,8 +162,10 @@ def test_from_make_run_to_a_shipped_parcel(demo_floor, browser):  # noqa: F811
 
     # the control room and the wall followed it without a reload
     wait_until(lambda: lines_cell.inner_text().strip() == f"{total}/{total}", 10, "the control room live")
-    task_lines = control.locator("#tasks tr[data-task] td:nth-child(5)")
-    wait_until(lambda: task_lines.count() == 0 or task_lines.first.inner_text().strip() == f"{total}/{total}", 10,
+    # read in one step: the finished task's row may leave the table between a count and a read
+    first_task_lines = ("() => { const cell = document.querySelector('#tasks tr[data-task] td:nth-child(5)');"
+                        " return cell ? cell.textContent.trim() : null; }")
+    wait_until(lambda: control.evaluate(first_task_lines) in (None, f"{total}/{total}"), 10,
                "the task's row in the control room")
     shot(control, "7-control-picked")
     row = wall.locator(f"#wave-rows tr[data-wave='{wave.id}'] .lines-done")

@@ -14,7 +14,7 @@ from peewee import fn
 
 from server.db import write_transaction
 from server.models import AuditLog, CarrierAccount, Order, OrderEvent, Shop, ShopConnection, Wave, WaveOrder, Waybill
-from server.models.base import utcnow
+from server.models.base import as_utc, utcnow
 from server.services.connectors.credentials import SealedElsewhere, seal, unseal
 from server.services.errors import DomainError, NotFound
 from server.services.packages import shipping, waybills
@@ -101,7 +101,7 @@ def view(code: str, account: CarrierAccount | None, counts: dict | None) -> dict
         return row
     row.update(shop=account.shop.code if account.shop_id else "", endpoint=account.endpoint,
                partner=account.partner, account=account.account, template_url=account.template_url,
-               secret_set=bool(account.secret), updated_at=account.updated_at, problem=_problem(account))
+               secret_set=bool(account.secret), updated_at=as_utc(account.updated_at), problem=_problem(account))
     return row
 
 
