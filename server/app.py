@@ -25,7 +25,8 @@ def create_app(config: dict | None = None) -> APIFlask:
                       JSON_AS_ASCII=False, AUTO_404_RESPONSE=False)
     app.json.ensure_ascii = False
     app.security_schemes = {"BearerAuth": {"type": "http", "scheme": "bearer"}}
-    init_database(settings["DATABASE_URL"], settings["DB_POOL_SIZE"], settings["SQLITE_BUSY_TIMEOUT_MS"])
+    init_database(settings["DATABASE_URL"], settings["DB_POOL_SIZE"], settings["SQLITE_BUSY_TIMEOUT_MS"],
+                  settings["PG_SYNCHRONOUS_COMMIT"])
     set_default_language(settings["DEFAULT_LANGUAGE"])
 
     from server import guard

@@ -28,7 +28,8 @@ def _db():
     from server.db import init_database
     from server.services import outbox
     settings = load_settings()
-    init_database(settings["DATABASE_URL"], settings["DB_POOL_SIZE"], settings["SQLITE_BUSY_TIMEOUT_MS"])
+    init_database(settings["DATABASE_URL"], settings["DB_POOL_SIZE"], settings["SQLITE_BUSY_TIMEOUT_MS"],
+                  settings["PG_SYNCHRONOUS_COMMIT"])
     events.hand_over(outbox.record)
     context = click.get_current_context(silent=True)
     if context is not None:  # the command's end ends it: a process that runs commands in turn (tests) serves again

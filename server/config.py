@@ -26,6 +26,9 @@ SETTINGS = (
     Setting("DB_POOL_SIZE", 6, "Database connections a process keeps for reuse (PostgreSQL: also the most "
             "open at once; a serving process works on one core, and more connections than it needs to keep "
             "that core busy only interleave its transactions, each then holding its locks longer)."),
+    Setting("PG_SYNCHRONOUS_COMMIT", "on", "PostgreSQL: whether a commit waits for its write-ahead log on disk (on) "
+            "or not (off: a power cut or a crash of PostgreSQL may take the last half second of answered scans, "
+            "as a power cut may on SQLite; docs/capacity.md measures both). on, off or local."),
     Setting("SQLITE_BUSY_TIMEOUT_MS", 10000, "How long a SQLite writer waits for another process's lock."),
     Setting("REDIS_URL", "", "redis://host:6379/0 to share Socket.IO events between server processes."),
     Setting("SECRET_KEY", "", "Signs web sessions; empty means a key generated once into the instance folder."),

@@ -285,7 +285,10 @@ def is_sqlite() -> bool:
     return isinstance(database.obj, SqliteDatabase)
 
 
-def make_database(url: str, pool_size: int = 20, busy_timeout_ms: int = 10000):
+SYNCHRONOUS_COMMIT = ("on", "off", "local")
+
+
+def make_database(url: str, pool_size: int = 20, busy_timeout_ms: int = 10000, synchronous_commit: str = "on"):
     parsed = urlparse(url)
     scheme = parsed.scheme.split("+")[0]
     if scheme == "sqlite":
@@ -305,18 +308,21 @@ def make_database(url: str, pool_size: int = 20, busy_timeout_ms: int = 10000):
             check_same_thread=False,
         )
     if scheme in ("postgres", "postgresql"):
+        if synchronous_commit not in SYNCHRONOUS_COMMIT:
+            raise ValueError(f"PG_SYNCHRONOUS_COMMIT is one of {', '.join(SYNCHRONOUS_COMMIT)}, not {synchronous_commit!r}")
+        options = {} if synchronous_commit == "on" else {"options": f"-c synchronous_commit={synchronous_commit}"}
         return PostgresqlDatabase(
             parsed.path.lstrip("/") or "postgres",
             host=parsed.hostname or "127.0.0.1",
             port=parsed.port or 5432,
             user=parsed.username or None,
             password=parsed.password or None,
-            max_connections=pool_size, stale_timeout=300, timeout=30,
+            max_connections=pool_size, stale_timeout=300, timeout=30, **options,
         )
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://HOST/DB")
 
 
-def init_database(url: str, pool_size: int = 20, busy_timeout_ms: int = 10000):
+def init_database(url: str, pool_size: int = 20, busy_timeout_ms: int = 10000, synchronous_commit: str = "on"):
     """Point the shared proxy at ``url``. Safe to call again (tests switch databases)."""
     if database.obj is not None:
         database.obj.close_all()
@@ -325,7 +331,7 @@ def init_database(url: str, pool_size: int = 20, busy_timeout_ms: int = 10000):
         path = url.split("://", 1)[1]
         path = path[1:] if path.startswith("/") else path
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    database.initialize(make_database(url, pool_size, busy_timeout_ms))
+    database.initialize(make_database(url, pool_size, busy_timeout_ms, synchronous_commit))
     return database
 
 
@@ -563,17 +569,22 @@ def _tell(callbacks) -> None:
             logging.getLogger(__name__).exception("an after-commit callback failed")
 
 
-def _aborted_to_run_again(exc: BaseException) -> bool:
-    """Whether ``exc`` (peewee's wrapper of psycopg's error, or psycopg's own) is PostgreSQL
-    ending the transaction so that it may run again."""
+def sqlstate(exc: BaseException) -> str | None:
+    """PostgreSQL's SQLSTATE of ``exc`` (peewee's wrapper of psycopg's error, or psycopg's own)."""
     for _ in range(3):
-        if getattr(exc, "sqlstate", None) in _RUN_AGAIN:
-            return True
+        state = getattr(exc, "sqlstate", None)
+        if state is not None:
+            return state
         cause = getattr(exc, "orig", None) or exc.__cause__  # peewee keeps the driver's error as .orig
         if cause is None:
-            return False
+            return None
         exc = cause
-    return False
+    return None
+
+
+def aborted_to_run_again(exc: BaseException) -> bool:
+    """Whether ``exc`` is PostgreSQL ending the transaction so that it may run again."""
+    return sqlstate(exc) in _RUN_AGAIN
 
 
 def _alone(work):
@@ -584,7 +595,7 @@ def _alone(work):
             with write_transaction():
                 return work()
         except Exception as exc:
-            if attempt == RETRIES or not _aborted_to_run_again(exc):
+            if attempt == RETRIES or not aborted_to_run_again(exc):
                 raise
             retried["transactions"] += 1
             logging.getLogger(__name__).warning("transaction aborted (%s); running it again", exc)

@@ -528,3 +528,90 @@ def test_a_printer_that_is_off_holds_its_jobs_until_it_is_back(db, db_url, tmp_p
             worker.terminate()
             worker.wait(30)
         emulator.stop()
+
+
+# --- picking scans on PostgreSQL, one statement each (scenarios/picking_direct.py) -----------------
+
+@pytest.fixture
+def picking_floor(stocked, people, secret_hashes):
+    """Three pickers (PIN 2468), each holding no task yet, and a released wave of three tasks of
+    eight one-unit lines at A-01, each task with a tote of its own: PICKER_WALKS."""
+    from server.models import Location, PickLine, PickTask, User, Wave
+    from server.models.base import utcnow
+    from server.services import auth
+    codes = ["u-picker"]
+    for n in (2, 3):
+        user = auth.add_user(f"u-picker{n}", f"Picker {n}", ["picker"])
+        User.update(pin_hash=secret_hashes[1]).where(User.id == user.id).execute()
+        codes.append(user.code)
+    wave = Wave.create(code="WF", warehouse=stocked["warehouse"], strategy="single_unit", status="released",
+                       released_at=utcnow())
+    walks = {}
+    for n, code in enumerate(codes):
+        Location.create(warehouse=stocked["warehouse"], code=f"T-F{n}", kind="tote")
+        task = PickTask.create(wave=wave, code=f"WF-T{n}", seq=n + 1, lines_total=8, units_total=8)
+        PickLine.insert_many([{"task": task.id, "seq": i + 1, "product": stocked["tee"].id,
+                               "location": stocked["locations"]["A-01"].id, "qty": 1} for i in range(8)]).execute()
+        walks[code] = ["A-01", "6900000000014", f"T-F{n}"] * 8
+    return walks
+
+
+def test_a_database_restart_under_picking_scans_moves_each_unit_once(servers, picking_floor, own_postgres):
+    """PostgreSQL goes away while three pickers scan (each scan one statement, or the Python
+    path for a task's last line): scans get the `error` envelope and are sent again with their
+    keys once it is back; every line's unit is moved exactly once."""
+    from server.db import database
+    from server.models import PickLine, PickTask, StockMove
+    from server.services.stock import inventory
+    a, b = servers(2)
+    devices = {code: Handheld(pin_login(server, code, f"HH-P{n}"), [server.url])
+               for n, (code, server) in enumerate(zip(picking_floor, (a, b, a)))}
+    for device in devices.values():
+        assert device.cmd({"key": f"gw-{uuid.uuid4().hex}", "scenario": "picking", "action": "get_work"})["ok"]
+    stopped = threading.Event()
+    codes: list[str] = []
+    answered: list[str] = []
+    lock = threading.Lock()
+
+    def work(user: str, device: Handheld):
+        for n, code in enumerate(picking_floor[user]):
+            if n == 6:
+                stopped.wait(30)  # every picker has scans in the window when the database is down
+            command = {"key": f"pk-{uuid.uuid4().hex}", "scenario": "picking", "action": "scan", "code": code}
+            deadline = time.time() + 60
+            while True:
+                result = device.cmd(command, timeout=20)
+                with lock:
+                    codes.append(result["message"]["code"])
+                if result["ok"] or time.time() > deadline:
+                    break
+                assert result["message"]["code"] == "error", result
+                time.sleep(0.1)
+            assert result["ok"], result
+            with lock:
+                answered.append(command["key"])
+
+    threads = [threading.Thread(target=work, args=item) for item in devices.items()]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: len(answered) >= 15, timeout=30, step=0.05)
+    own_postgres.stop()
+    stopped.set()
+    try:
+        wait_until(lambda: codes.count("error") >= 3, timeout=30, step=0.05)
+    finally:
+        own_postgres.start()
+    for thread in threads:
+        thread.join(120)
+    try:
+        assert a.proc.poll() is None and b.proc.poll() is None
+        assert "error" in codes and len(answered) == 3 * 24
+    finally:
+        close_all(devices.values())
+    _fresh_connections(database)
+    assert {(line.status, line.moved_qty) for line in PickLine.select()} == {("done", 1)}
+    assert {task.status for task in PickTask.select()} == {"done"}
+    refs = [m.ref for m in StockMove.select().where(StockMove.reason == "pick")]
+    assert len(refs) == len(set(refs)) == 24  # one ledger line a pick line: none lost, none doubled
+    assert quants() == {"A-01": 1000 - 24, "T-F0": 8, "T-F1": 8, "T-F2": 8}
+    assert inventory.audit() == []

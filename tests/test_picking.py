@@ -498,11 +498,14 @@ def test_each_scan_sends_a_fixed_small_number_of_statements(cluster, picker, eng
     # tote check the tote is free (one statement) and start the order; then the reservation, the ledger move,
     # the order line, the line and the task are written (the task's update returns its counts) and the next
     # line read. The tote the line already fills is not looked up as a barcode, nor checked for being free.
-    # The ledger move takes no savepoint inside the scan's transaction. On PostgreSQL it first
-    # locks its two quants in one order (one statement more: tests/test_deadlocks.py).
-    lock = 0 if engine == "sqlite" else 1
-    assert counts == {"location": 5, "item": 4, "item again": 4, "tote": 19 + lock, "next location": 3,
-                      "next item": 4, "next tote": 19 + lock, "one more": 4, "same tote": 14 + lock}, counts
+    # The ledger move takes no savepoint inside the scan's transaction.
+    # On PostgreSQL each of them is one statement, a function that does all this in the database
+    # (scenarios/picking_direct.py; its round trips are counted on the wire in test_picking_direct.py).
+    if engine == "postgres":
+        assert set(counts.values()) == {1}, counts
+        return
+    assert counts == {"location": 5, "item": 4, "item again": 4, "tote": 19, "next location": 3,
+                      "next item": 4, "next tote": 19, "one more": 4, "same tote": 14}, counts
 
 
 def test_a_lines_moved_units_equal_its_ledger_lines(cluster, picker):

@@ -50,6 +50,24 @@ def scenario(name: str, permission: str, reads_only=()):
     return register
 
 
+# A scenario may also answer some commands on a path of its own, for one engine (picking scans on
+# PostgreSQL in one round trip: scenarios/picking_direct.py). Such a path stores its result in a
+# form of its own, ``{"render": <scenario>, ...}``, which the scenario's renderer turns into the
+# envelope, for the first answer and for a key sent again alike.
+Direct = Callable[[Principal, str, str, dict], "dict | None"]
+_DIRECT: dict[str, Direct] = {}
+_RENDERERS: dict[str, Callable[[dict], dict]] = {}
+
+
+def direct(name: str, path: Direct, render: Callable[[dict], dict]) -> None:
+    """Register ``path(principal, key, action, params)`` for scenario ``name``: run before the
+    scenario's handler, it answers (having stored the result under the key, in the same
+    transaction as the change) or returns None having changed nothing, and the handler runs as
+    usual. A key it finds stored raises peewee's IntegrityError, as the usual path's store does."""
+    _DIRECT[name] = path
+    _RENDERERS[name] = render
+
+
 def scenarios() -> dict[str, Scenario]:
     return dict(_SCENARIOS)
 
@@ -147,8 +165,13 @@ def execute(principal: Principal, command) -> dict:
         _store(key, principal, name, action, result)
         return result
 
+    path = _DIRECT.get(name)
     try:
         try:
+            if path is not None:
+                result = path(principal, key, action, params)
+                if result is not None:
+                    return result
             return write_grouped(once)
         except DomainError as exc:
             result = refusal(exc.code, lang)
@@ -208,7 +231,9 @@ def _stored(key: str, principal: Principal) -> dict | None:
     user_id, result = row
     if user_id != principal.user.id:
         return refusal("bad_command", principal.lang)
-    return jsontext.loads(result)
+    result = jsontext.loads(result)
+    render = _RENDERERS.get(result.get("render")) if isinstance(result, dict) else None
+    return render(result) if render is not None else result
 
 
 # --- forgetting old results ----------------------------------------------------------------------

@@ -46,7 +46,13 @@ def transition(order: Order, target: str, actor: inventory.Actor | None, detail:
 
 
 def _changed(order: Order, previous: str) -> None:
-    events.publish("order.changed", {"order": order.id, "status": order.status, "from": previous},
+    changed(order.id, order.status, previous)
+
+
+def changed(order_id: int, status: str, previous: str) -> None:
+    """The office and the supervisors hear that an order moved (a picking scan on PostgreSQL
+    moves it in the database: scenarios/picking_direct.py)."""
+    events.publish("order.changed", {"order": order_id, "status": status, "from": previous},
                    rooms=["role:office", "role:supervisor"])
 
 

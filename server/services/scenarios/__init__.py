@@ -12,3 +12,4 @@ from server.services.scenarios import qc  # noqa: F401,E402
 from server.services.scenarios import returns  # noqa: F401,E402
 from server.services.scenarios import replenishing  # noqa: F401,E402
 from server.services.scenarios import counting  # noqa: F401,E402  (盘点)
+from server.services.scenarios import picking_direct  # noqa: F401,E402  (picking scans on PostgreSQL)

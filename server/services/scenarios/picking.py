@@ -245,6 +245,21 @@ def answer(task: TaskInHand | PickTask, code: str, lang, level: str = "info", li
     return envelope(True, state, data, code=code, lang=lang, level=level)
 
 
+def render(stored: dict) -> dict:
+    """The envelope of a scan stored in its ``render`` form (``wf_pick_scan``, see
+    picking_direct.py): its message code, the refusal's values and the task and line after the
+    scan as :data:`CURRENT_TASK` reads them, shown as :func:`answer` and :func:`picking` show them."""
+    task = _task_of(stored["task"])
+    task.metres = float(task.metres)
+    line = _line_of(stored["line"], task.id)
+    code, lang, refused = stored["code"], stored["lang"], stored.get("refused")
+    state, data = view(task, line)
+    if refused is not None:
+        return envelope(False, state, dict(data, refused=refused), code=code, lang=lang,
+                        message=refusal_sentence(code, lang, refused))
+    return envelope(True, state, data, code=code, lang=lang, level=stored["level"])
+
+
 def do_current(principal, params, lang) -> dict:
     task = current_task(principal.user.id)
     state, data = view(task)

@@ -1,0 +1,160 @@
+"""Picking scans on PostgreSQL in one round trip (scenarios/picking_direct.py, the function of
+migrations/0021_pick_scan_function.py): counted on the wire, and checked step by step against the
+Python path, which defines what a scan does. SQLite has no round trips and no such function:
+these tests run on PostgreSQL only (the Python path's tests run on both engines)."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import peewee
+import pytest
+
+from server import events
+from server.db import database, init_database, sql_row, sqlstate
+from server.messages import text
+from server.models import Location, Order, OrderEvent, StockMove
+from server.services.device import commands
+from server.services.scenarios import picking, picking_direct
+from tests.scenario_driver import Driver
+from tests.test_picking import cluster, picker  # noqa: F401  (fixtures)
+from tests.wire import Relay
+
+PICKING = Driver("picking")
+run, step = PICKING.run, PICKING.step
+
+# the rows a scan may change, each without what differs between two runs of it (ids of new rows, times)
+SNAPSHOT = {
+    "pick_line": "SELECT id, seq, picked_qty, moved_qty, short_qty, tote, status FROM pick_line ORDER BY id",
+    "pick_task": "SELECT id, status, picker_id, device_id, lines_total, lines_done, units_total, units_done,"
+                 " started_at IS NULL FROM pick_task ORDER BY id",
+    "wave": "SELECT id, status FROM wave ORDER BY id",
+    "quant": "SELECT product_id, location_id, lot, state, qty, reserved FROM quant ORDER BY 1, 2, 3, 4",
+    "stock_move": "SELECT product_id, lot, qty, reserved, from_location_id, from_state, to_location_id, to_state,"
+                  " reason, ref, user_id, device_id FROM stock_move ORDER BY id",
+    "order": 'SELECT id, status FROM "order" ORDER BY id',
+    "order_line": "SELECT id, qty, reserved_qty, picked_qty, short_qty FROM order_line ORDER BY id",
+    "allocation": "SELECT id, line_id, location_id, lot, qty FROM allocation ORDER BY id",
+    "order_event": "SELECT order_id, user_id, action, detail FROM order_event ORDER BY id",
+}
+
+
+def snapshot() -> dict:
+    return {name: database.execute_sql(query).fetchall() for name, query in SNAPSHOT.items()}
+
+
+def direct_only(principal, code: str):
+    """What the function answers and writes for ``code``, in a transaction rolled back after:
+    (the envelope, the rows), or (None, None) when it leaves the scan to the Python path."""
+    with database.connection_context():
+        with database.atomic() as txn:
+            try:
+                (stored,) = sql_row("SELECT stored FROM wf_pick_scan(?, ?, ?, ?, ?)", principal.user.id,
+                                    principal.device.id, uuid.uuid4().hex, code, principal.lang)
+            except peewee.DatabaseError as exc:
+                assert sqlstate(exc) == picking_direct.NOT_USUAL, exc
+                txn.rollback()
+                return None, None
+            rows = snapshot()
+            txn.rollback()
+    return picking.render(json.loads(stored)), rows
+
+
+def python_only(principal, code: str, monkeypatch) -> tuple[dict, dict]:
+    with monkeypatch.context() as patch:
+        patch.setitem(commands._DIRECT, "picking", lambda *args: None)
+        answer = run(principal, "scan", code=code)
+    with database.connection_context():
+        return answer, snapshot()
+
+
+WALK = [  # (code, what the scan is): the cluster task's first two lines, with every refusal on the way
+    ("A-02", "wrong_location"), ("A-01", "location_ok"), ("no-such-code", "unknown_barcode"),
+    ("T-001", "wrong_item"), ("16900000000011", "over_pick"), ("6900000000021", "wrong_item"),
+    ("6900000000014", "item_counted"), ("A-01", "location_ok"), ("R-01", "empty_tote_for_slot"),
+    ("6900000000014", "item_counted"), ("T-001", "line_picked"), ("A-01", "location_ok"),
+    ("T-001", "wrong_item"), ("6900000000014", "item_counted"), ("T-001", "empty_tote_for_slot"),
+    ("T-002", "line_picked"), ("16900000000011", "over_pick"), ("6900000000014", "item_counted"),
+    ("T-001", "wrong_tote"), ("T-002", "line_picked"),
+]
+
+
+def test_the_function_answers_and_writes_what_the_python_path_does(cluster, picker, engine,  # noqa: F811
+                                                                    monkeypatch):
+    if engine == "sqlite":
+        pytest.skip("the function is PostgreSQL's; SQLite's scans are the Python path")
+    step(picker, "get_work")
+    for code, expected in WALK:
+        answer, rows = direct_only(picker, code)
+        assert answer is not None, (code, "left to the Python path")
+        truth, truth_rows = python_only(picker, code, monkeypatch)
+        assert truth["message"]["code"] == expected, (code, truth)
+        assert answer == truth, code
+        assert rows == truth_rows, code
+    # the task's last line finishes the task, its orders and the wave: the Python path does that
+    step(picker, "scan", code="6900000000014")
+    step(picker, "qty", qty=10)  # the rest of line 2's twelve, typed
+    assert direct_only(picker, "T-002")[1] is not None
+    step(picker, "scan", code="T-002")
+    step(picker, "scan", code="A-02")
+    step(picker, "scan", code="6900000000021")
+    assert direct_only(picker, "T-001") == (None, None)
+    assert step(picker, "scan", code="T-001")[0] == "task_done"
+    assert {o.status for o in Order.select()} == {"picked"}
+
+
+def test_a_key_sent_again_answers_the_same_and_changes_nothing(cluster, picker, engine):  # noqa: F811
+    if engine == "sqlite":
+        pytest.skip("the function is PostgreSQL's")
+    step(picker, "get_work")
+    for code in ("A-01", "6900000000014", "6900000000014"):
+        step(picker, "scan", code=code)
+    key = uuid.uuid4().hex
+    first = run(picker, "scan", key=key, code="T-001")
+    moves = StockMove.select().count()
+    picker.language = "en"  # the device's language changed since: the stored answer is the first's
+    assert run(picker, "scan", key=key, code="T-001") == first
+    assert StockMove.select().count() == moves
+    assert first["message"]["code"] == "line_picked" and first["message"]["text"] != text("line_picked", "en")
+    refusal_key = uuid.uuid4().hex
+    wrong = run(picker, "scan", key=refusal_key, code="A-02")
+    assert wrong["message"]["code"] == "wrong_location"
+    assert run(picker, "scan", key=refusal_key, code="A-02") == wrong
+    # the order's first unit picked: its history names the picker, as the Python path's does
+    event = OrderEvent.get((OrderEvent.order == cluster["order_a"].id) & (OrderEvent.action == "picking"))
+    assert (event.user_id, event.detail) == (picker.user.id, "first unit picked")
+
+
+def test_a_scan_is_one_round_trip_on_the_wire(cluster, picker, engine, db_url, monkeypatch):  # noqa: F811
+    """DESIGN section 11: at most one round trip a location or item scan, two a tote scan;
+    each of these is one (the statement commits on its own)."""
+    if engine == "sqlite":
+        pytest.skip("SQLite has no wire: its statements are counted in test_picking.py")
+    from server.db import PostgresqlDatabase
+    monkeypatch.setattr(PostgresqlDatabase, "PING_AFTER_S", 3600.0)  # no ping of a pooled connection between scans
+    step(picker, "get_work")
+    relay = Relay(5432)
+    init_database(db_url.replace(":5432/", f":{relay.port}/"))
+    try:
+        # the connection's start, and psycopg preparing the statement on its sixth run (once per
+        # connection: a Parse of its own, then Bind and Execute each time), are not a scan's:
+        # six refused scans first
+        for _ in range(6):
+            assert run(picker, "scan", code="A-02")["message"]["code"] == "wrong_location"
+        trips = {}
+        for name, code in [("wrong location", "A-02"), ("location", "A-01"), ("item", "6900000000014"),
+                           ("item again", "6900000000014"), ("tote", "T-001"), ("next location", "A-01"),
+                           ("next item", "6900000000014"), ("next tote", "T-002"), ("one more", "6900000000014"),
+                           ("wrong tote", "T-001"), ("same tote", "T-002")]:
+            events.settle()  # the wall screen's update reads the database on a timer of its own
+            with relay.count() as counted:
+                step_or_refusal = run(picker, "scan", code=code)
+            trips[name] = counted.turns
+            assert step_or_refusal["message"]["code"] != "bad_command"
+        events.settle()
+    finally:
+        init_database(db_url)
+        relay.close()
+    assert trips == {"location": 1, "item": 1, "item again": 1, "tote": 1, "next location": 1, "next item": 1,
+                     "next tote": 1, "one more": 1, "same tote": 1, "wrong location": 1, "wrong tote": 1}, trips
+    assert Location.select().count() > 0
