@@ -24,16 +24,27 @@ def customers():
 @click.option("--day", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="As of this day (default: today in China).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def customers_refresh(day, as_json):
+@click.option("--run", "run_id", type=int, default=None, hidden=True,
+              help="The refresh run (POST /api/v1/customers/refresh) this process carries out.")
+def customers_refresh(day, as_json, run_id):
     """Derive every customer from the orders: totals, RFM scores, tags (rules/customers.yaml), the
     day's tag counts, the repurchase models and the day's due-to-reorder list."""
     _db()
     from rules import RuleError
+    from server.services import refresh_runs
     from server.services.customers import derive
     try:
         report = derive.refresh(day.date() if day else None)
     except RuleError as exc:
+        if run_id is not None:
+            refresh_runs.fail(run_id, f"customers.yaml has errors:\n{exc}")
         raise click.ClickException(f"customers.yaml has errors:\n{exc}") from None
+    except Exception as exc:
+        if run_id is not None:
+            refresh_runs.fail(run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    if run_id is not None:
+        refresh_runs.finish(run_id, report)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False))
         return

@@ -47,16 +47,25 @@ def money():
 @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), default=None, help="The last day (default: --day).")
 @click.option("--shop", default=None, help="Only this shop.")
 @click.option("--json", "as_json", is_flag=True)
-def money_refresh(first, last, shop, as_json):
+@click.option("--run", "run_id", type=int, default=None, hidden=True,
+              help="The refresh run (POST /api/v1/money/refresh) this process carries out.")
+def money_refresh(first, last, shop, as_json, run_id):
     """Make or bring up to date the money of every line of the orders paid on these days."""
     _db()
+    from server.services import refresh_runs
     from server.services.errors import DomainError
     from server.services.money import lines
     first = first.date() if first else _yesterday()
     try:
         report = lines.refresh_days(first, last.date() if last else first, shop)
-    except DomainError as exc:
-        _fail(exc)
+    except Exception as exc:
+        if run_id is not None:
+            refresh_runs.fail(run_id, f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, DomainError):
+            _fail(exc)
+        raise
+    if run_id is not None:
+        refresh_runs.finish(run_id, report)
     if as_json:
         _echo_json(report)
         return

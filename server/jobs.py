@@ -6,7 +6,8 @@ every pick face below its minimum, and the customers (scores, tags, the due-to-r
 Each job of each day runs once whatever the number of servers: a lease in the database names
 the job and the day; the process that takes it runs the job and then marks the lease done for
 the day. A process that dies in the middle holds it no longer than JOB_LEASE_S, and another
-runs the job again. The forecast and the customers run in processes of their own; the other jobs
+runs the job again. The forecast and the customers run in processes of their own (the customers
+as a refresh run, shared with the office's ``POST /api/v1/customers/refresh``); the other jobs
 are a few queries.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from server.db import database, write_transaction
 from server.models import Lease
+from server.services import refresh_runs
 from server.services.connectors import leases
 from server.services.connectors.worker import holder_name
 
@@ -54,8 +56,13 @@ def forecast_job(settings: dict) -> dict:
 
 def customers_job(settings: dict) -> dict:
     """In a process of its own too (`wavefloor customers refresh`): two hundred thousand orders
-    are ten seconds of a core."""
-    return _own_process(settings, "customers", "refresh")
+    are ten seconds of a core. It is a refresh run like the office's (services/refresh_runs.py):
+    one the office started a moment ago is waited for, not run a second time beside it."""
+    run, _ = refresh_runs.start("customers", {}, settings)
+    done = refresh_runs.wait(run["id"], FORECAST_TIMEOUT_S)
+    if done["state"] != "done":
+        raise RuntimeError(f"wavefloor customers refresh {done['state']}: {done['error']}")
+    return done["result"]
 
 
 def counts_job(settings: dict) -> dict:

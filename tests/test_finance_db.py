@@ -100,7 +100,8 @@ def test_golden_tmall_sample_and_its_bill(db):
     assert made and all(v["balanced"] for v in made)
     sales = next(v for v in made if v["kind"] == "sales")
     paid = sum(m.paid_fen + m.freight_charged_fen for m in LineMoney.select())
-    tax = sum(m.tax_fen for m in LineMoney.select())
+    tax = sum(m.tax_fen + m.freight_tax_fen for m in LineMoney.select())   # the goods' VAT and the postage's
+    assert sum(m.freight_tax_fen for m in LineMoney.select()) > 0
     subsidy = sum(m.platform_subsidy_fen for m in LineMoney.select())
     commission = sum(m.commission_fen for m in LineMoney.select())
     assert sales["debit_fen"] == paid
@@ -245,6 +246,83 @@ def test_daily_vouchers_account_mapping_and_the_transaction_list(day_of_money):
     assert (second["subsidy_source"], second["vat_rate_bp"]) == ("", 900)
     rows = read_xlsx(transactions.xlsx(DAY, DAY))
     assert rows[0][10] == "补贴来源 subsidy source" and rows[1][10] == "天猫卡券"
+    assert rows[0][-2:] == ["运费 postage (fen)", "运费税额 postage VAT (fen)"]
+    assert next(r for r in rows if r[3] == "2002")[-2:] == [800, 0]
+
+
+def test_refunds_reverse_subsidy_and_fees_returns_go_back_to_stock_postage_vat_in_the_exports(db):
+    """A line refunded in two parts on two days: each day's refund voucher takes back its share
+    of the platform's subsidy (with its VAT) and gives back its share of the commission and
+    payment fee, the two days summing to line_money's figures; two units back at the returns
+    bench on those days move their COGS back to stock; the postage's VAT is its own line. All
+    balanced, in the 金蝶 and 用友 files too."""
+    from server.models import LineMoney, Product, Refund, ReturnParcel, ReturnUnit, Warehouse
+    from server.services.finance import export, vouchers
+    wh = Warehouse.create(code="WH1", name="仓", aisles=1, aisle_length_m=10, aisle_width_m=3)
+    product = Product.create(sku="A-1", name="A")
+    order = make_order("3001", 11300 + 800, freight_fen=800, lines=((2, "A-1", 11300),))
+    money_row(order, qty=2, price_fen=12300, paid_fen=11300, platform_subsidy_fen=1000, vat_rate_bp=1300,
+              tax_fen=1415, commission_fen=600, payment_fee_fen=70, freight_charged_fen=800, freight_tax_fen=92,
+              refund_fen=11300, refund_subsidy_fen=1000, refund_commission_fen=600, refund_payment_fee_fen=70,
+              refund_tax_fen=1415, cogs_fen=4000, returned_cogs_fen=4000, unit_cost_fen=2000,
+              shipped_at=dt.datetime(2026, 11, 9, 8))
+    line = order.lines[0]
+    next_day = DAY + dt.timedelta(days=1)
+    for n, (fen, at) in enumerate(((3000, dt.datetime(2026, 11, 10, 9)), (8300, dt.datetime(2026, 11, 11, 9))), 1):
+        Refund.create(channel="tmall", shop="s1", refund_id=f"RF{n}", order_external_id="3001", order=order,
+                      line=line, refund_fen=fen, state="success", modified_at=at)
+    parcel = ReturnParcel.create(code="RP-1", warehouse=wh, order=order)
+    for at in (dt.datetime(2026, 11, 10, 10), dt.datetime(2026, 11, 11, 10)):
+        ReturnUnit.create(parcel=parcel, product=product, line=line, qty=1, condition="restock", at=at)
+
+    made = {day: {v["kind"]: v for v in vouchers.build_days(day)} for day in (DAY, next_day)}
+    assert all(v["balanced"] for vs in made.values() for v in vs.values())
+
+    def side(day, kind, key, which):
+        return sum(x[f"{which}_fen"] for x in made[day][kind]["lines"] if x["account_key"] == key)
+    # the 10th: 3000 of 11300 refunded, so 1000 × 3000 / 11300 = 265 of the subsidy, 159 commission, 19 fee
+    assert side(DAY, "refund", "subsidy_receivable", "credit") == 265
+    assert side(DAY, "refund", "subsidy_revenue", "debit") == 265 - 30          # 30: the VAT inside 265 at 13 %
+    assert side(DAY, "refund", "output_vat", "debit") == 345 + 30               # 345: the VAT inside 3000
+    assert side(DAY, "refund", "commission", "credit") == 159
+    assert side(DAY, "refund", "payment_fee", "credit") == 19
+    assert side(DAY, "refund", "platform_receivable", "debit") == 159 + 19
+    assert side(DAY, "refund", "platform_receivable", "credit") == 3000
+    # the two days together are line_money's figures to the fen
+    for key, which, figure in (("subsidy_receivable", "credit", 1000), ("commission", "credit", 600),
+                               ("payment_fee", "credit", 70)):
+        assert side(DAY, "refund", key, which) + side(next_day, "refund", key, which) == figure
+    # the units back: each day one unit's cost, the two the line's returned_cogs_fen
+    for day in (DAY, next_day):
+        assert side(day, "returned", "inventory", "debit") == side(day, "returned", "cogs", "credit") == 2000
+    assert LineMoney.get().returned_cogs_fen == 4000
+    # the postage's VAT: its own output VAT line, the freight income net of it
+    assert side(DAY, "sales", "freight_income", "credit") == 800 - 92
+    assert side(DAY, "sales", "output_vat", "credit") == 1415 - 115 + 92       # 115: the VAT inside the subsidy
+    assert side(DAY, "sales", "platform_receivable", "debit") == 11300 + 800
+
+    for layout in ("kingdee", "u8", "tplus"):
+        rows = read_xlsx(export.export_xlsx(layout, DAY, next_day)[0])
+        titles = rows[1] if layout == "kingdee" else rows[0]
+        body = rows[2:] if layout == "kingdee" else rows[1:]
+        code, debit, credit = titles.index("科目编码"), titles.index("借方金额"), titles.index("贷方金额")
+        number = titles.index("凭证号")
+        assert len(body) == sum(len(v["lines"]) for vs in made.values() for v in vs.values())
+        sums = {}
+        for row in body:
+            pair = sums.setdefault((row[titles.index("日期") if "日期" in titles else 0], row[number]), [0, 0])
+            pair[0] += round(row[debit] * 100)
+            pair[1] += round(row[credit] * 100)
+        assert all(d == c for d, c in sums.values())
+        by_code = {}
+        for row in body:
+            by_code.setdefault(row[code], [0, 0])
+            by_code[row[code]][0] += round(row[debit] * 100)
+            by_code[row[code]][1] += round(row[credit] * 100)
+        assert by_code["6601.01"][1] == 600 and by_code["6603.01"][1] == 70          # fees given back
+        assert by_code["6001.02"][0] == 1000 - 115 and by_code["1122.02"][1] == 1000  # subsidy taken back, net
+        assert by_code["1405"][0] == 4000 and by_code["6401"][1] == 4000              # returned COGS
+        assert by_code["6401"][0] == 0                                                # shipped the 9th: no COGS here
 
 
 def test_export_kingdee_u8_tplus_read_back_edited_layouts_and_the_unbalanced_refusal(day_of_money):

@@ -218,9 +218,14 @@ def test_cogs_is_fixed_at_shipment_a_later_cost_does_not_change_it_and_refunds_r
     # the carrier's charge from the price list: 2.3 kg = 5.00 + 2 × 2.00, split by the lines' weight
     assert (t.freight_paid_fen + m.freight_paid_fen) == 900
     assert t.freight_paid_fen == round(900 * 360 / 740)
+    # the postage's VAT: 8.00 at the rate of the order's largest line (the tees, 13 %; the mug is 9 %),
+    # 92 fen, split as the postage is (6.01 and 1.99)
+    assert (t.freight_charged_fen, m.freight_charged_fen) == (601, 199)
+    assert (t.freight_tax_fen, m.freight_tax_fen) == (69, 23) and 69 + 23 == round(800 * 13 / 113)
     for row in (t, m):
         assert row.margin_fen == (row.revenue_fen - row.tax_fen - row.cogs_fen - row.commission_fen
-                                  - row.payment_fee_fen - row.freight_paid_fen + row.freight_charged_fen)
+                                  - row.payment_fee_fen - row.freight_paid_fen
+                                  + row.freight_charged_fen - row.freight_tax_fen)
     costing.set_unit_cost(tee.id, wh.id, 9900)
     line_money.refresh_days(DAY)
     assert money_of(order)[0].cogs_fen == 4200 and money_of(order)[0].unit_cost_fen == 2100
@@ -244,7 +249,8 @@ def test_cogs_is_fixed_at_shipment_a_later_cost_does_not_change_it_and_refunds_r
     t = money_of(order)[0]
     assert (t.refund_fen, t.refund_subsidy_fen, t.refund_commission_fen, t.refund_tax_fen, t.revenue_fen) == \
         (t.paid_fen, t.platform_subsidy_fen, t.commission_fen, t.tax_fen, 0)
-    assert t.margin_fen == -t.cogs_fen - t.payment_fee_fen - t.freight_paid_fen + t.freight_charged_fen
+    assert t.margin_fen == (-t.cogs_fen - t.payment_fee_fen - t.freight_paid_fen
+                            + t.freight_charged_fen - t.freight_tax_fen)
 
 
 def test_units_back_in_stock_from_the_returns_bench_reverse_their_cost_of_goods_sold(shop):
@@ -265,6 +271,34 @@ def test_units_back_in_stock_from_the_returns_bench_reverse_their_cost_of_goods_
     bench.receive_unit(parcel, tee.id, "damaged", actor=inventory.system_actor())
     assert money_of(order)[0].returned_cogs_fen == 4200   # damaged units are stock too, written off apart
     assert money_of(order)[1].returned_cogs_fen == 0
+
+
+def test_a_returned_unit_reenters_the_moving_average_at_its_shipment_cost(shop):
+    """Its COGS is reversed at the cost fixed at shipment; the stock takes it back at that same
+    cost, not at the average of the day it came back. Scrapped units leave again: no cost."""
+    from server.models import ReturnParcel
+    from server.services.money.split import half_up
+    from server.services.returns import bench
+    tee, wh = shop["tee"], shop["warehouse"]
+    actor = inventory.system_actor()
+    pack = Location.create(warehouse=wh, code="PK-1", kind="pack")
+    costing.set_unit_cost(tee.id, wh.id, 2100)
+    order = tmall_order("T5", [(tee, 2, 5900)], paid_fen=11800, warehouse=wh)
+    ship(order, pack)
+    inventory.receive(tee, shop["locations"]["A-01"], 4, actor=actor)
+    costing.set_unit_cost(tee.id, wh.id, 3000)     # dearer since the shipment
+    parcel = ReturnParcel.create(code="RP-T5", warehouse=wh, order=order)
+    bench.receive_unit(parcel, tee.id, "restock", actor=actor)
+    assert money_of(order)[0].returned_cogs_fen == 2100
+    change = CostChange.get(CostChange.reason == "return")
+    assert (change.qty_before, change.cost_before_fen, change.qty_in, change.value_in_fen) == (4, 3000, 1, 2100)
+    assert change.ref == "return:RP-T5"
+    assert costing.unit_cost(tee, wh) == half_up(4 * 3000 + 1 * 2100, 5) == 2820
+    # what the stock holds now is what it held plus exactly what the margin took back
+    assert costing.on_hand(tee.id, wh.id) == 5
+    bench.receive_unit(parcel, tee.id, "scrap", actor=actor)
+    assert costing.unit_cost(tee, wh) == 2820 and CostChange.select().where(CostChange.reason == "return").count() == 1
+    assert costing.on_hand(tee.id, wh.id) == 5
 
 
 def straight_sums(where: str = "", *params) -> dict:
@@ -334,6 +368,7 @@ def test_the_interface_columns_other_modules_read():
     names = {f.column_name for f in LineMoney._meta.sorted_fields}
     assert {"line_id", "order_id", "shop", "channel", "day", "province", "sku_code", "product_id", "qty", "price_fen",
             "paid_fen", "merchant_discount_fen", "platform_subsidy_fen", "commission_fen", "payment_fee_fen",
-            "freight_charged_fen", "freight_paid_fen", "vat_rate_bp", "tax_fen", "refund_fen", "cogs_fen",
+            "freight_charged_fen", "freight_tax_fen", "freight_paid_fen", "vat_rate_bp", "tax_fen", "refund_fen",
+            "cogs_fen",
             "shipped_at", "margin_fen"} <= names
     assert UnitCost._meta.table_name == "unit_cost" and LineMoney._meta.table_name == "line_money"

@@ -3,6 +3,7 @@ command line, on both engines."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ from server.services.stock import inventory
 from tests.conftest import ROOT
 from tests.test_money import DAY, money_of, ship, tmall_order
 from tests.test_money import shop  # noqa: F401  (fixture)
+from tests.test_refresh_runs import finished
 
 
 def bearer(token: str) -> dict:
@@ -29,8 +31,10 @@ def test_reading_needs_finance_read_and_changing_finance_write(client, token_for
 
     assert client.post("/api/v1/money/refresh", json={"first": DAY.isoformat()}, headers=supervisor).status_code == 403
     made = client.post("/api/v1/money/refresh", json={"first": DAY.isoformat()}, headers=office)
-    assert made.status_code == 200 and made.get_json() == {"first": "2026-11-11", "last": "2026-11-11",
-                                                           "orders": 1, "lines": 2}
+    assert made.status_code == 202   # in a process of its own (tests/test_refresh_runs.py): poll it
+    assert finished(client, made.headers["Location"], office)["result"] == {"first": "2026-11-11",
+                                                                             "last": "2026-11-11",
+                                                                             "orders": 1, "lines": 2}
     assert client.get(f"/api/v1/money/orders/{order.id}", headers=picker).status_code == 403
     seen = client.get(f"/api/v1/money/orders/{order.id}", headers=supervisor)
     assert seen.status_code == 200
@@ -134,3 +138,45 @@ def test_the_margin_page_in_both_languages(client, token_for, shop):  # noqa: F8
         client.get(f"/lang/{lang}")
         page = client.get("/money?first=2026-11-01&last=2026-11-30&group=sku", headers=office).get_data(as_text=True)
         assert word in page and "TS-01" in page and f"{margin_fen / 100:,.2f}" in page and 'id="money-data"' in page
+        assert "/money/export.xlsx?first=2026-11-01&amp;last=2026-11-30&amp;group=sku" in page
+
+
+def test_the_margin_page_exports_its_table_as_xlsx(client, token_for, shop):  # noqa: F811
+    from openpyxl import load_workbook
+    from server.services.money import margin
+    tee, mug, wh = shop["tee"], shop["mug"], shop["warehouse"]
+    order = tmall_order("X1", [(tee, 2, 5900), (mug, 1, 3900)], paid_fen=15700 + 800, freight_fen=800, warehouse=wh)
+    other = tmall_order("X2", [(mug, 3, 3900)], paid_fen=11700, warehouse=wh)
+    line_money.refresh_orders([order.id, other.id])
+    ship(order, Location.create(warehouse=wh, code="PK-1", kind="pack"))
+    office, picker = bearer(token_for("office")), bearer(token_for("picker"))
+    url = "/money/export.xlsx?first=2026-11-01&last=2026-11-30&group=sku"
+    assert client.get(url, headers=picker).status_code == 403
+    client.get("/lang/en")
+    answer = client.get(url, headers=office)
+    assert answer.status_code == 200 and answer.mimetype.endswith("spreadsheetml.sheet")
+    assert "margin-sku-2026-11-01-2026-11-30.xlsx" in answer.headers["Content-Disposition"]
+    rows = [list(r) for r in load_workbook(io.BytesIO(answer.data)).active.iter_rows(values_only=True)]
+    header = rows.index(next(r for r in rows if r and r[0] == "SKU"))
+    titles, body = rows[header], rows[header + 1:]
+    assert titles[:4] == ["SKU", "Lines", "Shipped", "Units"] and titles[-2:] == ["Margin", "Margin %"]
+    figures = {r["sku"]: r for r in margin.margin_by("sku", {"first": DAY, "last": DAY})}
+    assert [r[0] for r in body] == [r["sku"] for r in figures.values()] + ["Total"]
+    col = {name: titles.index(name) for name in ("Revenue", "VAT", "Margin", "Units")}
+    for row in body[:-1]:
+        want = figures[row[0]]
+        assert row[col["Units"]] == want["qty"]
+        assert round(row[col["Revenue"]] * 100) == want["revenue_fen"]
+        assert round(row[col["Margin"]] * 100) == want["margin_fen"]
+        assert round(row[col["VAT"]] * 100) == want["tax_fen"] - want["refund_tax_fen"] + want["freight_tax_fen"]
+    totals = margin.totals({"first": DAY, "last": DAY})
+    assert round(body[-1][col["Margin"]] * 100) == totals["margin_fen"] == sum(r.margin_fen for r in money_of(order))
+    assert round(body[-1][col["Revenue"]] * 100) == totals["revenue_fen"]
+    # the filters are written above the table, in the user's language
+    client.get("/lang/zh_Hans_CN")
+    zh = [list(r) for r in load_workbook(io.BytesIO(client.get(url, headers=office).data)).active
+          .iter_rows(values_only=True)]
+    assert zh[0][0] == "毛利" and ["店铺", "全部店铺"] in [r[:2] for r in zh] and any(r[0] == "合计" for r in zh)
+    by_order = client.get("/money/export.xlsx?first=2026-11-01&last=2026-11-30&group=order", headers=office)
+    order_rows = [list(r) for r in load_workbook(io.BytesIO(by_order.data)).active.iter_rows(values_only=True)]
+    assert {"X1", "X2"} <= {r[0] for r in order_rows}

@@ -101,6 +101,10 @@ def test_for_any_order_the_lines_sum_to_each_figure_none_negative_and_refunds_re
             or sum(r["merchant_discount_fen"] + r["platform_subsidy_fen"] for r in rows) == 0
     total = {name: sum(r[name] for r in rows) for name in rows[0] if name.endswith("_fen") and name != "margin_fen"}
     assert total["freight_charged_fen"] == order.freight_fen
+    # the postage's VAT at the rate of the largest line (paid + subsidy; the earlier on a tie)
+    bases = [r["paid_fen"] + r["platform_subsidy_fen"] for r in rows]
+    largest = bases.index(max(bases))
+    assert total["freight_tax_fen"] == vat_inside(order.freight_fen, rows[largest]["vat_rate_bp"])
     assert total["freight_paid_fen"] == order.freight_paid_fen
     if "merchant_discount" in order.charges:
         assert total["merchant_discount_fen"] == order.charges["merchant_discount"]
@@ -149,7 +153,8 @@ def test_a_partial_refund_never_reverses_more_than_was_there(case):
         assert row["revenue_fen"] >= 0 and row["tax_fen"] - row["refund_tax_fen"] <= row["revenue_fen"]
         assert margin(row) == (row["revenue_fen"] - row["tax_fen"] + row["refund_tax_fen"] - row["cogs_fen"]
                                - row["commission_fen"] + row["refund_commission_fen"] - row["payment_fee_fen"]
-                               + row["refund_payment_fee_fen"] - row["freight_paid_fen"] + row["freight_charged_fen"])
+                               + row["refund_payment_fee_fen"] - row["freight_paid_fen"] + row["freight_charged_fen"]
+                               - row["freight_tax_fen"])
 
 
 def test_jd_and_douyin_keep_the_platforms_part_apart():

@@ -34,6 +34,7 @@ URL_VALUES = {"order_id": "1", "job_id": "1", "wave_id": "1", "task_id": "1", "c
               "tracking": "SF1000000001", "call_id": "1", "customer_id": "1"}
 URL_VALUES.update({"request_id": "1", "subject": "price_change"})  # approvals
 URL_VALUES.update({"rate_id": "1"})  # money
+URL_VALUES.update({"run_id": "1"})  # refresh runs (customers, money)
 URL_VALUES.update({"report": "sales"})  # reports
 URL_VALUES.update({"key": "revenue"})  # finance: an account of the mapping
 

@@ -4,13 +4,16 @@ live-stream windows. Phone numbers, receivers' names and nicks are masked for a 
 ``pii.read``, in every answer and in the CSV. See docs/customers.md."""
 from apiflask.fields import Boolean, Date, DateTime, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
-from flask import Response
+from flask import Response, current_app
 
 from server.api import api
 from server.api.schemas import Schema
 from server.guard import current_principal, requires
-from server.services.customers import derive, repurchase, views
+from server.models.base import as_utc
+from server.services import refresh_runs
+from server.services.customers import repurchase, views
 from server.services.customers.common import today
+from server.services.errors import NotFound
 from server.services.stock import desk as stockdesk
 
 TAG_CODE = Regexp(r"^[A-Za-z0-9_\-]{1,32}$")
@@ -81,6 +84,17 @@ class CustomerRefreshOut(Schema):
     skus_modelled = Integer()
     due = Integer(metadata={"description": "customers and SKUs added to the day's due list"})
     seconds = Float()
+
+
+class CustomerRefreshRunOut(Schema):
+    id = Integer()
+    kind = String()
+    state = String(metadata={"description": "running, done or failed"})
+    started = Boolean(metadata={"description": "false: a refresh was running already; this is that one"})
+    started_at = DateTime()
+    finished_at = DateTime(allow_none=True)
+    result = Nested(CustomerRefreshOut, allow_none=True, metadata={"description": "the summary, once done"})
+    error = String()
 
 
 class CustomerTrendQuery(Schema):
@@ -194,13 +208,32 @@ def get_customer(customer_id):
     return views.one(customer_id, _pii())
 
 
+def _run_out(run: dict, started: bool = True) -> dict:
+    return dict(run, started=started, started_at=as_utc(run["started_at"]), finished_at=as_utc(run["finished_at"]))
+
+
 @api.post("/customers/refresh")
 @requires("customers.write")
-@api.output(CustomerRefreshOut)
-@api.doc(summary="Derive the customers from the orders again: totals, RFM, tags, the day's tag counts, the "
-                 "repurchase models and the day's due-to-reorder list", security="BearerAuth")
+@api.output(CustomerRefreshRunOut, status_code=202)
+@api.doc(summary="Derive the customers from the orders again (totals, RFM, tags, the day's tag counts, the "
+                 "repurchase models and the day's due-to-reorder list) in a process of its own; poll "
+                 "GET /customers/refresh/{run_id} for its summary. While one runs, asking again starts nothing "
+                 "and answers that one (started: false)", security="BearerAuth")
 def refresh_customers():
-    return derive.refresh()
+    run, started = refresh_runs.start("customers", {}, current_app.config["WF"], current_principal().user.id)
+    return _run_out(run, started), 202, {"Location": f"/api/v1/customers/refresh/{run['id']}"}
+
+
+@api.get("/customers/refresh/<int:run_id>")
+@requires("customers.read")
+@api.output(CustomerRefreshRunOut)
+@api.doc(summary="A customers refresh: running, done (with its summary) or failed (with why)",
+         security="BearerAuth")
+def customers_refresh_run(run_id):
+    run = refresh_runs.get(run_id, "customers")
+    if run is None:
+        raise NotFound(f"no customers refresh {run_id}", id=run_id)
+    return _run_out(refresh_runs.view(run))
 
 
 @api.get("/customers/tag-trend")

@@ -229,6 +229,8 @@ class TransactionOut(Schema):
     vat_rate_bp = Integer()
     tax_fen = Integer()
     refund_fen = Integer()
+    freight_charged_fen = Integer(metadata={"description": "the line's share of the postage the buyer paid"})
+    freight_tax_fen = Integer(metadata={"description": "the VAT inside it, at the rate of the order's largest line"})
 
 
 class TransactionList(Schema):

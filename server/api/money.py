@@ -1,16 +1,19 @@
 """Money per order line, fee rates, unit costs, margin and stock value over HTTP (每单核算, 毛利).
 Reading needs ``finance.read``; changing a rate, a cost or a charge ``finance.write``.
 See docs/money.md for what each figure means."""
-from apiflask.fields import Boolean, Date, DateTime, List, Nested, String
+from apiflask.fields import Boolean, Date, DateTime, Dict, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
+
+from flask import current_app
 
 from server.api import api
 from server.api.schemas import Integer, Schema
-from server.guard import requires
+from server.guard import current_principal, requires
 from server.models import Order, Product, PurchaseOrder, Warehouse
 from server.models.base import as_utc
 from server.models.money import CHARGE_KINDS, FEE_KINDS
-from server.services.errors import NotFound
+from server.services import refresh_runs
+from server.services.errors import DomainError, NotFound
 from server.services.money import costing, margin, rates
 from server.services.money import lines as line_money
 
@@ -59,6 +62,7 @@ class MoneyFiguresOut(Schema):
     commission_fen = Integer()
     payment_fee_fen = Integer()
     freight_charged_fen = Integer()
+    freight_tax_fen = Integer(metadata={"description": "VAT inside the postage charged (the order's goods rate)"})
     freight_paid_fen = Integer()
     tax_fen = Integer()
     refund_fen = Integer()
@@ -156,6 +160,18 @@ class RefreshOut(Schema):
     last = String()
     orders = Integer()
     lines = Integer()
+
+
+class MoneyRefreshRunOut(Schema):
+    id = Integer()
+    kind = String()
+    state = String(metadata={"description": "running, done or failed"})
+    started = Boolean(metadata={"description": "false: a money refresh was running already; this is that one"})
+    params = Dict(keys=String(), values=String(allow_none=True), metadata={"description": "first, last, shop"})
+    started_at = DateTime()
+    finished_at = DateTime(allow_none=True)
+    result = Nested(RefreshOut, allow_none=True, metadata={"description": "what was refreshed, once done"})
+    error = String()
 
 
 class FeeRateIn(Schema):
@@ -328,14 +344,36 @@ def clear_money_charges(order_id, query_data):
     return {"removed": line_money.clear_charges(order_id, query_data["kind"])}
 
 
+def _run_out(run: dict, started: bool = True) -> dict:
+    return dict(run, started=started, started_at=as_utc(run["started_at"]), finished_at=as_utc(run["finished_at"]))
+
+
 @api.post("/money/refresh")
 @requires("finance.write")
 @api.input(MoneyRefreshIn)
-@api.output(RefreshOut)
-@api.doc(summary="Make or bring up to date the money of the lines of the orders paid on these China days",
-         security="BearerAuth")
+@api.output(MoneyRefreshRunOut, status_code=202)
+@api.doc(summary="Make or bring up to date the money of the lines of the orders paid on these China days, in a "
+                 "process of its own; poll GET /money/refresh/{run_id} for what it did. While one runs, asking "
+                 "again starts nothing and answers that one (started: false)", security="BearerAuth")
 def refresh_money(json_data):
-    return line_money.refresh_days(json_data["first"], json_data["last"], json_data["shop"])
+    first, last = json_data["first"], json_data["last"] or json_data["first"]
+    if last < first:
+        raise DomainError("the last day is before the first")
+    params = {"first": first.isoformat(), "last": last.isoformat(), "shop": json_data["shop"]}
+    run, started = refresh_runs.start("money", params, current_app.config["WF"], current_principal().user.id)
+    return _run_out(run, started), 202, {"Location": f"/api/v1/money/refresh/{run['id']}"}
+
+
+@api.get("/money/refresh/<int:run_id>")
+@requires("finance.read")
+@api.output(MoneyRefreshRunOut)
+@api.doc(summary="A money refresh: running, done (with what it refreshed) or failed (with why)",
+         security="BearerAuth")
+def money_refresh_run(run_id):
+    run = refresh_runs.get(run_id, "money")
+    if run is None:
+        raise NotFound(f"no money refresh {run_id}", id=run_id)
+    return _run_out(refresh_runs.view(run))
 
 
 @api.get("/money/rates")

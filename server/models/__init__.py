@@ -24,6 +24,7 @@ from server.models.finance import (AccountMapping, BillLine, ExportLayout, Settl
 from server.models.customers import Customer, CustomerTagCount, LiveStream, ReorderDue, RepurchaseModel
 from server.models.reports import ReportRefresh, ReportSalesDay
 from server.models.approvals import ApprovalFlow, ApprovalRequest, ApprovalStep
+from server.models.refresh_runs import RefreshRun
 
 ALL_MODELS = [
     Role, User, UserRole, Device, ApiToken, LoginAttempt, AuditLog,
@@ -47,6 +48,7 @@ ALL_MODELS = [
     Customer, LiveStream, CustomerTagCount, RepurchaseModel, ReorderDue,
     ReportSalesDay, ReportRefresh,
     ApprovalFlow, ApprovalRequest, ApprovalStep,
+    RefreshRun,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

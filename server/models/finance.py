@@ -25,7 +25,7 @@ from server.models.orders import Order
 BILL_CHANNELS = ("alipay", "jd", "douyin")
 BILL_KINDS = ("payment", "refund", "commission", "payment_fee", "subsidy", "freight", "transfer", "other")
 MATCH_STATES = ("pending", "matched", "mismatched", "unmatched", "unchecked", "ignored")
-VOUCHER_KINDS = ("sales", "subsidy", "cogs", "fees", "refund", "receipt")
+VOUCHER_KINDS = ("sales", "subsidy", "cogs", "fees", "refund", "returned", "receipt")
 
 
 class SettlementBill(BaseModel):

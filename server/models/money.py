@@ -28,7 +28,7 @@ class LineMoney(BaseModel):
     revenue_fen = paid_fen + platform_subsidy_fen - refund_fen - refund_subsidy_fen
     margin_fen  = revenue_fen - (tax_fen - refund_tax_fen) - (cogs_fen - returned_cogs_fen)
                   - (commission_fen - refund_commission_fen) - (payment_fee_fen - refund_payment_fee_fen)
-                  - freight_paid_fen + freight_charged_fen          (null until shipped)
+                  - freight_paid_fen + (freight_charged_fen - freight_tax_fen)      (null until shipped)
     """
     id = AutoField()
     line = ForeignKeyField(OrderLine, unique=True, on_delete="CASCADE")
@@ -50,6 +50,7 @@ class LineMoney(BaseModel):
     payment_fee_fen = IntegerField(default=0)         # payment fee (支付宝/微信手续费), at sale
     freight_charged_fen = IntegerField(default=0)     # share of the postage the buyer paid
     freight_paid_fen = IntegerField(default=0)        # share of what the carrier charged
+    freight_tax_fen = IntegerField(default=0)         # VAT inside freight_charged_fen (the order's goods rate)
     vat_rate_bp = IntegerField(default=0)
     tax_fen = IntegerField(default=0)                 # VAT inside the line's revenue at sale
     refund_fen = IntegerField(default=0)              # paid back to the buyer (reverses paid_fen)
@@ -146,7 +147,7 @@ class CostChange(BaseModel):
     qty_in = IntegerField(default=0)
     value_in_fen = IntegerField(default=0)     # purchase cost + allocated inbound freight of qty_in
     unit_cost_fen = IntegerField(default=0)    # after
-    reason = CharField(max_length=16, default="receipt")  # receipt | set
+    reason = CharField(max_length=16, default="receipt")  # receipt | return | set
     ref = CharField(max_length=100, default="")
 
     class Meta:

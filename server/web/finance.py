@@ -49,8 +49,8 @@ WORDS = {
     "memo": ("Memo", "备注"), "filter": ("Show", "显示"), "no_lines": ("No such lines.", "没有这样的记录。"),
     "reconcile": ("Reconcile again", "重新对账"),
     "first": ("From", "从"), "last": ("To", "到"), "make": ("Make the vouchers", "生成凭证"),
-    "make_hint": ("One voucher per day and kind (sales, subsidy, COGS, fees, refunds, receipts); made again "
-                  "until exported.", "每天每类一张凭证（销售、补贴、成本、费用、退款、入库）；导出前可重新生成。"),
+    "make_hint": ("One voucher per day and kind (sales, subsidy, COGS, fees, refunds, returned units, receipts); "
+                  "made again until exported.", "每天每类一张凭证（销售、补贴、成本、费用、退款、退货入库、采购入库）；导出前可重新生成。"),
     "export": ("Export for", "导出为"), "no_vouchers": ("No vouchers for these days yet.", "这些日期还没有凭证。"),
     "word_no": ("No.", "凭证号"), "day": ("Day", "日期"), "summary": ("Summary", "摘要"),
     "account": ("Account", "科目"), "debit": ("Debit", "借方"), "credit": ("Credit", "贷方"),
@@ -59,6 +59,7 @@ WORDS = {
     "mapping": ("Account mapping (科目对照)", "科目对照"), "code": ("Subject code", "科目编码"),
     "meaning": ("What goes there", "用途"), "save": ("Save", "保存"), "saved": ("Saved.", "已保存。"),
     "subsidy_source": ("Subsidy source", "补贴来源"), "vat_rate": ("VAT rate", "税率"), "tax": ("VAT", "税额"),
+    "postage": ("Postage", "运费"), "postage_tax": ("Postage VAT", "运费税额"),
     "paid": ("Paid", "实付"), "merchant_discount": ("Merchant discount", "商家优惠"),
     "subsidy": ("Platform subsidy", "平台补贴"), "qty": ("Qty", "数量"), "sku": ("SKU", "商品编码"),
     "download": ("Download xlsx", "下载 xlsx"), "n_more": ("… {n} more rows in the xlsx", "……另有 {n} 行，见 xlsx"),

@@ -39,7 +39,7 @@ FIELDS = {
     "credit": "贷方金额 (yuan, 2 decimals; 0 on a debit line)",
     "amount": "原币金额: the line's debit or credit (yuan)",
     "direction": "方向: 借 or 贷",
-    "kind": "the voucher's kind (sales, subsidy, fees, cogs, refund, receipt)",
+    "kind": "the voucher's kind (sales, subsidy, fees, cogs, refund, returned, receipt)",
     "shop": "the shop ('' for every shop)",
 }
 

@@ -1,6 +1,7 @@
 """The transaction list of a period (交易明细): one row per order line paid in the period, with
 what the buyer paid, the merchant's discounts, the platform's subsidy and where it came from
-(天猫红包/卡券, 集分宝, 京豆 ...), the VAT rate applied and the VAT amount. What the tax office
+(天猫红包/卡券, 集分宝, 京豆 ...), the VAT rate applied and the VAT amount, and the line's share
+of the postage the buyer paid with the VAT inside it. What the tax office
 asks for when it checks that platform subsidies were declared.
 
 The subsidy's source of an order is, first, what its charges (order_charge, entered from a bill
@@ -29,7 +30,8 @@ COLUMNS = (("day", "日期 day"), ("shop", "店铺 shop"), ("channel", "渠道 c
            ("sku", "SKU"), ("qty", "数量 qty"), ("price_fen", "标价 list (fen)"), ("paid_fen", "实付 paid (fen)"),
            ("merchant_discount_fen", "商家优惠 merchant discount (fen)"),
            ("platform_subsidy_fen", "平台补贴 platform subsidy (fen)"), ("subsidy_source", "补贴来源 subsidy source"),
-           ("vat_rate_bp", "税率 VAT rate (bp)"), ("tax_fen", "税额 VAT (fen)"), ("refund_fen", "退款 refund (fen)"))
+           ("vat_rate_bp", "税率 VAT rate (bp)"), ("tax_fen", "税额 VAT (fen)"), ("refund_fen", "退款 refund (fen)"),
+           ("freight_charged_fen", "运费 postage (fen)"), ("freight_tax_fen", "运费税额 postage VAT (fen)"))
 
 
 def _sources(order_ids: list[int]) -> dict[int, str]:
@@ -81,7 +83,8 @@ def rows(first: dt.date, last: dt.date, shop: str | None = None, limit: int | No
                     "sku": m.sku_code, "qty": m.qty, "price_fen": m.price_fen, "paid_fen": m.paid_fen,
                     "merchant_discount_fen": m.merchant_discount_fen, "platform_subsidy_fen": m.platform_subsidy_fen,
                     "subsidy_source": sources.get(m.order.id, "") if m.platform_subsidy_fen else "",
-                    "vat_rate_bp": m.vat_rate_bp, "tax_fen": m.tax_fen, "refund_fen": m.refund_fen})
+                    "vat_rate_bp": m.vat_rate_bp, "tax_fen": m.tax_fen, "refund_fen": m.refund_fen,
+                    "freight_charged_fen": m.freight_charged_fen, "freight_tax_fen": m.freight_tax_fen})
     return out, total
 
 

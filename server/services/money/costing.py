@@ -7,7 +7,10 @@ the order's inbound freight) into a warehouse that holds ``Q`` units at unit cos
 
 computed in the receipt's own transaction (``received``, called by receiving/receipts.py before
 the units enter the ledger), with the unit cost row locked so two receipts of one SKU at once
-do not both start from the same ``C``. ``Q`` is every unit of the SKU in the warehouse's
+do not both start from the same ``C``. Units sold that come back at the returns bench into
+stock (restock, damaged) are taken in the same way at ``c`` = the unit cost fixed at their
+shipment (``returned``), the cost their COGS is reversed at; scrapped units leave again and
+are not taken in. ``Q`` is every unit of the SKU in the warehouse's
 locations (any state) except the shipped sink. A SKU with no receipt yet costs its catalogue
 cost (``Product.cost_fen``).
 
@@ -116,6 +119,16 @@ def received(product_id: int, warehouse_id: int, qty: int, po_line_id: int, ref:
         return unit_cost(product_id, warehouse_id)
     with write_transaction(savepoint=False):
         return _apply(product_id, warehouse_id, qty, value_in(po_line_id, qty), reason="receipt", ref=ref)
+
+
+def returned(product_id: int, warehouse_id: int, qty: int, unit_cost_fen: int, ref: str = "") -> int:
+    """Units sold come back into stock (call before they enter the ledger, in the same
+    transaction): the moving average takes them in at ``unit_cost_fen``, the cost fixed when
+    they were shipped, which is the cost their COGS is reversed at. The new unit cost."""
+    if qty <= 0:
+        return unit_cost(product_id, warehouse_id)
+    with write_transaction(savepoint=False):
+        return _apply(product_id, warehouse_id, qty, qty * unit_cost_fen, reason="return", ref=ref)
 
 
 def set_unit_cost(product_id: int, warehouse_id: int, unit_cost_fen: int, ref: str = "") -> int:

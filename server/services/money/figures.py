@@ -14,7 +14,10 @@ For an order with lines at list price ``price_i`` (unit price × qty):
    ``(paid + platform subsidy) × rate of its category`` (the order's commission is the sum,
    rounded once); the payment fee (a rate of what the buyer paid, postage included) by paid +
    postage; the carrier's charge by the lines' weight (by list price when weights are unknown).
-4. VAT is inside the revenue (价税合计): ``tax = revenue × rate / (1 + rate)``.
+4. VAT is inside the revenue (价税合计): ``tax = revenue × rate / (1 + rate)``. Postage the
+   buyer paid is charged with the goods and taxed at the order's goods rate, the rate of its
+   largest line (by paid + platform subsidy; the earlier line on a tie): the order's
+   ``freight_tax = vat_inside(postage, that rate)``, split over the lines as the postage is.
 5. A refund reverses in proportion to ``refund / paid`` of the line, rounded half up, and
    exactly the whole figure when the whole line is refunded; the VAT reversed is the tax at sale
    less the tax of the revenue that remains. Units back in stock from the returns bench reverse
@@ -100,6 +103,7 @@ def order_figures(order: OrderIn, lines: list[LineIn], fees) -> list[dict]:
 
     rates = [fees.find("commission", order.shop, line.category) for line in lines]
     bases = [p + s for p, s in zip(paid, platform_i)]
+    freight_tax_i = split(vat_inside(sum(freight_i), freight_rate(lines, bases)), freight_i)
     weights = [b * r.rate_bp for b, r in zip(bases, rates)]
     if "commission" in order.charges:
         commission_i = split(max(order.charges["commission"], 0), weights if any(weights) else bases)
@@ -131,7 +135,8 @@ def order_figures(order: OrderIn, lines: list[LineIn], fees) -> list[dict]:
         row = {"qty": line.qty, "price_fen": prices[i], "paid_fen": paid[i],
                "merchant_discount_fen": merchant_i[i], "platform_subsidy_fen": platform_i[i],
                "commission_fen": commission_i[i], "payment_fee_fen": fee_i[i],
-               "freight_charged_fen": freight_i[i], "freight_paid_fen": carrier_i[i],
+               "freight_charged_fen": freight_i[i], "freight_tax_fen": freight_tax_i[i],
+               "freight_paid_fen": carrier_i[i],
                "vat_rate_bp": line.vat_rate_bp, "tax_fen": tax, "refund_fen": refund,
                "refund_subsidy_fen": refund_subsidy, "refund_commission_fen": refund_commission,
                "refund_payment_fee_fen": refund_fee, "refund_tax_fen": refund_tax,
@@ -142,6 +147,12 @@ def order_figures(order: OrderIn, lines: list[LineIn], fees) -> list[dict]:
     return out
 
 
+def freight_rate(lines: list[LineIn], bases: list[int]) -> int:
+    """The VAT rate of postage charged with the goods: the rate of the order's largest line."""
+    largest = max(range(len(lines)), key=lambda i: (bases[i], -i))
+    return lines[largest].vat_rate_bp
+
+
 def margin(row: dict) -> int | None:
     """Gross margin (毛利) of a line, None before its cost is fixed at shipment."""
     if row["cogs_fen"] is None:
@@ -150,4 +161,4 @@ def margin(row: dict) -> int | None:
             - (row["cogs_fen"] - row.get("returned_cogs_fen", 0))
             - (row["commission_fen"] - row["refund_commission_fen"])
             - (row["payment_fee_fen"] - row["refund_payment_fee_fen"])
-            - row["freight_paid_fen"] + row["freight_charged_fen"])
+            - row["freight_paid_fen"] + row["freight_charged_fen"] - row.get("freight_tax_fen", 0))

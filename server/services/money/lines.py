@@ -29,8 +29,8 @@ CHUNK = {True: 900, False: 5000}  # orders per read: SQLite (IN, 999 placeholder
 STANDARD_VAT_BP = 1300  # a product with no VAT rate of its own (or a line with no product): 13 %
 FIXED = ("unit_cost_fen", "cogs_fen", "shipped_at")  # never changed once set
 FIGURES = ("qty", "price_fen", "paid_fen", "merchant_discount_fen", "platform_subsidy_fen", "commission_fen",
-           "payment_fee_fen", "freight_charged_fen", "freight_paid_fen", "vat_rate_bp", "tax_fen", "refund_fen",
-           "refund_subsidy_fen", "refund_commission_fen", "refund_payment_fee_fen", "refund_tax_fen",
+           "payment_fee_fen", "freight_charged_fen", "freight_tax_fen", "freight_paid_fen", "vat_rate_bp", "tax_fen",
+           "refund_fen", "refund_subsidy_fen", "refund_commission_fen", "refund_payment_fee_fen", "refund_tax_fen",
            "returned_cogs_fen", "revenue_fen", "margin_fen")
 NAMING = ("order", "shop", "channel", "day", "province", "sku_code", "product", "warehouse", "category")
 
@@ -302,6 +302,17 @@ def ship(order_id: int, warehouse_id: int | None, at: dt.datetime | None = None)
     """The order's parcel left: each line's cost of goods sold is fixed at the unit cost now (in
     the scan-out's transaction), and its money and margin brought up to date."""
     refresh_orders([order_id], shipping={order_id: (warehouse_id, at or utcnow())})
+
+
+def returning(line_id: int, product_id: int, warehouse_id: int, qty: int, ref: str = "") -> None:
+    """Units of a line are coming back into stock at the returns bench (returns/bench.py, before
+    they enter the ledger, in its transaction): the warehouse's moving average takes them in at
+    the unit cost fixed at the line's shipment, the cost their COGS is reversed at. A line not
+    shipped (no cost fixed) changes no cost: its units enter at the average."""
+    unit = (LineMoney.select(LineMoney.unit_cost_fen)
+            .where((LineMoney.line == line_id) & LineMoney.cogs_fen.is_null(False)).scalar())
+    if unit is not None:
+        costing.returned(product_id, warehouse_id, qty, unit, ref=ref)
 
 
 def returned(line_id: int) -> None:

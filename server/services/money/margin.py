@@ -15,8 +15,8 @@ from server.services.errors import DomainError
 
 GROUPS = ("line", "order", "sku", "shop", "channel", "day")
 SUMMED = ("qty", "price_fen", "paid_fen", "merchant_discount_fen", "platform_subsidy_fen", "commission_fen",
-          "payment_fee_fen", "freight_charged_fen", "freight_paid_fen", "tax_fen", "refund_fen",
-          "refund_subsidy_fen", "refund_commission_fen", "refund_payment_fee_fen", "refund_tax_fen",
+          "payment_fee_fen", "freight_charged_fen", "freight_tax_fen", "freight_paid_fen", "tax_fen",
+          "refund_fen", "refund_subsidy_fen", "refund_commission_fen", "refund_payment_fee_fen", "refund_tax_fen",
           "revenue_fen", "cogs_fen", "margin_fen")
 FILTERS = ("first", "last", "shop", "channel", "sku", "province", "order", "warehouse", "shipped")
 

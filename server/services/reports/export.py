@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 YUAN_FORMAT = "#,##0.00"
+XLSX_ROWS = 1_048_000   # a worksheet holds 1,048,576 rows: room for the title, filters and totals
 
 
 def cell(key: str, value):

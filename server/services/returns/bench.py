@@ -146,6 +146,8 @@ def receive_unit(parcel: ReturnParcel, product_id: int, condition: str, *, actor
     with write_transaction():
         line_id = take_line(parcel.order_id, product_id, qty) if parcel.order_id else None
         location = returns_location(parcel.warehouse_id)
+        if line_id is not None and condition != "scrap":  # scrapped units leave again: no cost to average
+            line_money.returning(line_id, product_id, parcel.warehouse_id, qty, ref=f"return:{parcel.code}")
         _stock(product_id, location.id, qty, condition, lot, parcel.code, actor, qc)
         if line_id is not None:
             line_money.returned(line_id)  # the units' cost of goods sold goes back to stock
@@ -215,6 +217,7 @@ def match(parcel: ReturnParcel, order: Order, *, actor: Actor) -> None:
         for unit in ReturnUnit.select().where(ReturnUnit.parcel == parcel.id).order_by(ReturnUnit.id):
             line_id = take_line(order.id, unit.product_id, unit.qty)
             ReturnUnit.update(line=line_id).where(ReturnUnit.id == unit.id).execute()
+            line_money.returned(line_id)  # their cost of goods sold goes back to stock
         if ReturnParcel.update(order=order.id).where(
                 (ReturnParcel.id == parcel.id) & ReturnParcel.order.is_null()).execute() != 1:
             raise Refused("parcel_has_order", parcel=parcel.code)

@@ -19,7 +19,9 @@ catalogue's costs (products.csv), worked out here by the rules of docs/money.md 
 again: the reduction below list price is the platform's as far as the order's coupons go and
 the merchant's beyond; both are split over the lines by list price with the largest-remainder
 rule; commission is 5 % of (paid + platform subsidy), rounded once per order and split by the
-same rule; VAT 13 % is inside the revenue; no payment fee and no carrier charge are set.
+same rule; VAT 13 % is inside the revenue and inside the postage the buyer paid (the rate of
+the order's goods), split over the lines as the postage is; no payment fee and no carrier
+charge are set.
 """
 from __future__ import annotations
 
@@ -86,7 +88,8 @@ def margins_by_sku(orders, costs: dict[str, int]) -> dict[str, dict[str, int]]:
         postage = largest_remainder(order.freight_fen, paid)
         commission = largest_remainder((sum(base) * RATE_BP + 5000) // 10000,
                                        [b * RATE_BP for b in base])
-        for line, b, c, f in zip(order.lines, base, commission, postage):
+        postage_tax = largest_remainder((order.freight_fen * 1300 * 2 + 11300) // (2 * 11300), postage)
+        for line, b, c, f, ft in zip(order.lines, base, commission, postage, postage_tax):
             tax = (b * 1300 * 2 + 11300) // (2 * 11300)
             cogs = costs[line.sku_code] * line.qty
             row = found.setdefault(line.sku_code, {"revenue_fen": 0, "tax_fen": 0, "cogs_fen": 0, "commission_fen": 0,
@@ -95,7 +98,7 @@ def margins_by_sku(orders, costs: dict[str, int]) -> dict[str, dict[str, int]]:
             row["tax_fen"] += tax
             row["cogs_fen"] += cogs
             row["commission_fen"] += c
-            row["margin_fen"] += b - tax - cogs - c + f
+            row["margin_fen"] += b - tax - cogs - c + f - ft
     return dict(sorted(found.items()))
 
 
