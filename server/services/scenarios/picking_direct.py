@@ -24,7 +24,7 @@ from __future__ import annotations
 import peewee
 
 from server import jsontext
-from server.db import aborted_to_run_again, database, is_sqlite, sql_row, sqlstate
+from server.db import aborted_to_run_again, database, in_write_transaction, is_sqlite, sql_row, sqlstate
 from server.services.auth import Principal
 from server.services.device import commands
 from server.services.orders import lifecycle as orders
@@ -37,8 +37,8 @@ SCAN = "SELECT stored, progress, order_changed FROM wf_pick_scan(?, ?, ?, ?, ?)"
 
 def scan(principal: Principal, key: str, action: str, params: dict) -> dict | None:
     """A picking scan in one statement on PostgreSQL; None (nothing changed) for any other
-    command, on SQLite, or when the scan is not a usual one."""
-    if action != "scan" or is_sqlite():
+    command, on SQLite, inside a caller's transaction, or when the scan is not a usual one."""
+    if action != "scan" or is_sqlite() or in_write_transaction():
         return None
     code = str(params.get("code", "")).strip()
     if not code:
