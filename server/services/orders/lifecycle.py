@@ -3,7 +3,10 @@
 Every state change goes through :func:`transition` (or :func:`transition_all` for many orders
 at once), which moves the order along an edge of ``TRANSITIONS`` with a guarded update
 (services/states.py) and records who did it; a refused change raises ``InvalidTransition``.
-The office's verbs (approve, cancel, edit, priority) are in orders/office.py.
+The office's verbs (approve, cancel, edit, priority) are in orders/office.py. One edge is also
+taken in the database: on PostgreSQL a picking scan's function moves an order waved -> picking
+with its history line, as :func:`transition` would (migrations/0021_pick_scan_function.py), and
+the serving process then calls :func:`changed`.
 """
 from __future__ import annotations
 

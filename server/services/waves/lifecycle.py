@@ -1,4 +1,9 @@
-"""The lifecycles of waves, pick tasks and pick lines: the only writers of their status columns.
+"""The lifecycles of waves, pick tasks and pick lines: the only writers of their status columns,
+but for one place: on PostgreSQL a usual picking scan is one statement, ``wf_pick_scan``
+(migrations/0021_pick_scan_function.py), which moves the same declared edges with the same guards
+in the database (task assigned -> in_progress, wave released -> picking, line open | skipped ->
+located, located -> done | short); tests/test_picking_direct.py checks every row it writes
+against the verbs below.
 
 Each verb moves one noun along an edge its model declares (``WAVE_TRANSITIONS``,
 ``TASK_TRANSITIONS``, ``LINE_TRANSITIONS`` in models/waves.py) with a guarded update
