@@ -7,13 +7,11 @@ from apiflask.validators import Length, OneOf, Range, Regexp
 from flask import Response, current_app
 
 from server.api import api
-from server.api.schemas import Schema
+from server.api.schemas import Schema, refresh_run_out
 from server.guard import current_principal, requires
-from server.models.base import as_utc
 from server.services import refresh_runs
 from server.services.customers import repurchase, views
 from server.services.customers.common import today
-from server.services.errors import NotFound
 from server.services.stock import desk as stockdesk
 
 TAG_CODE = Regexp(r"^[A-Za-z0-9_\-]{1,32}$")
@@ -208,9 +206,6 @@ def get_customer(customer_id):
     return views.one(customer_id, _pii())
 
 
-def _run_out(run: dict, started: bool = True) -> dict:
-    return dict(run, started=started, started_at=as_utc(run["started_at"]), finished_at=as_utc(run["finished_at"]))
-
 
 @api.post("/customers/refresh")
 @requires("customers.write")
@@ -221,7 +216,7 @@ def _run_out(run: dict, started: bool = True) -> dict:
                  "and answers that one (started: false)", security="BearerAuth")
 def refresh_customers():
     run, started = refresh_runs.start("customers", {}, current_app.config["WF"], current_principal().user.id)
-    return _run_out(run, started), 202, {"Location": f"/api/v1/customers/refresh/{run['id']}"}
+    return refresh_run_out(run, started), 202, {"Location": f"/api/v1/customers/refresh/{run['id']}"}
 
 
 @api.get("/customers/refresh/<int:run_id>")
@@ -230,10 +225,7 @@ def refresh_customers():
 @api.doc(summary="A customers refresh: running, done (with its summary) or failed (with why)",
          security="BearerAuth")
 def customers_refresh_run(run_id):
-    run = refresh_runs.get(run_id, "customers")
-    if run is None:
-        raise NotFound(f"no customers refresh {run_id}", id=run_id)
-    return _run_out(refresh_runs.view(run))
+    return refresh_run_out(refresh_runs.one(run_id, "customers"))
 
 
 @api.get("/customers/tag-trend")

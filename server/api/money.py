@@ -7,7 +7,7 @@ from apiflask.validators import Length, OneOf, Range
 from flask import current_app
 
 from server.api import api
-from server.api.schemas import Integer, Schema
+from server.api.schemas import Integer, Schema, refresh_run_out
 from server.guard import current_principal, requires
 from server.models import Order, Product, PurchaseOrder, Warehouse
 from server.models.base import as_utc
@@ -344,9 +344,6 @@ def clear_money_charges(order_id, query_data):
     return {"removed": line_money.clear_charges(order_id, query_data["kind"])}
 
 
-def _run_out(run: dict, started: bool = True) -> dict:
-    return dict(run, started=started, started_at=as_utc(run["started_at"]), finished_at=as_utc(run["finished_at"]))
-
 
 @api.post("/money/refresh")
 @requires("finance.write")
@@ -361,7 +358,7 @@ def refresh_money(json_data):
         raise DomainError("the last day is before the first")
     params = {"first": first.isoformat(), "last": last.isoformat(), "shop": json_data["shop"]}
     run, started = refresh_runs.start("money", params, current_app.config["WF"], current_principal().user.id)
-    return _run_out(run, started), 202, {"Location": f"/api/v1/money/refresh/{run['id']}"}
+    return refresh_run_out(run, started), 202, {"Location": f"/api/v1/money/refresh/{run['id']}"}
 
 
 @api.get("/money/refresh/<int:run_id>")
@@ -370,10 +367,7 @@ def refresh_money(json_data):
 @api.doc(summary="A money refresh: running, done (with what it refreshed) or failed (with why)",
          security="BearerAuth")
 def money_refresh_run(run_id):
-    run = refresh_runs.get(run_id, "money")
-    if run is None:
-        raise NotFound(f"no money refresh {run_id}", id=run_id)
-    return _run_out(refresh_runs.view(run))
+    return refresh_run_out(refresh_runs.one(run_id, "money"))
 
 
 @api.get("/money/rates")

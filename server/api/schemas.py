@@ -14,6 +14,7 @@ from apiflask.fields import Integer as BaseInteger
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, pre_load
 
+from server.models.base import as_utc
 from server.models.stock import STOCK_STATES
 from server.services.stock import catalog, inventory
 
@@ -300,3 +301,9 @@ class AuditItem(Schema):
 
 class AuditList(Schema):
     items = List(Nested(AuditItem))
+
+
+def refresh_run_out(run: dict, started: bool = True) -> dict:
+    """A refresh run (services/refresh_runs.py) as the API answers it: its times with their zone,
+    and whether this request started it."""
+    return dict(run, started=started, started_at=as_utc(run["started_at"]), finished_at=as_utc(run["finished_at"]))

@@ -27,6 +27,7 @@ from server.db import database, write_transaction
 from server.models import RefreshRun
 from server.models.base import utcnow
 from server.services.connectors import leases
+from server.services.errors import NotFound
 
 RUN_LEASE_S = 1800      # the longest a refresh may run; the child is stopped after it
 PASSED_SETTINGS = ("DATABASE_URL", "INSTANCE_DIR", "RULES_DIR", "TIMEZONE")
@@ -144,8 +145,12 @@ def _end(run_id: int, state: str, *, result: str = "", error: str = "") -> None:
         leases.release(lease_name(run.kind), holder(run_id))
 
 
-def get(run_id: int, kind: str) -> RefreshRun | None:
-    return RefreshRun.get_or_none((RefreshRun.id == run_id) & (RefreshRun.kind == kind))
+def one(run_id: int, kind: str) -> dict:
+    """A run of ``kind`` as the office reads it (:func:`view`); NotFound for any other id."""
+    run = RefreshRun.get_or_none((RefreshRun.id == run_id) & (RefreshRun.kind == kind))
+    if run is None:
+        raise NotFound(f"no {kind} refresh {run_id}", id=run_id)
+    return view(run)
 
 
 def latest(kind: str) -> RefreshRun | None:
