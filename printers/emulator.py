@@ -298,7 +298,6 @@ def run(host: str, port: int, directory: str, hs_silent_on_error: bool = False, 
     """Run an emulator in the foreground with signal control until SIGINT/SIGTERM."""
     emulator = PrinterEmulator(host, port, directory, hs_silent_on_error=hs_silent_on_error,
                                answers_status=answers_status).start()
-    echo(f"printer emulator on {host}:{emulator.port}, jobs in {os.path.abspath(directory)}")
 
     def cycle(_signum, _frame):
         echo(f"fault: {emulator.next_fault()}")
@@ -313,6 +312,9 @@ def run(host: str, port: int, directory: str, hs_silent_on_error: bool = False, 
     signal.signal(signal.SIGUSR1, cycle)
     signal.signal(signal.SIGUSR2, clear)
     signal.signal(signal.SIGTERM, finish)
+    # announced once the signals are ours: a SIGUSR1 sent on the announcement would otherwise
+    # find Python's default action, which ends the process
+    echo(f"printer emulator on {host}:{emulator.port}, jobs in {os.path.abspath(directory)}")
     try:
         while not emulator._stopping.wait(0.5):
             pass
