@@ -472,7 +472,7 @@ retried = {"transactions": 0}  # aborted by PostgreSQL (a deadlock) and run agai
 RETRIES = 3
 # PostgreSQL aborts one transaction of a lock cycle (40P01) or a conflict under serializable
 # isolation (40001): running it again is the remedy its manual gives
-_RUN_AGAIN = ("40P01", "40001")
+RUN_AGAIN = ("40P01", "40001")
 _group: _Group | None = None
 
 
@@ -584,7 +584,7 @@ def sqlstate(exc: BaseException) -> str | None:
 
 def aborted_to_run_again(exc: BaseException) -> bool:
     """Whether ``exc`` is PostgreSQL ending the transaction so that it may run again."""
-    return sqlstate(exc) in _RUN_AGAIN
+    return sqlstate(exc) in RUN_AGAIN
 
 
 def _alone(work):
@@ -655,6 +655,75 @@ def write_grouped(work):
     for callback in callbacks:
         callback()
     return result
+
+
+# --- calls of one PostgreSQL function, committed together -----------------------------------
+
+class CallGroups:
+    """Calls of one PostgreSQL function that commit together, for a serving process under gevent.
+
+    ``statement`` takes the calls as one JSON array (each call's arguments, a list) and answers
+    one row a call, in order: its index, what the call answered, then the SQLSTATE and message it
+    failed with (NULL, NULL when it did not); the function runs each call in a block of its own
+    (migrations/0023_pick_scans_together.py). A call that arrives while no group is in flight is
+    sent at once, alone; calls that arrive meanwhile wait for it and go together in the next, so
+    the groups grow with the load and a quiet floor waits for nobody. One group is in flight per
+    process, on a greenlet of its own: a caller that is killed leaves its call to go or not. (Two
+    groups of one process in flight at once, each holding rows the other wanted, waited on each
+    other: 48 picking scans a second instead of 1,245 in tests/bench/bench_scans.py.)
+    Outside gevent (a CLI, a test's thread) every call is sent alone."""
+
+    def __init__(self, statement: str, limit: int = GROUP_LIMIT):
+        self.statement = statement
+        self.limit = limit
+        self.waiting: list = []  # (arguments, AsyncResult) not yet sent
+        self.sending = False
+        self.sent = {"groups": 0, "calls": 0}
+
+    def call(self, *arguments) -> tuple:
+        """``(answer, sqlstate, message)`` of one call: the function's columns for it, and its
+        failure (both None if it did not fail). Raises what the statement as a whole raised."""
+        _write_lock()  # learns whether this process serves from greenlets
+        if not _greenlets:
+            return self._send([arguments])[0]
+        from gevent.event import AsyncResult
+
+        result = AsyncResult()
+        self.waiting.append((arguments, result))
+        if not self.sending:
+            self.sending = True
+            _spawn_raw(self._drain)
+        return result.get()
+
+    def _drain(self) -> None:
+        try:
+            while self.waiting:
+                group, self.waiting = self.waiting[:self.limit], self.waiting[self.limit:]
+                try:
+                    answers = self._send([arguments for arguments, _ in group])
+                except BaseException as exc:  # the statement failed as a whole: each caller hears it
+                    for _, result in group:
+                        result.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for (_, result), answer in zip(group, answers):
+                    result.set(answer)
+        finally:
+            if self.waiting:  # this greenlet was killed with calls still waiting: another sends them
+                _spawn_raw(self._drain)
+            else:
+                self.sending = False
+
+    def _send(self, calls: list) -> list:
+        with database.connection_context():
+            rows = sql(self.statement, orjson.dumps(calls).decode()).fetchall()
+        if len(rows) != len(calls):
+            raise peewee.DatabaseError(f"{len(calls)} calls answered {len(rows)} rows")
+        self.sent["groups"] += 1
+        self.sent["calls"] += len(calls)
+        rows.sort(key=itemgetter(0))
+        return [(row[1:-2], row[-2], row[-1]) for row in rows]
 
 
 # --- many rows at once ------------------------------------------------------------------------

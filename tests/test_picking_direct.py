@@ -5,7 +5,10 @@ these tests run on PostgreSQL only (the Python path's tests run on both engines)
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import peewee
 import pytest
@@ -13,13 +16,14 @@ import pytest
 from server import events
 from server.db import database, init_database, sql_row, sqlstate
 from server.messages import text
-from server.models import Location, Order, OrderEvent, StockMove
+from server.models import Location, Order, OrderEvent, PickLine, StockMove
 from server.services.device import commands
 from server.services.scenarios import picking, picking_direct
 from tests.scenario_driver import Driver
 from tests.test_picking import cluster, picker  # noqa: F401  (fixtures)
 from tests.wire import Relay
 
+ROOT = Path(__file__).resolve().parent.parent
 PICKING = Driver("picking")
 run, step = PICKING.run, PICKING.step
 
@@ -158,3 +162,57 @@ def test_a_scan_is_one_round_trip_on_the_wire(cluster, picker, engine, db_url, m
     assert trips == {"location": 1, "item": 1, "item again": 1, "tote": 1, "next location": 1, "next item": 1,
                      "next tote": 1, "one more": 1, "same tote": 1, "wrong location": 1, "wrong tote": 1}, trips
     assert Location.select().count() > 0
+
+
+GROUP = "SELECT n, stored, progress, order_changed, failed_state, failed_message FROM wf_pick_scans(?::json)"
+
+
+def test_scans_sent_together_commit_together_and_fail_alone(cluster, picker, people, engine):  # noqa: F811
+    """One group: each scan in a block of its own, in the order given, each seeing the ones
+    before it; one that fails leaves nothing, the others commit."""
+    if engine == "sqlite":
+        pytest.skip("the function is PostgreSQL's")
+    step(picker, "get_work")
+    stored_key = uuid.uuid4().hex
+    run(picker, "scan", key=stored_key, code="A-02")  # a refusal, stored under its key
+    user, device = picker.user.id, picker.device.id
+    keys = [uuid.uuid4().hex for _ in range(5)]
+    calls = [[user, device, keys[0], "A-01", "en"],  # the location
+             [user, device, stored_key, "A-01", "en"],  # a key sent before
+             [people["receiver"].id, None, keys[2], "A-01", "en"],  # a user with no task
+             [user, device, keys[3], "6900000000014", "en"],  # the item, at the location the first found
+             [user, device, keys[4], "(01)06900000000014", "en"]]  # a GS1 code: the Python path's
+    with database.connection_context():
+        rows = database.execute_sql(GROUP.replace("?", "%s"), [json.dumps(calls)]).fetchall()
+        done = {k for (k,) in database.execute_sql("SELECT key FROM command_result WHERE key = ANY(%s)", [keys])}
+    assert [row[0] for row in rows] == [0, 1, 2, 3, 4]
+    assert [row[4] for row in rows] == [None, "23505", picking_direct.NOT_USUAL, None, picking_direct.NOT_USUAL]
+    assert [json.loads(row[1])["code"] for row in rows if row[1]] == ["location_ok", "item_counted"]
+    assert done == {keys[0], keys[3]}
+    line = cluster["task"].lines.order_by(PickLine.seq).first()
+    assert (line.status, line.picked_qty) == ("located", 1)
+
+
+def test_scans_arriving_together_go_in_one_statement(cluster, picker, engine, db_url):  # noqa: F811
+    """Under gevent, scans that arrive while a group is in flight wait and go together in the
+    next; each caller gets its own answer. Run in a process of its own, monkey-patched."""
+    if engine == "sqlite":
+        pytest.skip("the function is PostgreSQL's")
+    step(picker, "get_work")
+    script = (
+        "from gevent import monkey; monkey.patch_all()\n"
+        "import json, sys, uuid, gevent\n"
+        "from server.db import init_database\n"
+        "from server.services.scenarios.picking_direct import SCANS\n"
+        f"init_database({db_url!r})\n"
+        f"calls = [({picker.user.id}, {picker.device.id}, uuid.uuid4().hex, f'X-{{i}}', 'en') for i in range(40)]\n"
+        "jobs = [gevent.spawn(SCANS.call, *call) for call in calls]\n"
+        "gevent.joinall(jobs, raise_error=True)\n"
+        "scanned = [json.loads(job.value[0][0])['refused']['scanned'] for job in jobs]\n"
+        "print(json.dumps({'scanned': scanned, 'sent': SCANS.sent}))\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    assert answer["scanned"] == [f"X-{i}" for i in range(40)]  # each caller its own scan's answer
+    assert answer["sent"]["calls"] == 40
+    assert 2 <= answer["sent"]["groups"] < 40  # the first alone, the rest together

@@ -14,6 +14,10 @@ the one transaction its statement is::
       |<-----------------------------| the stored form, rendered          |
       |                              | after: wave.progress, order.changed|
 
+The call goes out with the other scans the process has waiting (``wf_pick_scans``, migration
+0023): a scan that arrives while another group is in flight waits for it and goes in the next,
+so one commit serves all the scans of a busy moment, and a scan on a quiet floor goes at once.
+
 Anything unusual (no work, a paused wave, the task's last line, a replenishment, a GS1 code, a
 guard that lost a race) makes the function undo itself with SQLSTATE ``WF000``, and the scan
 runs on the Python path as on SQLite: what a scan does is defined there, and the picking tests
@@ -24,7 +28,7 @@ from __future__ import annotations
 import peewee
 
 from server import jsontext
-from server.db import aborted_to_run_again, database, in_write_transaction, is_sqlite, sql_row, sqlstate
+from server.db import RUN_AGAIN, CallGroups, aborted_to_run_again, in_write_transaction, is_sqlite
 from server.services.auth import Principal
 from server.services.device import commands
 from server.services.orders import lifecycle as orders
@@ -32,7 +36,12 @@ from server.services.scenarios import picking
 from server.services.waves.progress import publish_progress
 
 NOT_USUAL = "WF000"  # the function's "run this scan on the Python path"
-SCAN = "SELECT stored, progress, order_changed FROM wf_pick_scan(?, ?, ?, ?, ?)"
+UNIQUE = "23505"  # the command's key was stored before
+LOCK_WAIT = "55P03"  # a row another process's scans hold for longer than the function waits
+ON_THE_PYTHON_PATH = (NOT_USUAL, LOCK_WAIT, *RUN_AGAIN)
+# the scans of one moment go in one transaction: one commit for all of them (server/db.py CallGroups)
+SCANS = CallGroups("SELECT n, stored, progress, order_changed, failed_state, failed_message"
+                   " FROM wf_pick_scans(?::json)")
 
 
 def scan(principal: Principal, key: str, action: str, params: dict) -> dict | None:
@@ -45,14 +54,18 @@ def scan(principal: Principal, key: str, action: str, params: dict) -> dict | No
         return None
     device = principal.device.id if principal.device else None
     try:
-        with database.connection_context():
-            stored, wave_id, order_id = sql_row(SCAN, principal.user.id, device, key, code, principal.lang)
-    except peewee.IntegrityError:
-        raise  # the key was sent before: the caller answers with what it stored
+        (stored, wave_id, order_id), failed, message = SCANS.call(
+            principal.user.id, device, key, code, principal.lang)
     except peewee.DatabaseError as exc:
-        if sqlstate(exc) == NOT_USUAL or aborted_to_run_again(exc):
+        if aborted_to_run_again(exc):
             return None
         raise
+    if failed is not None:
+        if failed in ON_THE_PYTHON_PATH:
+            return None
+        if failed == UNIQUE:
+            raise peewee.IntegrityError(message)  # the key was sent before: the caller answers with what it stored
+        raise peewee.DatabaseError(f"wf_pick_scan: {failed} {message}")
     result = jsontext.loads(stored)
     if wave_id is not None:
         publish_progress(wave_id, result["task"][0])
