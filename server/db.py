@@ -663,7 +663,7 @@ class CallGroups:
     """Calls of one PostgreSQL function that commit together, for a serving process under gevent.
 
     ``statement`` takes the calls as one JSON array (each call's arguments, a list) and answers
-    one row a call, in any order: its index, what the call answered, then the SQLSTATE and message it
+    one row a call, in order: its index, what the call answered, then the SQLSTATE and message it
     failed with (NULL, NULL when it did not); the function runs each call in a block of its own
     (migrations/0023_pick_scans_together.py). A call that arrives while no group is in flight is
     sent at once, alone; calls that arrive meanwhile wait for it and go together in the next, so
