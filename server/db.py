@@ -722,6 +722,8 @@ class CallGroups:
             raise peewee.DatabaseError(f"{len(calls)} calls answered {len(rows)} rows")
         self.sent["groups"] += 1
         self.sent["calls"] += len(calls)
+        grouped["groups"] += 1  # /metrics: commits that commands shared, as SQLite's groups
+        grouped["commands"] += len(calls)
         rows.sort(key=itemgetter(0))
         return [(row[1:-2], row[-2], row[-1]) for row in rows]
 

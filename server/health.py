@@ -149,7 +149,8 @@ def _commands(out: Exposition) -> None:
     out.sample("wavefloor_command_seconds_sum", f"{seconds:.6f}")
     out.sample("wavefloor_command_seconds_count", total)
     out.family("wavefloor_grouped_commits_total", "counter",
-               "SQLite commits shared by commands arriving together (commands per commit: divide the next).")
+               "Commits shared by commands arriving together: SQLite's write commands, PostgreSQL's"
+               " picking scans (commands per commit: divide the next).")
     out.sample("wavefloor_grouped_commits_total", db.grouped["groups"])
     out.family("wavefloor_grouped_commands_total", "counter", "Commands committed in those shared commits.")
     out.sample("wavefloor_grouped_commands_total", db.grouped["commands"])

@@ -27,7 +27,8 @@ time per scan (``server_cpu_ms_per_scan``, from /proc), their Redis's when there
 (``redis_cpu_ms_per_scan``), PostgreSQL's, all its processes (``postgres_cpu_ms_per_scan``:
 tests/bench/capacity.py builds on these), the clients' (``clients_cpu_ms_per_scan``) and how busy the machine was (``machine_busy_pct``,
 ``machine_steal_pct``: time a virtual machine's cores were taken by its host). For the whole
-run it reports how many commands shared each SQLite commit (``commands_per_commit``).
+run it reports how many commands shared each commit (``commands_per_commit``; on PostgreSQL the
+picking scans that went together).
 Prints one JSON object.
 usage: python tests/bench/bench_scans.py [--devices 200] [--rate 1000] [--database sqlite|postgres]
        [--servers 1]  (N > 1: N server processes and a Redis of the run's own; devices spread over them)
@@ -483,8 +484,8 @@ def metric_samples(urls: list[str]):
 
 
 def commands_per_commit(urls: list[str]) -> float | None:
-    """How many commands shared a commit, on average, over the whole run (the servers' /metrics;
-    None on PostgreSQL, where each command commits alone)."""
+    """How many commands shared a commit, on average, over the whole run (the servers' /metrics:
+    on SQLite every write command, on PostgreSQL the picking scans the function took)."""
     totals = {"wavefloor_grouped_commits_total": 0, "wavefloor_grouped_commands_total": 0}
     for name, value in metric_samples(urls):
         if name in totals:
