@@ -663,7 +663,7 @@ class CallGroups:
     """Calls of one PostgreSQL function that commit together, for a serving process under gevent.
 
     ``statement`` takes the calls as one JSON array (each call's arguments, a list) and answers
-    one row a call, in order: its index, what the call answered, then the SQLSTATE and message it
+    one row a call: its index, what the call answered, then the SQLSTATE and message it
     failed with (NULL, NULL when it did not); the function runs each call in a block of its own
     (migrations/0023_pick_scans_together.py). A call that arrives while no group is in flight is
     sent at once, alone; calls that arrive meanwhile wait for it and go together in the next, so
@@ -678,7 +678,6 @@ class CallGroups:
         self.limit = limit
         self.waiting: list = []  # (arguments, AsyncResult) not yet sent
         self.sending = False
-        self.sent = {"groups": 0, "calls": 0}
 
     def call(self, *arguments) -> tuple:
         """``(answer, sqlstate, message)`` of one call: the function's columns for it, and its
@@ -720,8 +719,6 @@ class CallGroups:
             rows = sql(self.statement, orjson.dumps(calls).decode()).fetchall()
         if len(rows) != len(calls):
             raise peewee.DatabaseError(f"{len(calls)} calls answered {len(rows)} rows")
-        self.sent["groups"] += 1
-        self.sent["calls"] += len(calls)
         grouped["groups"] += 1  # /metrics: commits that commands shared, as SQLite's groups
         grouped["commands"] += len(calls)
         rows.sort(key=itemgetter(0))

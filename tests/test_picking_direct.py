@@ -202,17 +202,17 @@ def test_scans_arriving_together_go_in_one_statement(cluster, picker, engine, db
     script = (
         "from gevent import monkey; monkey.patch_all()\n"
         "import json, sys, uuid, gevent\n"
-        "from server.db import init_database\n"
+        "from server.db import grouped, init_database\n"
         "from server.services.scenarios.picking_direct import SCANS\n"
         f"init_database({db_url!r})\n"
         f"calls = [({picker.user.id}, {picker.device.id}, uuid.uuid4().hex, f'X-{{i}}', 'en') for i in range(40)]\n"
         "jobs = [gevent.spawn(SCANS.call, *call) for call in calls]\n"
         "gevent.joinall(jobs, raise_error=True)\n"
         "scanned = [json.loads(job.value[0][0])['refused']['scanned'] for job in jobs]\n"
-        "print(json.dumps({'scanned': scanned, 'sent': SCANS.sent}))\n")
+        "print(json.dumps({'scanned': scanned, 'sent': grouped}))\n")
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr[-2000:]
     answer = json.loads(out.stdout.strip().splitlines()[-1])
     assert answer["scanned"] == [f"X-{i}" for i in range(40)]  # each caller its own scan's answer
-    assert answer["sent"]["calls"] == 40
+    assert answer["sent"]["commands"] == 40
     assert 2 <= answer["sent"]["groups"] < 40  # the first alone, the rest together
