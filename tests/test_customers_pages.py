@@ -136,7 +136,9 @@ def test_the_customer_api(app, people, refreshed, token_for):
     assert back.get_json() == {"changed": 1} and not Customer.get_by_id(mum1["id"]).opt_out
     refreshed_again = client.post("/api/v1/customers/refresh", headers=office)
     assert refreshed_again.status_code == 202   # in a process of its own (tests/test_refresh_runs.py)
-    assert finished(client, refreshed_again.headers["Location"], office)["result"]["customers"] == 8
+    run = finished(client, refreshed_again.headers["Location"], office)
+    assert run["state"] == "done", run  # a failed run says why: its error is the child's last words
+    assert run["result"]["customers"] == 8
     # live-stream windows
     made = client.post("/api/v1/live-streams", headers=office,
                        json={"starts_at": "2026-11-10T20:00:00+08:00", "ends_at": "2026-11-10T22:00:00+08:00",
