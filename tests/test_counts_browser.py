@@ -14,9 +14,10 @@ import requests
 from server.models import CountTask, Location, Quant, StockMove, User
 from server.services import auth
 from server.services.stock import inventory
-from tests.test_handheld_browser import browser, state_of, wedge  # noqa: F401  (the fixture)
+from tests.test_handheld_browser import answer_to, browser, state_of, wedge  # noqa: F401  (the fixture)
+from tests.test_handheld_browser import scan_answered as answered
 from tests.test_picking import make_order, make_task, released_wave
-from tests.test_receiving_browser import answered, open_handheld
+from tests.test_receiving_browser import open_handheld
 from tests.test_realtime import Device, pin_login
 
 pytestmark = pytest.mark.browser
@@ -45,9 +46,7 @@ def shoot(page, name, *, both=True):
 def type_qty(page, qty):
     page.get_by_test_id("count-type-qty").click()
     page.get_by_test_id("count-qty-input").fill(str(qty))
-    answers = page.evaluate("window.handheld.answers")
-    page.get_by_test_id("count-qty-ok").click()
-    page.wait_for_function("n => window.handheld.answers > n", arg=answers)
+    answer_to(page, page.get_by_test_id("count-qty-ok").click)
 
 
 @pytest.fixture
@@ -98,9 +97,7 @@ def test_a_pushed_blind_count_is_recounted_and_approved_in_the_control_room(live
         page.get_by_test_id("count-type-qty").click()
         page.get_by_test_id("count-qty-input").fill("15")
         shoot(page, "03_type_qty", both=False)
-        answers = page.evaluate("window.handheld.answers")
-        page.get_by_test_id("count-qty-ok").click()
-        page.wait_for_function("n => window.handheld.answers > n", arg=answers)
+        answer_to(page, page.get_by_test_id("count-qty-ok").click)
         assert page.get_by_test_id("count-units").inner_text() == "15"   # 18 are there: 3 off
         assert "18" not in page.inner_text("main") and "30" not in page.inner_text("main")
         shoot(page, "04_counted")

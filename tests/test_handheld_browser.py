@@ -71,6 +71,26 @@ def wedge(page, code):
     page.keyboard.press("Enter")
 
 
+# every command the handheld sent has its answer (commands go one at a time, in order)
+SETTLED = "() => window.handheld && window.handheld.floor && window.handheld.floor.queue.length === 0"
+
+
+def answer_to(page, act) -> None:
+    """Do ``act`` (a scan, a tap) once every command sent before has its answer, then wait for the
+    answer to what it sent. A "where am I" still on its way (sent on an event) would otherwise count
+    as the answer, and its quiet redraw leave the message of the command before."""
+    page.wait_for_function(SETTLED)
+    answers = page.evaluate("window.handheld.answers")
+    act()
+    page.wait_for_function("n => window.handheld.answers > n && window.handheld.floor.queue.length === 0",
+                           arg=answers)
+
+
+def scan_answered(page, code: str) -> None:
+    """Wedge-scan ``code`` and wait for the server's answer to it."""
+    answer_to(page, lambda: wedge(page, code))
+
+
 def state_of(page) -> str:
     return page.get_attribute("main", "data-state")
 
@@ -113,9 +133,7 @@ def test_a_picker_completes_a_pushed_task_by_wedge_scans(live_server, browser, p
                 code = BARCODES[sku]
             else:
                 code = "T-001"
-            answers = page.evaluate("window.handheld.answers")
-            wedge(page, code)
-            page.wait_for_function("n => window.handheld.answers > n", arg=answers)
+            scan_answered(page, code)
             assert "error" not in page.get_attribute("#message", "class"), page.inner_text("#message")
         page.wait_for_selector("main[data-state=task_done]")
         assert wrong_item_refused

@@ -13,6 +13,7 @@ import requests
 from server.models import Location, PickLine, PickTask, StockMove
 from server.services import auth
 from tests.test_handheld_browser import BARCODES, browser, planned_wave, release, state_of, wedge  # noqa: F401
+from tests.test_handheld_browser import scan_answered as scan_and_wait
 from tests.test_realtime import pin_login
 
 pytestmark = pytest.mark.browser
@@ -43,12 +44,6 @@ def open_handheld(browser, server, device_code, lang="zh"):  # noqa: F811
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-def scan_and_wait(page, code: str) -> None:
-    answers = page.evaluate("window.handheld.answers")
-    wedge(page, code)
-    page.wait_for_function("n => window.handheld.answers > n", arg=answers)
 
 
 def message(page) -> tuple[str, str]:

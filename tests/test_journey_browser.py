@@ -189,6 +189,8 @@ def test_from_make_run_to_a_shipped_parcel(demo_floor, browser):  # noqa: F811
     tote = PickLine.select(PickLine.tote).where((PickLine.order == order.id) & (PickLine.tote != "")).scalar()
     wedge(pack, tote)
     pack.wait_for_selector("#panel[data-state=verify]")
+    # the queue's event may draw the order before the scan's answer puts its sentence on the banner
+    pack.wait_for_function("() => document.getElementById('banner').textContent.trim() !== ''")
     english(pack, "#banner")
     fits_the_screen(pack, "verify")
     shot(pack, "9-pack-verify")

@@ -16,6 +16,7 @@ from server.services import printing
 from server.services.stock import inventory
 from tests.receiving_floor import GS1_TEE, Listener, goods_in
 from tests.test_handheld_browser import browser, state_of, wedge  # noqa: F401  (the fixture)
+from tests.test_handheld_browser import scan_answered as answered
 from tests.test_realtime import Device, pin_login
 
 pytestmark = pytest.mark.browser
@@ -33,13 +34,6 @@ def open_handheld(browser, server, user, device_code):  # noqa: F811
     page.get_by_test_id("login-submit").click()
     page.wait_for_selector("[data-testid=link][data-online=true]")
     return context, page
-
-
-def answered(page, code):
-    """Wedge-scan ``code`` and wait for the server's answer."""
-    answers = page.evaluate("window.handheld.answers")
-    wedge(page, code)
-    page.wait_for_function("n => window.handheld.answers > n", arg=answers)
 
 
 def shoot(page, name, *, both=True):

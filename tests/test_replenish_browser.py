@@ -13,7 +13,7 @@ from server.models import Location, PickFace
 from server.models.stockcontrol import ReplenishmentTask
 from server.services.stock import inventory
 from server.services.waves import planning
-from tests.test_handheld_browser import browser, state_of, wedge  # noqa: F401
+from tests.test_handheld_browser import browser, scan_answered as scan, state_of  # noqa: F401
 from tests.test_replenish import allocated
 
 pytestmark = pytest.mark.browser
@@ -36,12 +36,6 @@ def open_handheld(browser, server, user, device_code, lang):  # noqa: F811
     page.get_by_test_id("login-submit").click()
     page.wait_for_selector("[data-testid=link][data-online=true]")
     return context, page
-
-
-def scan(page, code: str) -> None:
-    answers = page.evaluate("window.handheld.answers")
-    wedge(page, code)
-    page.wait_for_function("n => window.handheld.answers > n", arg=answers)
 
 
 def message(page) -> tuple[str, str]:
