@@ -1,11 +1,15 @@
 """Orders in: the Tmall sample lands exactly as expected; review, routing and reservation;
 channel updates (closed trades, refunds) release stock; nothing is ever oversold."""
 import json
+import sys
+import threading
 
 import pytest
 
 from server.channels.base import ParseResult, ParsedLine, ParsedOrder
 from server.models import Allocation, Location, Order, OrderLine, Product, Quant, Warehouse
+from server.services.errors import InsufficientStock
+from server.services.orders import batch as order_batch
 from server.services.orders import office
 from server.services.orders import export as order_export
 from server.services.orders import intake as order_import
@@ -198,6 +202,110 @@ def test_new_orders_take_the_chunked_path(db, two_warehouses, small_products, mo
     report = order_import.import_parsed(ParseResult([parsed(f"F{i}", [("TS-01", 1, "none")]) for i in range(5)]))
     assert alone == [] and (report.created, report.allocated, report.backorder) == (5, 3, 2)
     assert [o.status for o in Order.select().order_by(Order.id)] == ["allocated"] * 3 + ["backorder"] * 2
+    assert inventory.audit() == []
+
+
+def test_a_chunk_is_planned_while_the_one_before_is_written(db, db_url, two_warehouses, small_products, monkeypatch):
+    """Chunks of two orders; 3 tees for 7 orders of one: the first three in the file take them,
+    whichever chunk is being written when the next is planned, and none goes one by one."""
+    alone, written_apart = [], []
+    monkeypatch.setattr(order_import, "_import_alone", lambda parsed, *a: alone.append(parsed.external_id))
+    monkeypatch.setattr(order_import, "CHUNK", 2)
+    real = order_batch.Writing.__init__
+    monkeypatch.setattr(order_batch.Writing, "__init__",
+                        lambda self, plans, *a: (written_apart.append(len(plans)), real(self, plans, *a))[1])
+    stock("TS-01", "WH-HZ-A1", 3)
+    report = order_import.import_parsed(ParseResult([parsed(f"C{i}", [("TS-01", 1, "none")]) for i in range(7)]))
+    assert alone == [] and (report.created, report.allocated, report.backorder) == (7, 3, 4)
+    assert [o.external_id for o in Order.select().where(Order.status == "allocated").order_by(Order.id)] == [
+        "C0", "C1", "C2"]
+    assert written_apart == ([] if db_url.startswith("sqlite") else [2, 2, 2, 1])
+    assert Quant.get().reserved == 3 and inventory.audit() == []
+
+
+def test_the_next_chunk_counts_what_the_chunk_being_written_promises(db, two_warehouses, small_products, monkeypatch):
+    """A read of the free stock before the chunk's commit counts its promises as taken; after the
+    commit it finds them in the quant; the commit waits while a read is under way."""
+    stock("TS-01", "WH-HZ-A1", 5)
+    products = order_batch.product_info()
+    tee = products["TS-01"][0]
+    order = parsed("W1", [("TS-01", 2, "none")])
+    plans, slow = order_batch.plan_chunk([(order, "fp", order_import._header(order, 48))], products,
+                                         inventory.system_actor())
+    assert slow == [] and [p.status for p in plans] == ["allocated"]
+    go_on, committing = threading.Event(), threading.Event()
+    real = order_batch.write_chunk
+
+    def held(plans, products, actor, before_commit=None):
+        def then():
+            committing.set()
+            go_on.wait(10)
+            before_commit()
+        real(plans, products, actor, before_commit=then)
+
+    monkeypatch.setattr(order_batch, "write_chunk", held)
+    writing = order_batch.Writing(plans, products, inventory.system_actor())
+    assert committing.wait(10)
+    free = writing.free([tee])
+    assert [q[3] for q in free[two_warehouses["WH-HZ"].id][tee]] == [3]  # 5 less the 2 not yet committed
+    go_on.set()
+    assert writing.wait() is None and writing.committed
+    free = writing.free([tee])
+    assert [q[3] for q in free[two_warehouses["WH-HZ"].id][tee]] == [3]  # the quant says it now
+    assert Quant.get().reserved == 2 and inventory.audit() == []
+
+
+def test_a_chunk_that_does_not_stand_goes_one_by_one_and_the_next_is_planned_again(
+        db, two_warehouses, small_products, monkeypatch):
+    """Another writer takes 3 of the 4 tees while the first chunk is written: that chunk's guard
+    fails, its orders go one by one, the chunk planned meanwhile is planned again; nothing is
+    oversold and the file's order still decides."""
+    monkeypatch.setattr(order_import, "CHUNK", 2)
+    stock("TS-01", "WH-HZ-A1", 4)
+    real_write, calls = order_batch.write_chunk, []
+    real_alone, alone = order_import._import_alone, []
+
+    def first_loses(plans, products, actor, before_commit=None):
+        calls.append([p.parsed.external_id for p in plans])
+        if len(calls) == 1:
+            inventory.reserve_any(Product.get(Product.sku == "TS-01"), 3, actor=inventory.system_actor())
+        real_write(plans, products, actor, before_commit=before_commit)
+
+    monkeypatch.setattr(order_batch, "write_chunk", first_loses)
+    monkeypatch.setattr(order_import, "_import_alone",
+                        lambda parsed, *a: (alone.append(parsed.external_id), real_alone(parsed, *a)))
+    report = order_import.import_parsed(ParseResult([parsed(f"G{i}", [("TS-01", 1, "none")]) for i in range(5)]))
+    assert calls[0] == ["G0", "G1"] and alone == ["G0", "G1"]
+    assert (report.created, report.allocated, report.backorder) == (5, 1, 4)
+    assert [o.external_id for o in Order.select().where(Order.status == "allocated")] == ["G0"]
+    assert Quant.get().reserved == 4 and inventory.audit() == []
+
+
+def test_an_import_quickens_thread_switches_while_it_runs_and_gives_them_back():
+    before = sys.getswitchinterval()
+    with order_batch.quick_switches():
+        assert sys.getswitchinterval() == min(order_batch.SWITCH_S, before)
+        with order_batch.quick_switches():  # a second import at the same time
+            pass
+        assert sys.getswitchinterval() == min(order_batch.SWITCH_S, before)
+    assert sys.getswitchinterval() == before
+
+
+def test_reserving_a_chunk_takes_every_quant_or_none(db, two_warehouses, small_products):
+    stock("TS-01", "WH-HZ-A1", 3)
+    stock("TS-01", "WH-SZ-A1", 2)
+    tee = Product.get(Product.sku == "TS-01").id
+    hz, sz = (Quant.get(Quant.location == Location.get(Location.code == code)) for code in ("WH-HZ-A1", "WH-SZ-A1"))
+    take = inventory.Take
+    actor = inventory.system_actor()
+    with pytest.raises(InsufficientStock) as refused:  # 3 of the 2 at WH-SZ: the 2 at WH-HZ stay free too
+        inventory.reserve_chunk([take(hz.id, tee, hz.location_id, "", 2, "a"),
+                                 take(sz.id, tee, sz.location_id, "", 3, "b")], actor=actor)
+    assert refused.value.params["quant"] == sz.id
+    assert [q.reserved for q in Quant.select().order_by(Quant.id)] == [0, 0]
+    inventory.reserve_chunk([take(sz.id, tee, sz.location_id, "", 1, "b"), take(hz.id, tee, hz.location_id, "", 2, "a"),
+                             take(hz.id, tee, hz.location_id, "", 1, "c")], actor=actor)  # 2 + 1 of one quant
+    assert [q.reserved for q in Quant.select().order_by(Quant.id)] == [3, 1]
     assert inventory.audit() == []
 
 

@@ -90,50 +90,111 @@ log = logging.getLogger(__name__)
 
 def import_parsed(result, *, actor: inventory.Actor | None = None, ship_by_hours: int = 48) -> OrderImportReport:
     """Store every parsed order. New orders go a chunk at a time (order_batch); changed ones, and
-    any chunk whose stock moved under it, one order per transaction."""
+    any chunk whose stock moved under it, one order per transaction. On PostgreSQL a chunk that
+    needs nothing else is written while the next is planned (order_batch.Writing); a chunk with
+    orders to take one by one waits for the one before, so that orders still take the stock in
+    the file's order."""
     actor = actor or inventory.system_actor()
     report = OrderImportReport(problems=[str(p) for p in result.problems])
     products = order_batch.product_info()
     skus = {sku: info[0] for sku, info in products.items()}
-    analyze_at = ANALYZE_FIRST
     storable = _storable(result.orders, report)
-    for start in range(0, len(storable), CHUNK):
-        if report.created >= analyze_at:
-            _analyze()
-            analyze_at *= 2
-        chunk = storable[start:start + CHUNK]
-        known = _fingerprints(chunk)
-        fresh, one_by_one, seen, later = [], [], set(), []
-        for parsed in chunk:
-            key = (parsed.channel, parsed.shop, parsed.external_id)
-            fp = fingerprint(parsed)
-            if key in known and known[key][0] == fp:
-                report.unchanged += 1
-                if _newer(parsed, known[key][1]):
-                    later.append(parsed)
-            elif key in known or key in seen or _duplicate_lines(parsed):
-                one_by_one.append(parsed)
-            else:
-                seen.add(key)
-                fresh.append((parsed, fp, _header(parsed, ship_by_hours)))
-        try:
-            plans, slow = order_batch.plan_chunk(fresh, products, actor)
-            order_batch.write_chunk(plans, products, actor)
-        except order_batch.GuardFailed:  # another writer took stock first: take the chunk order by order
-            plans, slow = [], [parsed for parsed, _, _ in fresh]
-        except Exception:  # a row the database refused: the order-by-order path names the order
-            log.warning("order chunk written order by order", exc_info=True)
-            plans, slow = [], [parsed for parsed, _, _ in fresh]
-        for plan in plans:
-            report.created += 1
-            if plan.status in ("cancelled", "held", "allocated", "backorder"):
-                setattr(report, plan.status, getattr(report, plan.status) + 1)
-        if plans:
-            events.publish("orders.imported", {"count": len(plans)}, rooms=["role:office", "role:supervisor"])
-        for parsed in slow + one_by_one:
-            _import_alone(parsed, skus, actor, ship_by_hours, report)
-        _note_modified(later)
+    if is_sqlite():
+        return _import_chunks(storable, products, skus, actor, ship_by_hours, report)
+    with order_batch.quick_switches():
+        return _import_chunks(storable, products, skus, actor, ship_by_hours, report)
+
+
+def _import_chunks(storable, products, skus, actor, ship_by_hours, report) -> OrderImportReport:
+    analyze_at = ANALYZE_FIRST
+    writing = None  # the chunk before, still being written
+    try:
+        for start in range(0, len(storable), CHUNK):
+            chunk = storable[start:start + CHUNK]
+            if writing is not None and (report.created + len(writing.plans) >= analyze_at
+                                        or writing.keys & {_key(parsed) for parsed in chunk}):
+                _written(writing, products, skus, actor, ship_by_hours, report)  # its orders are known now
+                writing = None
+            if report.created >= analyze_at:
+                _analyze()
+                analyze_at *= 2
+            known = _fingerprints(chunk)
+            fresh, one_by_one, seen, later = [], [], set(), []
+            for parsed in chunk:
+                key = _key(parsed)
+                fp = fingerprint(parsed)
+                if key in known and known[key][0] == fp:
+                    report.unchanged += 1
+                    if _newer(parsed, known[key][1]):
+                        later.append(parsed)
+                elif key in known or key in seen or _duplicate_lines(parsed):
+                    one_by_one.append(parsed)
+                else:
+                    seen.add(key)
+                    fresh.append((parsed, fp, _header(parsed, ship_by_hours)))
+            plans, slow = _plan(fresh, products, actor, writing)
+            if writing is not None:
+                if not _written(writing, products, skus, actor, ship_by_hours, report):
+                    plans, slow = _plan(fresh, products, actor)  # its orders went one by one: the stock as it is now
+                writing = None
+            if plans and not (slow or one_by_one or later or is_sqlite()):
+                writing = order_batch.Writing(plans, products, actor)
+                continue
+            try:
+                order_batch.write_chunk(plans, products, actor)
+            except order_batch.GuardFailed:  # another writer took stock first: take the chunk order by order
+                plans, slow = [], [parsed for parsed, _, _ in fresh]
+            except Exception:  # a row the database refused: the order-by-order path names the order
+                log.warning("order chunk written order by order", exc_info=True)
+                plans, slow = [], [parsed for parsed, _, _ in fresh]
+            _count(plans, report)
+            for parsed in slow + one_by_one:
+                _import_alone(parsed, skus, actor, ship_by_hours, report)
+            _note_modified(later)
+        if writing is not None:
+            _written(writing, products, skus, actor, ship_by_hours, report)
+            writing = None
+    finally:
+        if writing is not None:  # the caller's thread is leaving: the chunk ends before it does
+            writing.wait()
     return report
+
+
+def _key(parsed) -> tuple:
+    return parsed.channel, parsed.shop, parsed.external_id
+
+
+def _plan(fresh, products, actor, writing=None) -> tuple[list, list]:
+    try:
+        return order_batch.plan_chunk(fresh, products, actor, writing)
+    except Exception:  # what the planner could not decide, the order-by-order path names
+        log.warning("order chunk planned order by order", exc_info=True)
+        return [], [parsed for parsed, _, _ in fresh]
+
+
+def _written(writing, products, skus, actor, hours, report) -> bool:
+    """Wait for a chunk written on its own thread and count it; if it did not stand, its orders
+    go one by one. True when it stood."""
+    error = writing.wait()
+    if error is None:
+        _count(writing.plans, report)
+        return True
+    if not isinstance(error, Exception):
+        raise error
+    if not isinstance(error, order_batch.GuardFailed):
+        log.warning("order chunk written order by order", exc_info=error)
+    for plan in writing.plans:
+        _import_alone(plan.parsed, skus, actor, hours, report)
+    return False
+
+
+def _count(plans, report) -> None:
+    for plan in plans:
+        report.created += 1
+        if plan.status in ("cancelled", "held", "allocated", "backorder"):
+            setattr(report, plan.status, getattr(report, plan.status) + 1)
+    if plans:
+        events.publish("orders.imported", {"count": len(plans)}, rooms=["role:office", "role:supervisor"])
 
 
 def _newer(parsed, stored) -> bool:

@@ -221,17 +221,40 @@ def reserve_chunk(takes: list[Take], *, actor: Actor, at=None) -> None:
         per_quant[take.quant_id] = per_quant.get(take.quant_id, 0) + take.qty
     at = at or utcnow()
     with write_transaction():
-        for quant_id, qty in sorted(per_quant.items()):
-            rows = (Quant.update(reserved=Quant.reserved + qty)
-                    .where((Quant.id == quant_id) & (Quant.state == "available")
-                           & (Quant.qty - Quant.reserved >= qty)).execute())
-            if rows != 1:
-                raise InsufficientStock("not enough free stock to reserve", quant=quant_id, qty=qty)
+        if is_sqlite():
+            for quant_id, qty in sorted(per_quant.items()):
+                rows = (Quant.update(reserved=Quant.reserved + qty)
+                        .where((Quant.id == quant_id) & (Quant.state == "available")
+                               & (Quant.qty - Quant.reserved >= qty)).execute())
+                if rows != 1:
+                    raise InsufficientStock("not enough free stock to reserve", quant=quant_id, qty=qty)
+        else:
+            _reserve_quants(per_quant)
         insert_rows(StockMove, [{"product": take.product_id, "lot": take.lot, "qty": 0, "reserved": take.qty,
                                  "from_location": take.location_id, "from_state": "available",
                                  "to_location": take.location_id, "to_state": "available", "reason": "reserve",
                                  "ref": take.ref, "user": actor.user_id, "device": actor.device_id, "at": at}
                                 for take in takes])
+
+
+def _reserve_quants(per_quant: dict[int, int]) -> None:
+    """PostgreSQL: the quants locked in id order by one statement, then every guarded update in
+    a second (a round trip per quant cost a chunk of the import 12 of them)."""
+    ids = sorted(per_quant)
+    short = [(quant_id, qty) for quant_id, qty in sql(QUANTS_LOCKED, ids).fetchall() if qty < per_quant[quant_id]]
+    updated = {quant_id for quant_id, in sql(QUANTS_RESERVED, ids, [per_quant[i] for i in ids]).fetchall()}
+    missing = [quant_id for quant_id in ids if quant_id not in updated]
+    if short or missing:
+        quant_id = min([quant_id for quant_id, _ in short] + missing)
+        raise InsufficientStock("not enough free stock to reserve", quant=quant_id, qty=per_quant[quant_id])
+
+
+QUANTS_LOCKED = """SELECT id, qty - reserved FROM quant WHERE id = ANY(?) AND state = 'available'
+ORDER BY id FOR UPDATE"""
+QUANTS_RESERVED = """UPDATE quant SET reserved = quant.reserved + wanted.qty
+FROM unnest(?::int[], ?::int[]) AS wanted(id, qty)
+WHERE quant.id = wanted.id AND quant.state = 'available' AND quant.qty - quant.reserved >= wanted.qty
+RETURNING quant.id"""
 
 
 def release(product, location, qty: int, *, actor: Actor, state="available", lot="",
