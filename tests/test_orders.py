@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from server.channels.base import ParseResult, ParsedLine, ParsedOrder
+from server.db import write_transaction
 from server.models import Allocation, Location, Order, OrderLine, Product, Quant, Warehouse
 from server.services.errors import InsufficientStock
 from server.services.orders import batch as order_batch
@@ -221,6 +222,13 @@ def test_a_chunk_is_planned_while_the_one_before_is_written(db, db_url, two_ware
         "C0", "C1", "C2"]
     assert written_apart == ([] if db_url.startswith("sqlite") else [2, 2, 2, 1])
     assert Quant.get().reserved == 3 and inventory.audit() == []
+
+    written_apart.clear()  # inside a caller's transaction every chunk is the caller's
+    with pytest.raises(RuntimeError), write_transaction():
+        order_import.import_parsed(ParseResult([parsed(f"D{i}", [("TS-01", 1, "none")]) for i in range(5)]))
+        assert Order.select().count() == 12
+        raise RuntimeError("the caller changes its mind")
+    assert written_apart == [] and Order.select().count() == 7 and inventory.audit() == []
 
 
 def test_the_next_chunk_counts_what_the_chunk_being_written_promises(db, two_warehouses, small_products, monkeypatch):

@@ -99,13 +99,14 @@ def import_parsed(result, *, actor: inventory.Actor | None = None, ship_by_hours
     products = order_batch.product_info()
     skus = {sku: info[0] for sku, info in products.items()}
     storable = _storable(result.orders, report)
-    if is_sqlite():
-        return _import_chunks(storable, products, skus, actor, ship_by_hours, report)
+    if is_sqlite() or database.in_transaction():  # a writer's commit of its own would not be the caller's
+        return _import_chunks(storable, products, skus, actor, ship_by_hours, report, apart=False)
     with order_batch.quick_switches():
-        return _import_chunks(storable, products, skus, actor, ship_by_hours, report)
+        return _import_chunks(storable, products, skus, actor, ship_by_hours, report, apart=True)
 
 
-def _import_chunks(storable, products, skus, actor, ship_by_hours, report) -> OrderImportReport:
+def _import_chunks(storable, products, skus, actor, ship_by_hours, report, apart: bool) -> OrderImportReport:
+    """The chunks in the file's order; with ``apart``, each written on a thread of its own."""
     analyze_at = ANALYZE_FIRST
     writing = None  # the chunk before, still being written
     try:
@@ -137,7 +138,7 @@ def _import_chunks(storable, products, skus, actor, ship_by_hours, report) -> Or
                 if not _written(writing, products, skus, actor, ship_by_hours, report):
                     plans, slow = _plan(fresh, products, actor)  # its orders went one by one: the stock as it is now
                 writing = None
-            if plans and not (slow or one_by_one or later or is_sqlite()):
+            if apart and plans and not (slow or one_by_one or later):
                 writing = order_batch.Writing(plans, products, actor)
                 continue
             try:

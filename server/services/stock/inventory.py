@@ -252,7 +252,7 @@ def _reserve_quants(per_quant: dict[int, int]) -> None:
 QUANTS_LOCKED = """SELECT id, qty - reserved FROM quant WHERE id = ANY(?) AND state = 'available'
 ORDER BY id FOR UPDATE"""
 QUANTS_RESERVED = """UPDATE quant SET reserved = quant.reserved + wanted.qty
-FROM unnest(?::int[], ?::int[]) AS wanted(id, qty)
+FROM unnest(?::bigint[], ?::int[]) AS wanted(id, qty)
 WHERE quant.id = wanted.id AND quant.state = 'available' AND quant.qty - quant.reserved >= wanted.qty
 RETURNING quant.id"""
 
