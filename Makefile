@@ -71,7 +71,7 @@ run: install
 	  --printer-dir $(INSTANCE)/printer $(if $(LIVE),--live "$(LIVE_ARGS)")
 
 test: install system-deps $(KIOSK_STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=25
 
 bench: install
 	@for b in tests/bench/bench_*.py; do $(PY) $$b || exit 1; done

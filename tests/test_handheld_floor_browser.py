@@ -13,7 +13,7 @@ import requests
 from server.models import Location, PickLine, PickTask, StockMove
 from server.services import auth
 from tests.test_handheld_browser import BARCODES, browser, planned_wave, release, state_of, wedge  # noqa: F401
-from tests.test_handheld_browser import scan_answered as scan_and_wait
+from tests.test_handheld_browser import SETTLED, scan_answered as scan_and_wait
 from tests.test_realtime import pin_login
 
 pytestmark = pytest.mark.browser
@@ -274,6 +274,7 @@ def test_the_pill_the_scan_bar_and_logout(live_server, browser, planned_wave):
         assert link.inner_text() == "在线"
         page.click("#lang")
         page.wait_for_selector("html[lang=en]")
+        page.wait_for_function(SETTLED)  # the "where am I" a switch sends is counted on the pill till answered
         assert link.inner_text() == "online"  # the pill follows a language switch
         page.click("#lang")
 
