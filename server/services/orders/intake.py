@@ -114,7 +114,7 @@ def _import_chunks(storable, products, skus, actor, ship_by_hours, report, apart
             chunk = storable[start:start + CHUNK]
             if writing is not None and (report.created + len(writing.plans) >= analyze_at
                                         or writing.keys & {_key(parsed) for parsed in chunk}):
-                _written(writing, products, skus, actor, ship_by_hours, report)  # its orders are known now
+                _written(writing, skus, actor, ship_by_hours, report)  # its orders are known now
                 writing = None
             if report.created >= analyze_at:
                 _analyze()
@@ -135,7 +135,7 @@ def _import_chunks(storable, products, skus, actor, ship_by_hours, report, apart
                     fresh.append((parsed, fp, _header(parsed, ship_by_hours)))
             plans, slow = _plan(fresh, products, actor, writing)
             if writing is not None:
-                if not _written(writing, products, skus, actor, ship_by_hours, report):
+                if not _written(writing, skus, actor, ship_by_hours, report):
                     plans, slow = _plan(fresh, products, actor)  # its orders went one by one: the stock as it is now
                 writing = None
             if apart and plans and not (slow or one_by_one or later):
@@ -153,7 +153,7 @@ def _import_chunks(storable, products, skus, actor, ship_by_hours, report, apart
                 _import_alone(parsed, skus, actor, ship_by_hours, report)
             _note_modified(later)
         if writing is not None:
-            _written(writing, products, skus, actor, ship_by_hours, report)
+            _written(writing, skus, actor, ship_by_hours, report)
             writing = None
     finally:
         if writing is not None:  # the caller's thread is leaving: the chunk ends before it does
@@ -173,7 +173,7 @@ def _plan(fresh, products, actor, writing=None) -> tuple[list, list]:
         return [], [parsed for parsed, _, _ in fresh]
 
 
-def _written(writing, products, skus, actor, hours, report) -> bool:
+def _written(writing, skus, actor, hours, report) -> bool:
     """Wait for a chunk written on its own thread and count it; if it did not stand, its orders
     go one by one. True when it stood."""
     error = writing.wait()
