@@ -116,12 +116,23 @@ class OrderContext:
         if self._generation != _generation:  # first use, or a condition compiled since names more
             order = self.order if _named_all else {k: v for k, v in self.order.items() if k in _named}
             self._cel, self._params, self._generation = cel.Context({"order": order}), None, _generation
-        if params is not self._params:
+        if params is not self._params and getattr(params, "needed", True):  # written into the programs
             self._cel.add_variable("params", params)
             self._params = params
         if line is not None:
             self._cel.add_variable("line", line)
         return self._cel
+
+    def bind_line(self, params, line, alone, fields=None):
+        """``bind(params, line)``; ``alone``: the conditions read the line (and params) only, so a
+        context of the line serves, and the order's is not converted again for each line;
+        ``fields``: the line's fields they name (None: the whole line)."""
+        if not alone:
+            return self.bind(params, line)
+        variables = {"line": line if fields is None else {k: v for k, v in line.items() if k in fields}}
+        if getattr(params, "needed", True):
+            variables["params"] = params
+        return cel.Context(variables)
 
 
 def as_order_context(order):

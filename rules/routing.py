@@ -56,6 +56,12 @@ class RoutingRules(RuleSet):
         self.policy = policy
         self.separate = tuple(separate)
         self.merge = merge  # condition an order must meet to be merged automatically (合单), or None
+        # separate rules that read only the line are evaluated on a context of the line alone,
+        # given only the fields they name (converting a field costs about 2 µs)
+        self.lines_alone = all("order" not in rule.condition.variables for rule in self.separate)
+        named = [ref.split(".") for rule in self.separate for ref in rule.condition.references
+                 if ref.split(".")[0] == "line"]
+        self.line_fields = None if any(len(path) == 1 for path in named) else frozenset(path[1] for path in named)
 
     @classmethod
     def read(cls, source, items, params, version):
@@ -122,7 +128,7 @@ class RoutingRules(RuleSet):
     def groups(self, order_context, errors):
         grouped = {MAIN_GROUP: []}
         for line in order_context.order.get("lines", ()):
-            context = order_context.bind(self.params, line)
+            context = order_context.bind_line(self.params, line, self.lines_alone, self.line_fields)
             name = MAIN_GROUP
             for rule in self.separate:
                 try:

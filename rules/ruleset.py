@@ -2,7 +2,7 @@
 
 import re
 
-from .expression import reference_values
+from .expression import Params, reference_values
 from .problems import EvaluationError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -53,10 +53,10 @@ class RuleSet:
 
 def read_params(source, node):
     """`params:` maps names to constants (numbers, texts, true/false or lists of them)."""
+    params = Params()
     if node is None:
-        return {}
+        return params
     items = source.mapping(node, "params", any_key=True)
-    params = {}
     for name, value_node in (items or {}).items():
         if not _NAME.match(str(name)):
             source.report(value_node, f"params.{name}", "a parameter name must be letters, digits and _")
