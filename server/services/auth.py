@@ -175,14 +175,12 @@ def _in_a_thread(function, *args):
 
 
 def _giving_way(function, *args):
-    """Hash in a thread that runs only on a core nothing else wants (Linux's SCHED_IDLE for the
-    calling thread), or at least at a lower priority: a flood of logins then takes the cores the
-    scans leave, not theirs."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        with suppress(AttributeError, OSError):  # a thread's own nice value (who=0: the calling thread)
-            os.setpriority(os.PRIO_PROCESS, 0, HASHING_NICE)
+    """Hash in a thread of a lower priority (nice 10: a tenth of the event loop's share of a
+    core both want), so a flood of logins takes little of the scans' time. Not Linux's
+    SCHED_IDLE, which runs a thread only on a core nothing else wants: on a machine kept busy by
+    anything (PostgreSQL, an import, a report) a PIN login then took 4 to 46 s."""
+    with suppress(AttributeError, OSError):  # a thread's own nice value (who=0: the calling thread)
+        os.setpriority(os.PRIO_PROCESS, 0, HASHING_NICE)
     return function(*args)
 
 
