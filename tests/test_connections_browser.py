@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from server.models import ChannelCall, Shop, ShopConnection
+from server.models import ChannelCall, Shop, ShopConnection, SyncCheckpoint
 from server.services.connectors import connections, outbox
 from tests.conftest import ServerProcess
 from tests.fakes.top import FakeTop
@@ -121,6 +121,13 @@ def test_the_office_connects_a_shop_and_retries_a_failed_call(server, shops, top
                               state="failed", attempts=3,
                               last_error="taobao.logistics.offline.send: isv.logistics-offline-service-error:B01: "
                                          "订单不存在")
+    # JD-1's pulls failed as its worker words it: one long word, which must wrap in its cell
+    refused = "jingdong.pop.order.search: network: 127.0.0.1:9/routerjson: [Errno 111] Connection refused"
+    for operation in ("orders", "refunds"):
+        SyncCheckpoint.insert(shop=shops["JD-1"].id, operation=operation, until=long_ago, last_run_at=long_ago,
+                              last_error=refused).on_conflict(
+            conflict_target=[SyncCheckpoint.shop, SyncCheckpoint.operation],
+            update={SyncCheckpoint.last_error: refused}).execute()
     page.goto(f"{server.url}/connections")
     row = f"#failed-calls tr[data-call='{call.id}']"
     page.wait_for_selector(row)
