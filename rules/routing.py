@@ -59,8 +59,8 @@ class RoutingRules(RuleSet):
         # separate rules that read only the line are evaluated on a context of the line alone,
         # given only the fields they name (converting a field costs about 2 µs)
         self.lines_alone = all("order" not in rule.condition.variables for rule in self.separate)
-        named = [ref.split(".") for rule in self.separate for ref in rule.condition.references
-                 if ref.split(".")[0] == "line"]
+        paths = [ref.split(".") for rule in self.separate for ref in rule.condition.references]
+        named = [path for path in paths if path[0] == "line"]
         self.line_fields = None if any(len(path) == 1 for path in named) else frozenset(path[1] for path in named)
 
     @classmethod

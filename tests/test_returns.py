@@ -40,13 +40,13 @@ def bench_of(people, code="RB-01", role="receiver") -> Principal:
     return Principal(people[role], [role], device)
 
 
-def tee_line(order) -> OrderLine:
-    """The order's T-shirt line (an order's lines come back in no set order without ORDER BY)."""
-    return OrderLine.get((OrderLine.order == order.id) & (OrderLine.sku_code == "TS-01"))
+def line_of(order, sku) -> OrderLine:
+    """The order's line of a SKU (an order's lines come back in no set order without ORDER BY)."""
+    return OrderLine.get((OrderLine.order == order.id) & (OrderLine.sku_code == sku))
 
 
 def returned(order, sku) -> int:
-    return OrderLine.get((OrderLine.order == order.id) & (OrderLine.sku_code == sku)).returned_qty
+    return line_of(order, sku).returned_qty
 
 
 def units_at_returns(state="available") -> int:
@@ -164,7 +164,7 @@ def test_two_benches_scan_the_last_unit_at_once(shipped, people):
 def test_restock_goes_to_qc_when_the_setting_asks(shipped, people):
     receiver = bench_of(people)
     parcel = bench.open_parcel("YT9001", actor=inventory.Actor(people["receiver"].id, receiver.device.id))
-    bench.receive_unit(parcel, tee_line(shipped).product_id, "restock", qc=True,
+    bench.receive_unit(parcel, line_of(shipped, "TS-01").product_id, "restock", qc=True,
                        actor=inventory.Actor(people["receiver"].id, receiver.device.id))
     assert (units_at_returns("qc_pending"), units_at_returns("available")) == (1, 0)
     assert inventory.audit() == []
@@ -188,7 +188,7 @@ def test_an_unknown_parcel_is_kept_received_and_matched_later(shipped, people):
     actor = inventory.Actor(people["office"].id)
     other = Order.create(channel="tmall", shop="S1", external_id="3700000000000002", status="shipped")
     OrderLine.create(order=other, external_line_id="X1", sku_code="TS-01",
-                     product=tee_line(shipped).product_id, qty=1)
+                     product=line_of(shipped, "TS-01").product_id, qty=1)
     with pytest.raises(Refused) as refused:  # two T-shirts do not fit an order of one: nothing moves
         bench.match(parcel, other, actor=actor)
     assert refused.value.code == "already_returned"
