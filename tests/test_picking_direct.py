@@ -1,5 +1,5 @@
-"""Picking scans on PostgreSQL in one round trip (scenarios/picking_direct.py, the function of
-migrations/0021_pick_scan_function.py): counted on the wire, and checked step by step against the
+"""Picking scans on PostgreSQL in one round trip (scenarios/picking_direct.py, the functions of
+migrations/0021, 0023 and 0024): counted on the wire, and checked step by step against the
 Python path, which defines what a scan does. SQLite has no round trips and no such function:
 these tests run on PostgreSQL only (the Python path's tests run on both engines)."""
 from __future__ import annotations
@@ -7,20 +7,23 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
 
 import peewee
+import psycopg
 import pytest
 
 from server import events
 from server.db import database, init_database, sql_row, sqlstate
 from server.messages import text
-from server.models import Location, Order, OrderEvent, PickLine, StockMove
+from server.models import Location, Order, OrderEvent, PickFace, PickLine, Quant, ReplenishmentTask, StockMove
 from server.services.device import commands
 from server.services.scenarios import picking, picking_direct
 from tests.scenario_driver import Driver
-from tests.test_picking import cluster, picker  # noqa: F401  (fixtures)
+from tests.test_picking import cluster, picker, quant  # noqa: F401  (fixtures)
 from tests.wire import Relay
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,3 +219,90 @@ def test_scans_arriving_together_go_in_one_statement(cluster, picker, engine, db
     assert answer["scanned"] == [f"X-{i}" for i in range(40)]  # each caller its own scan's answer
     assert answer["sent"]["commands"] == 40
     assert 2 <= answer["sent"]["groups"] < 40  # the first alone, the rest together
+
+
+def group(calls: list) -> list:
+    with database.connection_context():
+        return database.execute_sql(GROUP.replace("?", "%s"), [json.dumps(calls)]).fetchall()
+
+
+def test_a_group_counts_the_face_units_its_earlier_scans_took(cluster, picker, engine):  # noqa: F811
+    """A face's units are taken at the group's end (migration 0024); the scans before it in the
+    group still count: line 2's twelve take the face below its minimum only with line 1's two."""
+    if engine == "sqlite":
+        pytest.skip("the function is PostgreSQL's")
+    tee, face = cluster["tee"], cluster["locations"]["A-01"]
+    PickFace.create(location=face, product=tee, min_qty=17)  # 30 units: 13 above the minimum
+    step(picker, "get_work")
+    for code in ("A-01", "6900000000014", "6900000000014"):
+        step(picker, "scan", code=code)
+    user, device = picker.user.id, picker.device.id
+    keys = [uuid.uuid4().hex for _ in range(4)]
+    codes = ["T-001", "A-01", "16900000000011", "T-002"]  # line 1 into its tote; line 2's case, then its tote
+    rows = group([[user, device, key, code, "en"] for key, code in zip(keys, codes)])
+    assert [row[4] for row in rows] == [None, None, None, picking_direct.NOT_USUAL]
+    assert [json.loads(row[1])["code"] for row in rows[:3]] == ["line_picked", "location_ok", "item_counted"]
+    assert quant(tee, face) == (28, 12)  # line 1's two, taken once at the end
+    # on its own, line 2's tote scan runs on the Python path, which asks for a replenishment
+    assert direct_only(picker, "T-002") == (None, None)
+    assert run(picker, "scan", code="T-002")["message"]["code"] == "line_picked"
+    assert quant(tee, face) == (16, 0)
+    assert ReplenishmentTask.select().where(ReplenishmentTask.face == face).count() == 1
+
+
+def test_a_face_whose_stock_changed_before_the_group_ends_sends_the_group_to_the_python_path(
+        cluster, picker, engine, db_url, monkeypatch):  # noqa: F811
+    """The scan looks at the face's stock without locking it; the group's end takes the units
+    under the guard. A count that found fewer units, committed in between, fails the whole group
+    (nothing of it kept), and each of its scans runs again on the Python path."""
+    if engine == "sqlite":
+        pytest.skip("the function is PostgreSQL's")
+    tee, face = cluster["tee"], cluster["locations"]["A-01"]
+    step(picker, "get_work")
+    for code in ("A-01", "6900000000014", "6900000000014"):
+        step(picker, "scan", code=code)
+    (face_id,) = Quant.select(Quant.id).where((Quant.product == tee) & (Quant.location == face)).tuples().get()
+
+    def counted_fewer_while_the_group_runs(units: int) -> threading.Thread:
+        """Another transaction holds the face's row, then commits fewer units, as many reserved,
+        once the group waits for it: the group's scan read the stock before, its end takes it after."""
+        held = threading.Event()
+
+        def count():
+            with psycopg.connect(db_url) as other, psycopg.connect(db_url, autocommit=True) as watch:
+                other.execute("UPDATE quant SET qty = %s, reserved = %s WHERE id = %s", [units, units, face_id])
+                held.set()
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and not watch.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND wait_event_type = 'Lock'").fetchone()[0]:
+                    time.sleep(0.01)
+                other.commit()
+
+        thread = threading.Thread(target=count)
+        thread.start()
+        held.wait(5)
+        return thread
+
+    key = uuid.uuid4().hex
+    thread = counted_fewer_while_the_group_runs(1)  # line 1 has two reserved
+    with pytest.raises(peewee.DatabaseError) as failed:
+        group([[picker.user.id, picker.device.id, key, "T-001", "en"]])
+    thread.join()
+    assert sqlstate(failed.value) == picking_direct.NOT_USUAL
+    with database.connection_context():
+        assert sql_row("SELECT count(*) FROM command_result WHERE key = ?", key) == (0,)
+    assert StockMove.select().where(StockMove.reason == "pick").count() == 0
+    assert quant(tee, face) == (1, 1)
+    line = cluster["task"].lines.order_by(PickLine.seq).first()
+    assert (line.status, line.picked_qty, line.moved_qty) == ("located", 2, 0)
+
+    # through the command: the group fails the same way, and the scan is answered by the Python path
+    with database.connection_context():
+        database.execute_sql("UPDATE quant SET qty = 30, reserved = 14 WHERE id = %s", [face_id])
+    thread = counted_fewer_while_the_group_runs(1)
+    answer = run(picker, "scan", code="T-001")
+    thread.join()
+    assert answer["message"]["code"] == "insufficient_stock"  # the face has one unit of line 1's two
+    assert answer == python_only(picker, "T-001", monkeypatch)[0]
+    assert StockMove.select().where(StockMove.reason == "pick").count() == 0

@@ -17,6 +17,9 @@ the one transaction its statement is::
 The call goes out with the other scans the process has waiting (``wf_pick_scans``, migration
 0023): a scan that arrives while another group is in flight waits for it and goes in the next,
 so one commit serves all the scans of a busy moment, and a scan on a quiet floor goes at once.
+The group takes the pick faces' units at its end (migration 0024), so a face another process's
+scans want is locked only while the group commits; if its stock changed meanwhile, the group
+fails as a whole and each of its scans runs on the Python path.
 
 Anything unusual (no work, a paused wave, the task's last line, a replenishment, a GS1 code, a
 guard that lost a race) makes the function undo itself with SQLSTATE ``WF000``, and the scan
@@ -28,7 +31,7 @@ from __future__ import annotations
 import peewee
 
 from server import jsontext
-from server.db import RUN_AGAIN, CallGroups, aborted_to_run_again, in_write_transaction, is_sqlite
+from server.db import RUN_AGAIN, CallGroups, in_write_transaction, is_sqlite, sqlstate
 from server.services.auth import Principal
 from server.services.device import commands
 from server.services.orders import lifecycle as orders
@@ -56,8 +59,8 @@ def scan(principal: Principal, key: str, action: str, params: dict) -> dict | No
     try:
         (stored, wave_id, order_id), failed, message = SCANS.call(
             principal.user.id, device, key, code, principal.lang)
-    except peewee.DatabaseError as exc:
-        if aborted_to_run_again(exc):
+    except peewee.DatabaseError as exc:  # the group as a whole: a lock cycle, or a face's stock taken meanwhile
+        if sqlstate(exc) in ON_THE_PYTHON_PATH:
             return None
         raise
     if failed is not None:
