@@ -170,6 +170,11 @@ def test_a_scan_is_one_round_trip_on_the_wire(cluster, picker, engine, db_url, m
 GROUP = "SELECT n, stored, progress, order_changed, failed_state, failed_message FROM wf_pick_scans(?::json)"
 
 
+def group(calls: list) -> list:
+    with database.connection_context():
+        return database.execute_sql(GROUP.replace("?", "%s"), [json.dumps(calls)]).fetchall()
+
+
 def test_scans_sent_together_commit_together_and_fail_alone(cluster, picker, people, engine):  # noqa: F811
     """One group: each scan in a block of its own, in the order given, each seeing the ones
     before it; one that fails leaves nothing, the others commit."""
@@ -185,8 +190,8 @@ def test_scans_sent_together_commit_together_and_fail_alone(cluster, picker, peo
              [people["receiver"].id, None, keys[2], "A-01", "en"],  # a user with no task
              [user, device, keys[3], "6900000000014", "en"],  # the item, at the location the first found
              [user, device, keys[4], "(01)06900000000014", "en"]]  # a GS1 code: the Python path's
+    rows = group(calls)
     with database.connection_context():
-        rows = database.execute_sql(GROUP.replace("?", "%s"), [json.dumps(calls)]).fetchall()
         done = {k for (k,) in database.execute_sql("SELECT key FROM command_result WHERE key = ANY(%s)", [keys])}
     assert [row[0] for row in rows] == [0, 1, 2, 3, 4]
     assert [row[4] for row in rows] == [None, "23505", picking_direct.NOT_USUAL, None, picking_direct.NOT_USUAL]
@@ -219,11 +224,6 @@ def test_scans_arriving_together_go_in_one_statement(cluster, picker, engine, db
     assert answer["scanned"] == [f"X-{i}" for i in range(40)]  # each caller its own scan's answer
     assert answer["sent"]["commands"] == 40
     assert 2 <= answer["sent"]["groups"] < 40  # the first alone, the rest together
-
-
-def group(calls: list) -> list:
-    with database.connection_context():
-        return database.execute_sql(GROUP.replace("?", "%s"), [json.dumps(calls)]).fetchall()
 
 
 def test_a_group_counts_the_face_units_its_earlier_scans_took(cluster, picker, engine):  # noqa: F811
