@@ -361,6 +361,29 @@ def sql_many(statement: str, rows) -> None:
         database.obj.cursor().executemany(_for_engine(statement), rows)
 
 
+@contextmanager
+def pipeline():
+    """PostgreSQL: the statements run inside go to the server together, and their answers come
+    back together when the block ends (psycopg's pipeline mode), so a chunk of writes costs one
+    round trip, not one each. A statement's error is raised there, and those after it did not
+    run. Only for statements whose answers are not read inside the block: reading one sends
+    what is queued and waits. SQLite: each statement runs when it is given, as outside."""
+    if is_sqlite():
+        yield
+        return
+    with peewee.__exception_wrapper__, database.obj.connection().pipeline():
+        yield
+
+
+def next_ids(*wanted: tuple) -> list[list[int]]:
+    """PostgreSQL: ``next_ids((Model, n), ...)`` takes n ids from each model's id sequence in one
+    round trip, so that rows inserted with them need no ``RETURNING`` and can go in a
+    :func:`pipeline`."""
+    parts = ", ".join(f"ARRAY(SELECT nextval(pg_get_serial_sequence('\"{model._meta.table_name}\"', 'id'))"
+                      f" FROM generate_series(1, {int(count)}))" for model, count in wanted)
+    return [list(ids) for ids in database.execute_sql(f"SELECT {parts}").fetchone()]
+
+
 def sql_row(statement: str, *params) -> tuple | None:
     """The first row of :func:`sql`, or None."""
     return sql(statement, *params).fetchone()
@@ -569,17 +592,31 @@ def _tell(callbacks) -> None:
             logging.getLogger(__name__).exception("an after-commit callback failed")
 
 
-def sqlstate(exc: BaseException) -> str | None:
-    """PostgreSQL's SQLSTATE of ``exc`` (peewee's wrapper of psycopg's error, or psycopg's own)."""
+def _driver_error(exc: BaseException) -> BaseException | None:
+    """psycopg's error inside ``exc`` (peewee's wrapper of it, or the error itself), or None."""
     for _ in range(3):
-        state = getattr(exc, "sqlstate", None)
-        if state is not None:
-            return state
+        if getattr(exc, "sqlstate", None) is not None:
+            return exc
         cause = getattr(exc, "orig", None) or exc.__cause__  # peewee keeps the driver's error as .orig
         if cause is None:
             return None
         exc = cause
     return None
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """PostgreSQL's SQLSTATE of ``exc`` (peewee's wrapper of psycopg's error, or psycopg's own)."""
+    error = _driver_error(exc)
+    return None if error is None else error.sqlstate
+
+
+def raised(exc: BaseException, state: str) -> str | None:
+    """The message of a function's ``RAISE ... USING ERRCODE = state`` inside ``exc``, or None
+    when ``exc`` is another error."""
+    error = _driver_error(exc)
+    if error is None or error.sqlstate != state:
+        return None
+    return error.diag.message_primary or ""
 
 
 def aborted_to_run_again(exc: BaseException) -> bool:
@@ -741,27 +778,32 @@ def insert_rows(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
     names = list(rows[0])
     fields = [model._meta.fields[name] for name in names]
     kinds = [_column_kind(f) for f in fields]
-    values = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(row[names[0]],) for row in rows]
-    convert = [i for i, (_, as_is) in enumerate(kinds) if not {type(v[i]) for v in values} <= as_is]
-    if convert:  # a value the driver does not take as it is: the field's own conversion, for that column
-        values = [tuple(f.db_value(v) if i in convert else v for i, (f, v) in enumerate(zip(fields, row)))
-                  for row in values]
+    convert = [i for i, (name, (_, as_is)) in enumerate(zip(names, kinds))
+               if not set(map(type, map(itemgetter(name), rows))) <= as_is]
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    row_sql = "(" + ", ".join([database.param] * len(names)) + ")"
     tail = (" RETURNING " + ", ".join(f'"{c}"' for c in returning)) if returning else ""
     if not is_sqlite() and all(pg_type for pg_type, _ in kinds):
         # PostgreSQL: the chunk as one JSON document that the server takes apart. psycopg reads a
         # statement's text for its placeholders, and for the multi-row form below that took
         # longer than the database took to insert; an array a column was better, but psycopg
         # writes each element of an array in Python: 100,000 lines took 20.9 s that way, 18.1 s
-        # with orjson writing the whole chunk in C (tests/bench/bench_order_import.py).
-        keys = [f"c{i}" for i in range(len(names))]
-        document = orjson.dumps([dict(zip(keys, row)) for row in values]).decode()
+        # with orjson writing the whole chunk in C (tests/bench/bench_order_import.py). The rows
+        # go as they are, objects keyed by field name: copying them into others cost the import
+        # about a second.
+        if convert:  # a value the driver does not take as it is: the field's own conversion, for that column
+            rows = [dict(row, **{names[i]: fields[i].db_value(row[names[i]]) for i in convert}) for row in rows]
+        document = orjson.dumps(rows).decode()
+        keys = ", ".join(f'"{name}"' for name in names)
+        record = ", ".join(f'"{name}" {pg_type}' for name, (pg_type, _) in zip(names, kinds))
         cursor = database.execute_sql(
-            f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT {", ".join(keys)}'
-            f" FROM json_to_recordset({database.param}::json) AS r("
-            + ", ".join(f"{key} {pg_type}" for key, (pg_type, _) in zip(keys, kinds)) + ")" + tail, [document])
+            f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT {keys}'
+            f" FROM json_to_recordset({database.param}::json) AS r({record})" + tail, [document])
         return cursor.fetchall() if returning else []
+    values = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(row[names[0]],) for row in rows]
+    if convert:
+        values = [tuple(f.db_value(v) if i in convert else v for i, (f, v) in enumerate(zip(fields, row)))
+                  for row in values]
+    row_sql = "(" + ", ".join([database.param] * len(names)) + ")"
     per_statement = max(1, 30000 // len(names))
     out = []
     for start in range(0, len(values), per_statement):

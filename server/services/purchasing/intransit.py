@@ -49,7 +49,7 @@ def by_product(product_ids=None, warehouse_id: int | None = None) -> dict[int, i
 
 
 def by_warehouse(product_ids) -> dict[tuple[int, int], int]:
-    """(product id, warehouse id) -> units in transit."""
+    """(product id, warehouse id) -> units in transit, of ``product_ids`` (None: every product)."""
     totals: dict[tuple[int, int], int] = defaultdict(int)
     for product_id, warehouse_id, _, open_qty, _ in _open_lines(product_ids):
         totals[(product_id, warehouse_id)] += open_qty

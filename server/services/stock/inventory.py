@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from peewee import JOIN, fn
 
 from server import events
-from server.db import insert_rows, is_sqlite, sql, sql_row, write_retrying, write_transaction
+from server.db import insert_rows, is_sqlite, raised, sql, sql_row, write_retrying, write_transaction
 from server.models import AuditLog, Barcode, Location, Product, Quant, StockMove, User
 from server.models.base import utcnow
 from server.models.stock import STOCK_STATES
@@ -238,21 +238,38 @@ def reserve_chunk(takes: list[Take], *, actor: Actor, at=None) -> None:
 
 
 def _reserve_quants(per_quant: dict[int, int]) -> None:
-    """PostgreSQL: the quants locked lowest id first by one statement, then every guarded update
-    in a second (a round trip per quant cost a chunk of the import 12 of them)."""
+    """PostgreSQL: one statement (migration 0025's ``wf_reserve_quants``) locks the quants lowest
+    id first, makes every guarded update and refuses when one is short. Its answer needs no
+    reading, so it may go in a :func:`server.db.pipeline`; its refusal then arrives when the
+    pipeline's answers do (:func:`short_quant` names the quant)."""
     ids = sorted(per_quant)
-    sql(QUANTS_LOCKED, ids).fetchall()
-    updated = {quant_id for quant_id, in sql(QUANTS_RESERVED, ids, [per_quant[i] for i in ids]).fetchall()}
-    short = [quant_id for quant_id in ids if quant_id not in updated]
-    if short:
-        raise InsufficientStock("not enough free stock to reserve", quant=short[0], qty=per_quant[short[0]])
+    try:
+        sql(RESERVE_QUANTS, ids, [per_quant[i] for i in ids])
+    except Exception as exc:
+        refused(exc)
+        raise
 
 
-QUANTS_LOCKED = "SELECT id FROM quant WHERE id = ANY(?) ORDER BY id FOR UPDATE"
-QUANTS_RESERVED = """UPDATE quant SET reserved = quant.reserved + wanted.qty
-FROM unnest(?::bigint[], ?::int[]) AS wanted(id, qty)
-WHERE quant.id = wanted.id AND quant.state = 'available' AND quant.qty - quant.reserved >= wanted.qty
-RETURNING quant.id"""
+def short_quant(exc: BaseException) -> tuple[int, int] | None:
+    """(quant id, units asked) that a refusal of ``wf_reserve_quants`` names, or None for any
+    other error."""
+    message = raised(exc, SHORT)
+    if message is None:
+        return None
+    quant, qty = message.split()
+    return int(quant), int(qty)
+
+
+def refused(exc: BaseException) -> None:
+    """Raise :class:`InsufficientStock` in place of ``wf_reserve_quants``'s refusal; return for
+    any other error."""
+    short = short_quant(exc)
+    if short is not None:
+        raise InsufficientStock("not enough free stock to reserve", quant=short[0], qty=short[1]) from exc
+
+
+SHORT = "WF001"  # wf_reserve_quants: a quant had fewer free units than asked
+RESERVE_QUANTS = "SELECT wf_reserve_quants(?::bigint[], ?::integer[])"
 
 
 def release(product, location, qty: int, *, actor: Actor, state="available", lot="",
