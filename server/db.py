@@ -770,35 +770,12 @@ def insert_rows(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
     model field names, foreign keys as ids. Returns the ``returning`` columns of each row."""
     if not rows:
         return []
-    defaults = {name: (f.default() if callable(f.default) else f.default)
-                for name, f in model._meta.fields.items()
-                if name not in rows[0] and f.default is not None and not f.primary_key}
-    if defaults:
-        rows = [dict(defaults, **row) for row in rows]
-    names = list(rows[0])
-    fields = [model._meta.fields[name] for name in names]
-    kinds = [_column_kind(f) for f in fields]
-    convert = [i for i, (name, (_, as_is)) in enumerate(zip(names, kinds))
-               if not set(map(type, map(itemgetter(name), rows))) <= as_is]
+    rows, names, fields, kinds, convert = _columns(model, rows)
+    if not is_sqlite() and all(pg_type for pg_type, _ in kinds):
+        cursor = database.execute_sql(*_json_insert(model, rows, names, fields, kinds, convert, returning))
+        return cursor.fetchall() if returning else []
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     tail = (" RETURNING " + ", ".join(f'"{c}"' for c in returning)) if returning else ""
-    if not is_sqlite() and all(pg_type for pg_type, _ in kinds):
-        # PostgreSQL: the chunk as one JSON document that the server takes apart. psycopg reads a
-        # statement's text for its placeholders, and for the multi-row form below that took
-        # longer than the database took to insert; an array a column was better, but psycopg
-        # writes each element of an array in Python: 100,000 lines took 20.9 s that way, 18.1 s
-        # with orjson writing the whole chunk in C (tests/bench/bench_order_import.py). The rows
-        # go as they are, objects keyed by field name: copying them into others cost the import
-        # about a second.
-        if convert:  # a value the driver does not take as it is: the field's own conversion, for that column
-            rows = [dict(row, **{names[i]: fields[i].db_value(row[names[i]]) for i in convert}) for row in rows]
-        document = orjson.dumps(rows).decode()
-        keys = ", ".join(f'"{name}"' for name in names)
-        record = ", ".join(f'"{name}" {pg_type}' for name, (pg_type, _) in zip(names, kinds))
-        cursor = database.execute_sql(
-            f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT {keys}'
-            f" FROM json_to_recordset({database.param}::json) AS r({record})" + tail, [document])
-        return cursor.fetchall() if returning else []
     values = list(map(itemgetter(*names), rows)) if len(names) > 1 else [(row[names[0]],) for row in rows]
     if convert:
         values = [tuple(f.db_value(v) if i in convert else v for i, (f, v) in enumerate(zip(fields, row)))
@@ -814,6 +791,56 @@ def insert_rows(model, rows: list[dict], returning: tuple = ()) -> list[tuple]:
         if returning:
             out.extend(cursor.fetchall())
     return out
+
+
+def insert_later(model, rows: list[dict]):
+    """:func:`insert_rows` made now and sent when the returned function is called: a chunk's
+    statements are built on the thread that plans it and sent from the thread that writes it.
+    On PostgreSQL the rows are turned into their JSON document now; on SQLite, or for a column
+    the document cannot carry, everything happens at the call."""
+    if not rows:
+        return lambda: None
+    if is_sqlite():
+        return lambda: insert_rows(model, rows)
+    rows, names, fields, kinds, convert = _columns(model, rows)
+    if not all(pg_type for pg_type, _ in kinds):
+        return lambda: insert_rows(model, rows)
+    statement, params = _json_insert(model, rows, names, fields, kinds, convert, ())
+    return lambda: database.execute_sql(statement, params)
+
+
+def _columns(model, rows: list[dict]):
+    """The rows with the model's defaults filled in, their field names, fields, column kinds and
+    the indexes of the columns whose values need the field's own conversion."""
+    defaults = {name: (f.default() if callable(f.default) else f.default)
+                for name, f in model._meta.fields.items()
+                if name not in rows[0] and f.default is not None and not f.primary_key}
+    if defaults:
+        rows = [dict(defaults, **row) for row in rows]
+    names = list(rows[0])
+    fields = [model._meta.fields[name] for name in names]
+    kinds = [_column_kind(f) for f in fields]
+    convert = [i for i, (name, (_, as_is)) in enumerate(zip(names, kinds))
+               if not set(map(type, map(itemgetter(name), rows))) <= as_is]
+    return rows, names, fields, kinds, convert
+
+
+def _json_insert(model, rows, names, fields, kinds, convert, returning) -> tuple[str, list]:
+    """PostgreSQL: the chunk as one JSON document that the server takes apart. psycopg reads a
+    statement's text for its placeholders, and for the multi-row form that took longer than the
+    database took to insert; an array a column was better, but psycopg writes each element of an
+    array in Python: 100,000 lines took 20.9 s that way, 18.1 s with orjson writing the whole
+    chunk in C (tests/bench/bench_order_import.py). The rows go as they are, objects keyed by
+    field name: copying them into others cost the import about a second."""
+    if convert:  # a value the driver does not take as it is: the field's own conversion, for that column
+        rows = [dict(row, **{names[i]: fields[i].db_value(row[names[i]]) for i in convert}) for row in rows]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    keys = ", ".join(f'"{name}"' for name in names)
+    record = ", ".join(f'"{name}" {pg_type}' for name, (pg_type, _) in zip(names, kinds))
+    tail = (" RETURNING " + ", ".join(f'"{c}"' for c in returning)) if returning else ""
+    return (f'INSERT INTO "{model._meta.table_name}" ({columns}) SELECT {keys}'
+            f" FROM json_to_recordset({database.param}::json) AS r({record})" + tail,
+            [orjson.dumps(rows).decode()])
 
 
 def _column_kind(field) -> tuple[str | None, set]:

@@ -7,6 +7,7 @@ import threading
 import pytest
 from peewee import IntegrityError
 
+from server import events
 from server.channels.base import ParseResult, ParsedLine, ParsedOrder
 from server.db import PostgresqlDatabase, init_database, write_transaction
 from server.models import Allocation, Location, Order, OrderLine, Product, Quant, Warehouse
@@ -289,11 +290,13 @@ def test_a_chunk_goes_to_postgresql_in_one_round_trip_between_begin_and_commit(
         ids = order_batch.Ids()
         ids.take(1, 1)  # the ids of five chunks like these, taken ahead
         plans = planned("P")
+        events.settle()  # a stock change's wall-screen update reads the database on a timer of its own
         with relay.count() as counted:
             order_batch.write_chunk(plans, products, actor, ids=ids)
         assert counted.turns == 3, relay.sent[-counted.turns:]
         late = planned("Q")  # two of the three units still free
         inventory.reserve_any(Product.get(Product.sku == "TS-01"), 2, actor=actor)
+        events.settle()
         with pytest.raises(order_batch.GuardFailed), relay.count() as counted:
             order_batch.write_chunk(late, products, actor, ids=ids)
         assert counted.turns == 3, relay.sent[-counted.turns:]  # BEGIN, the statements, ROLLBACK

@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from server.db import insert_rows, is_sqlite, next_ids, pipeline, write_transaction
+from server.db import insert_later, insert_rows, is_sqlite, next_ids, pipeline, write_transaction
 from server.models import Allocation, Location, Order, OrderEvent, OrderLine, Product, Quant, Shop, Warehouse
 from server.models.base import utcnow
 from server.models.layout import PICKABLE_KINDS
@@ -197,7 +197,8 @@ class Ids:
             return taken
 
 
-def write_chunk(plans: list[Plan], products: dict, actor, before_commit=None, ids: Ids | None = None) -> None:
+def write_chunk(plans: list[Plan], products: dict, actor, before_commit=None, ids: Ids | None = None,
+                statements: list | None = None) -> None:
     """Store the plans in one transaction; the reservation's guarded updates decide whether the
     chunk stands (:class:`GuardFailed` when another writer took the stock first).
     ``before_commit``: called once everything is written, before the commit.
@@ -205,20 +206,19 @@ def write_chunk(plans: list[Plan], products: dict, actor, before_commit=None, id
     On PostgreSQL the rows' ids are known before they are written (``ids``: the import's
     :class:`Ids`), so that no statement waits for an answer: they go to the server together
     (:func:`server.db.pipeline`), three round trips a chunk with BEGIN and COMMIT instead of
-    eleven."""
+    eleven. ``statements``: the chunk's, made beforehand by :func:`chunk_statements`."""
     if not plans:
         return
+    if statements is None and not is_sqlite():
+        statements = chunk_statements(plans, products, actor, ids)
     with write_transaction():
-        now = utcnow()
-        order_rows = [dict(channel=p.parsed.channel, shop=p.parsed.shop, external_id=p.parsed.external_id,
-                           fingerprint=p.fingerprint, status=p.status, hold_reasons=p.holds,
-                           warehouse=p.warehouse_id, carrier=p.carrier, created_at=now, updated_at=now, **p.header)
-                      for p in plans]
-        line_count = sum(len(p.parsed.lines) for p in plans)
-        ids = None if is_sqlite() else (ids or Ids(ahead=1)).take(len(plans), line_count)
         try:
             with pipeline():
-                _write_rows(plans, products, actor, now, order_rows, ids)
+                if statements is None:
+                    _write_one_by_one(plans, products, actor, utcnow())
+                else:
+                    for send in statements:
+                        send()
         except InsufficientStock as exc:
             raise GuardFailed(exc.params.get("quant")) from exc
         except Exception as exc:
@@ -230,35 +230,61 @@ def write_chunk(plans: list[Plan], products: dict, actor, before_commit=None, id
             before_commit()
 
 
-def _write_rows(plans, products, actor, now, order_rows, ids) -> None:
-    """The chunk's rows. ``ids``: [order ids, line ids] in the plans' order, or None to have the
-    database answer them (SQLite)."""
-    if ids is None:
-        by_key = {(c, s, e): oid for oid, c, s, e in insert_rows(Order, order_rows, ("id", "channel", "shop", "external_id"))}
-        order_ids = [by_key[(p.parsed.channel, p.parsed.shop, p.parsed.external_id)] for p in plans]
-    else:
-        order_ids = ids[0]
-        for row, order_id in zip(order_rows, order_ids):
-            row["id"] = order_id
-        insert_rows(Order, order_rows)
-    line_rows = []
+def chunk_statements(plans: list[Plan], products: dict, actor, ids: Ids | None = None) -> list:
+    """PostgreSQL: the chunk's statements, each sent when called: its rows with their ids, made
+    on the calling thread (the one that plans), so that the thread that writes only sends them."""
+    now = utcnow()
+    order_ids, line_ids = (ids or Ids(ahead=1)).take(len(plans), sum(len(p.parsed.lines) for p in plans))
+    order_rows = _order_rows(plans, now)
+    for row, order_id in zip(order_rows, order_ids):
+        row["id"] = order_id
+    line_rows = _line_rows(plans, order_ids, products)
+    for row, line_id in zip(line_rows, line_ids):
+        row["id"] = line_id
+    allocations, takes, events = _after_lines(plans, order_ids, line_ids, products, actor, now)
+    return [insert_later(Order, order_rows), insert_later(OrderLine, line_rows),
+            *inventory.reserve_chunk_later(takes, actor=actor, at=now),
+            insert_later(Allocation, allocations), insert_later(OrderEvent, events)]
+
+
+def _write_one_by_one(plans, products, actor, now) -> None:
+    """SQLite: the chunk's rows, each insert answering the ids the next needs."""
+    by_key = {(c, s, e): oid for oid, c, s, e in insert_rows(Order, _order_rows(plans, now),
+                                                             ("id", "channel", "shop", "external_id"))}
+    order_ids = [by_key[(p.parsed.channel, p.parsed.shop, p.parsed.external_id)] for p in plans]
+    line_rows = _line_rows(plans, order_ids, products)
+    by_line = {(oid, ext): lid for lid, oid, ext in insert_rows(OrderLine, line_rows,
+                                                                 ("id", "order_id", "external_line_id"))}
+    line_ids = [by_line[(row["order"], row["external_line_id"])] for row in line_rows]
+    allocations, takes, events = _after_lines(plans, order_ids, line_ids, products, actor, now)
+    inventory.reserve_chunk(takes, actor=actor, at=now)
+    insert_rows(Allocation, allocations)
+    insert_rows(OrderEvent, events)
+
+
+def _order_rows(plans, now) -> list[dict]:
+    return [dict(channel=p.parsed.channel, shop=p.parsed.shop, external_id=p.parsed.external_id,
+                 fingerprint=p.fingerprint, status=p.status, hold_reasons=p.holds,
+                 warehouse=p.warehouse_id, carrier=p.carrier, created_at=now, updated_at=now, **p.header)
+            for p in plans]
+
+
+def _line_rows(plans, order_ids, products) -> list[dict]:
+    """Every line of the chunk, in the plans' order."""
+    rows = []
     for plan, order_id in zip(plans, order_ids):
         for index, line in enumerate(plan.parsed.lines):
-            reserved = sum(q for _, q in plan.takes.get(index, ()))
-            line_rows.append({"order": order_id, "external_line_id": line.external_line_id,
-                              "sku_code": line.sku_code[:64], "product": products.get(line.sku_code, (None,))[0],
-                              "title": line.title[:200], "qty": line.qty, "price_fen": line.price_fen,
-                              "paid_fen": line.paid_fen, "refund_status": line.refund_status,
-                              "reserved_qty": reserved, "picked_qty": 0, "short_qty": 0})
-    if ids is None:
-        by_line = {(oid, ext): lid for lid, oid, ext in insert_rows(OrderLine, line_rows,
-                                                                     ("id", "order_id", "external_line_id"))}
-        line_ids = [by_line[(row["order"], row["external_line_id"])] for row in line_rows]
-    else:
-        line_ids = ids[1]
-        for row, line_id in zip(line_rows, line_ids):
-            row["id"] = line_id
-        insert_rows(OrderLine, line_rows)
+            rows.append({"order": order_id, "external_line_id": line.external_line_id,
+                         "sku_code": line.sku_code[:64], "product": products.get(line.sku_code, (None,))[0],
+                         "title": line.title[:200], "qty": line.qty, "price_fen": line.price_fen,
+                         "paid_fen": line.paid_fen, "refund_status": line.refund_status,
+                         "reserved_qty": sum(q for _, q in plan.takes.get(index, ())),
+                         "picked_qty": 0, "short_qty": 0})
+    return rows
+
+
+def _after_lines(plans, order_ids, line_ids, products, actor, now) -> tuple[list, list, list]:
+    """The allocations, the stock's takes and the order history of the chunk, its lines' ids known."""
     allocations, takes, events = [], [], []
     next_line = iter(line_ids)
     for plan, order_id in zip(plans, order_ids):
@@ -272,9 +298,7 @@ def _write_rows(plans, products, actor, now, order_rows, ids) -> None:
                        "detail": plan.header["source"]})
         events.extend({"order": order_id, "at": now, "user": actor.user_id, "action": action,
                        "detail": detail[:2000]} for action, detail in plan.events)
-    inventory.reserve_chunk(takes, actor=actor, at=now)
-    insert_rows(Allocation, allocations)
-    insert_rows(OrderEvent, events)
+    return allocations, takes, events
 
 
 class Writing:
@@ -284,7 +308,6 @@ class Writing:
 
     def __init__(self, plans: list[Plan], products: dict, actor, ids: Ids | None = None):
         self.plans = plans
-        self.ids = ids
         self.keys = {(p.parsed.channel, p.parsed.shop, p.parsed.external_id) for p in plans}
         self.promised = Counter()  # quant id -> units this chunk reserves
         for plan in plans:
@@ -294,6 +317,12 @@ class Writing:
         self.committed = False
         self.error: BaseException | None = None
         self._gate = threading.Lock()  # held by the commit, and by a read of the free stock
+        self._thread = None
+        try:  # the rows are made here, on the thread that plans: the one that writes only sends them
+            self.statements = None if is_sqlite() else chunk_statements(plans, products, actor, ids)
+        except Exception as exc:  # told by wait(), as a refusal of the write would be
+            self.error = exc
+            return
         self._thread = threading.Thread(target=self._write, args=(products, actor),
                                         name="order-chunk", daemon=True)
         self._thread.start()
@@ -307,7 +336,7 @@ class Writing:
             held = True
 
         try:
-            write_chunk(self.plans, products, actor, before_commit=close_the_gate, ids=self.ids)
+            write_chunk(self.plans, products, actor, before_commit=close_the_gate, statements=self.statements)
             self.committed = True
         except BaseException as exc:  # the caller's thread hears it from wait()
             self.error = exc
@@ -329,7 +358,8 @@ class Writing:
         return free
 
     def wait(self) -> BaseException | None:
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         return self.error
 
 

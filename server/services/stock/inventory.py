@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from peewee import JOIN, fn
 
 from server import events
-from server.db import insert_rows, is_sqlite, raised, sql, sql_row, write_retrying, write_transaction
+from server.db import insert_later, is_sqlite, raised, sql, sql_row, write_retrying, write_transaction
 from server.models import AuditLog, Barcode, Location, Product, Quant, StockMove, User
 from server.models.base import utcnow
 from server.models.stock import STOCK_STATES
@@ -216,25 +216,35 @@ def reserve_chunk(takes: list[Take], *, actor: Actor, at=None) -> None:
     per quant, in id order so that every writer locks quants in one order, and one ledger line
     per take, written together. Raises :class:`InsufficientStock` naming the first quant whose
     units another writer took first; the caller's transaction then rolls every take back."""
+    with write_transaction():
+        for send in reserve_chunk_later(takes, actor=actor, at=at):
+            send()
+
+
+def reserve_chunk_later(takes: list[Take], *, actor: Actor, at=None) -> list:
+    """:func:`reserve_chunk`'s statements, made now, each sent when called, in order, inside the
+    caller's write transaction: the order import makes a chunk's on the thread that plans it."""
     per_quant: dict[int, int] = {}
     for take in takes:
         per_quant[take.quant_id] = per_quant.get(take.quant_id, 0) + take.qty
     at = at or utcnow()
-    with write_transaction():
-        if is_sqlite():
-            for quant_id, qty in sorted(per_quant.items()):
-                rows = (Quant.update(reserved=Quant.reserved + qty)
-                        .where((Quant.id == quant_id) & (Quant.state == "available")
-                               & (Quant.qty - Quant.reserved >= qty)).execute())
-                if rows != 1:
-                    raise InsufficientStock("not enough free stock to reserve", quant=quant_id, qty=qty)
-        else:
-            _reserve_quants(per_quant)
-        insert_rows(StockMove, [{"product": take.product_id, "lot": take.lot, "qty": 0, "reserved": take.qty,
-                                 "from_location": take.location_id, "from_state": "available",
-                                 "to_location": take.location_id, "to_state": "available", "reason": "reserve",
-                                 "ref": take.ref, "user": actor.user_id, "device": actor.device_id, "at": at}
-                                for take in takes])
+    moves = insert_later(StockMove, [{"product": take.product_id, "lot": take.lot, "qty": 0, "reserved": take.qty,
+                                      "from_location": take.location_id, "from_state": "available",
+                                      "to_location": take.location_id, "to_state": "available",
+                                      "reason": "reserve", "ref": take.ref, "user": actor.user_id,
+                                      "device": actor.device_id, "at": at} for take in takes])
+    guarded = (lambda: _reserve_each(per_quant)) if is_sqlite() else (lambda: _reserve_quants(per_quant))
+    return [guarded, moves]
+
+
+def _reserve_each(per_quant: dict[int, int]) -> None:
+    """SQLite: the guarded updates one by one, lowest id first."""
+    for quant_id, qty in sorted(per_quant.items()):
+        rows = (Quant.update(reserved=Quant.reserved + qty)
+                .where((Quant.id == quant_id) & (Quant.state == "available")
+                       & (Quant.qty - Quant.reserved >= qty)).execute())
+        if rows != 1:
+            raise InsufficientStock("not enough free stock to reserve", quant=quant_id, qty=qty)
 
 
 def _reserve_quants(per_quant: dict[int, int]) -> None:
