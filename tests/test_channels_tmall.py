@@ -194,6 +194,19 @@ def test_bad_rows_are_reported_and_the_rest_comes_through(quirks):
     assert "4100000000000000009" not in by_id(quirks)
 
 
+def test_a_stream_gives_the_orders_as_it_reads_them_and_the_same_as_parse(quirks):
+    """``stream`` reads the files and the item report at once, and each order report row when the
+    caller asks for the next order: its problems are complete once the orders have ended."""
+    result = get_adapter("tmall_csv").stream([str(QUIRK_ORDERS), str(QUIRK_ITEMS)])
+    assert not isinstance(result.orders, list)
+    assert [(p.source, p.line) for p in result.problems] == [("tmall_quirks_items.csv", 13)]  # the item report's
+    first = next(result.orders)
+    assert first.external_id == quirks.orders[0].external_id
+    rest = list(result.orders)
+    assert [o.external_id for o in [first] + rest] == [o.external_id for o in quirks.orders]
+    assert [str(p) for p in result.problems] == [str(p) for p in quirks.problems]  # the orphan line included
+
+
 def test_order_without_items_and_unit_mismatch_are_problems(tmp_path):
     items = QUIRK_ITEMS.read_text(encoding="utf-8").splitlines(keepends=True)
     kept = [row for row in items if "4100000000000000102" not in row

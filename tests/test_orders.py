@@ -3,12 +3,15 @@ channel updates (closed trades, refunds) release stock; nothing is ever oversold
 import json
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 from peewee import IntegrityError
 
 from server import events
+from server.channels import get_adapter
 from server.channels.base import ParseResult, ParsedLine, ParsedOrder
+from server.channels.tmall_csv import TmallCsvAdapter
 from server.db import PostgresqlDatabase, init_database, write_transaction
 from server.models import Allocation, Location, Order, OrderLine, Product, Quant, Warehouse
 from server.services.errors import InsufficientStock
@@ -22,6 +25,7 @@ from tests.conftest import SHARED
 from tests.wire import Relay
 
 TMALL = SHARED / "samples" / "tmall"
+FIXTURES = Path(__file__).parent / "fixtures" / "channels"
 
 
 @pytest.fixture
@@ -74,6 +78,36 @@ def test_tmall_sample_matches_expected_and_reimport_changes_nothing(db, two_ware
     again = order_import.import_files("tmall", [TMALL / "orders.csv", TMALL / "items.csv"])
     assert (again.created, again.updated, again.unchanged) == (0, 0, len(expected["orders"]))
     assert (Order.select().count(), OrderLine.select().count()) == counts
+
+
+def test_a_streamed_export_is_stored_while_it_is_read_and_all_its_problems_are_reported(
+        db, two_warehouses, small_products, monkeypatch):
+    """import_files takes a Tmall export's orders as the adapter reads them: the first chunk is
+    stored before the order report's last row is read. The report still names every problem of
+    the files first (an orphan item line is only known at the end), then the import's own."""
+    quirks = [FIXTURES / "tmall_quirks_orders.csv", FIXTURES / "tmall_quirks_items.csv"]
+    parsed_whole = get_adapter("tmall_csv").parse([str(p) for p in quirks])
+    monkeypatch.setattr(order_import, "CHUNK", 2)
+    planned = []  # orders in each chunk planned so far
+    plan_chunk = order_batch.plan_chunk
+    monkeypatch.setattr(order_batch, "plan_chunk",
+                        lambda items, *args, **kwargs: planned.append(len(items)) or plan_chunk(items, *args, **kwargs))
+    chunks_before = []  # for each order read, the chunks planned before it
+    stream = TmallCsvAdapter.stream
+
+    def watched(self, *args, **kwargs):
+        result = stream(self, *args, **kwargs)
+        orders = result.orders
+        result.orders = (chunks_before.append(len(planned)) or order for order in orders)
+        return result
+
+    monkeypatch.setattr(TmallCsvAdapter, "stream", watched)
+    report = order_import.import_files("tmall", quirks)
+    assert len(chunks_before) == len(parsed_whole.orders) > 4
+    assert chunks_before[:2] == [0, 0] and chunks_before[-1] >= 2  # read as the chunks went
+    assert report.created == len(parsed_whole.orders) == Order.select().count()
+    found = [str(p) for p in parsed_whole.problems]
+    assert report.problems[:len(found)] == found and any("item line without an order" in p for p in found)
 
 
 def test_review_holds_routes_by_province_and_reserves(db, two_warehouses, small_products):
@@ -255,7 +289,7 @@ def test_the_next_chunk_counts_what_the_chunk_being_written_promises(db, two_war
         real(plans, products, actor, before_commit=then, **more)
 
     monkeypatch.setattr(order_batch, "write_chunk", held)
-    writing = order_batch.Writing(plans, products, inventory.system_actor())
+    writing = order_batch.Writing(plans, products, inventory.system_actor()).start()
     assert committing.wait(10)
     free = writing.free([tee])
     assert [q[3] for q in free[two_warehouses["WH-HZ"].id][tee]] == [3]  # 5 less the 2 not yet committed

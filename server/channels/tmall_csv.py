@@ -175,6 +175,16 @@ class TmallCsvAdapter:
         self.encoding = encoding
 
     def parse(self, paths_or_payload, shop: str | None = None) -> ParseResult:
+        result = self.stream(paths_or_payload, shop)
+        result.orders = list(result.orders)
+        return result
+
+    def stream(self, paths_or_payload, shop: str | None = None) -> ParseResult:
+        """:meth:`parse`, except that the orders come as they are read: ``orders`` is an iterator,
+        and ``problems`` is complete once it has ended. The files are read and the item report
+        taken first; the order report's rows become orders while the caller stores the ones
+        before (services/orders/intake.py), so that the database is not idle while they are
+        read."""
         paths = [paths_or_payload] if isinstance(paths_or_payload, (str, os.PathLike)) \
             else list(paths_or_payload)
         result = ParseResult()
@@ -196,14 +206,17 @@ class TmallCsvAdapter:
                     source, table.header_line or None, None, None,
                     "neither a Tmall order report (订单报表) nor an item report (宝贝报表)"))
         lines_by_order, bad_orders = self._read_items(item_tables, result.problems)
+        result.orders = self._orders(order_tables, lines_by_order, bad_orders, shop, result.problems)
+        return result
+
+    def _orders(self, order_tables, lines_by_order, bad_orders, shop, problems):
         for table in order_tables:
-            self._read_orders(table, lines_by_order, bad_orders, shop, result)
+            yield from self._read_orders(table, lines_by_order, bad_orders, shop, problems)
         for order_id, entries in lines_by_order.items():
             for table, line_no, _ in entries:
-                result.problems.append(ImportProblem(
+                problems.append(ImportProblem(
                     table.source, line_no, order_id, ITEM_COLUMNS["order_id"][0],
                     "item line without an order"))
-        return result
 
     # -- item report -----------------------------------------------------------------------
 
@@ -276,28 +289,28 @@ class TmallCsvAdapter:
 
     # -- order report ----------------------------------------------------------------------
 
-    def _read_orders(self, table: CsvTable, lines_by_order, bad_orders, shop, result):
+    def _read_orders(self, table: CsvTable, lines_by_order, bad_orders, shop, problems):
         columns = _Columns(table.header, ORDER_COLUMNS)
         missing = columns.missing(ORDER_REQUIRED)
         if missing:
-            result.problems.append(ImportProblem(
+            problems.append(ImportProblem(
                 table.source, table.header_line, None, ORDER_COLUMNS[missing[0]][0],
                 "column missing from the order report"))
             return
         for record in table.unreadable:
             order_id = clean_cell(columns.get(record.cells, "id")) or None
-            result.problems.append(ImportProblem(table.source, record.line, order_id,
+            problems.append(ImportProblem(table.source, record.line, order_id,
                                                  table.column_name(record.column), record.reason))
             lines_by_order.pop(order_id, None)  # its item lines are named with it, not as orphans
         seen: set[str] = set()
         for line_no, cells in table.rows:
             order_id = clean_cell(columns.get(cells, "id"))
             if not order_id:
-                result.problems.append(ImportProblem(table.source, line_no, None,
+                problems.append(ImportProblem(table.source, line_no, None,
                                                      columns.name("id"), "order has no number"))
                 continue
             if order_id in seen:
-                result.problems.append(ImportProblem(
+                problems.append(ImportProblem(
                     table.source, line_no, order_id, columns.name("id"),
                     "order appears twice in the order report; the first is kept"))
                 continue
@@ -306,16 +319,16 @@ class TmallCsvAdapter:
             try:
                 order = self._order(columns, cells, order_id, table.source, line_no, shop)
             except BadValue as error:
-                result.problems.append(ImportProblem(table.source, line_no, order_id,
+                problems.append(ImportProblem(table.source, line_no, order_id,
                                                      error.field, error.reason))
                 continue
             if order_id in bad_orders:
-                result.problems.append(ImportProblem(
+                problems.append(ImportProblem(
                     table.source, line_no, order_id, None,
                     f"order not imported: {bad_orders[order_id]} of its item lines are invalid"))
                 continue
             if not entries:
-                result.problems.append(ImportProblem(
+                problems.append(ImportProblem(
                     table.source, line_no, order_id, None,
                     "order has no lines in the item report (宝贝报表)"))
                 continue
@@ -324,7 +337,7 @@ class TmallCsvAdapter:
             try:
                 self._apply_presale(order, columns, cells, stages)
             except BadValue as error:
-                result.problems.append(ImportProblem(table.source, line_no, order_id,
+                problems.append(ImportProblem(table.source, line_no, order_id,
                                                      error.field, error.reason))
                 continue
             units_text = columns.get(cells, "units").strip()
@@ -332,15 +345,15 @@ class TmallCsvAdapter:
                 try:
                     units = parse_int(units_text, columns.name("units"))
                 except BadValue as error:
-                    result.problems.append(ImportProblem(table.source, line_no, order_id,
+                    problems.append(ImportProblem(table.source, line_no, order_id,
                                                          error.field, error.reason))
                     continue
                 if units != order.units:
-                    result.problems.append(ImportProblem(
+                    problems.append(ImportProblem(
                         table.source, line_no, order_id, columns.name("units"),
                         f"order says {units} units but its item lines add up to {order.units}"))
                     continue
-            result.orders.append(order)
+            yield order
 
     def _order(self, columns: _Columns, cells, order_id, source, line_no, shop) -> ParsedOrder:
         status_text = columns.get(cells, "status").strip()

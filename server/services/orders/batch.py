@@ -303,8 +303,10 @@ def _after_lines(plans, order_ids, line_ids, products, actor, now) -> tuple[list
 
 class Writing:
     """A chunk's plans written on a thread of its own (its own connection), while the caller
-    plans the next chunk. :meth:`wait` says how it ended: None when it committed, else what it
-    raised (:class:`GuardFailed`, a database's refusal)."""
+    plans the next chunk. Made, it holds the chunk's statements (made on the caller's thread,
+    which may still be waiting for the chunk before); :meth:`start` sends them. :meth:`wait` says
+    how it ended: None when it committed, else what it raised (:class:`GuardFailed`, a
+    database's refusal)."""
 
     def __init__(self, plans: list[Plan], products: dict, actor, ids: Ids | None = None):
         self.plans = plans
@@ -322,10 +324,13 @@ class Writing:
             self.statements = None if is_sqlite() else chunk_statements(plans, products, actor, ids)
         except Exception as exc:  # told by wait(), as a refusal of the write would be
             self.error = exc
-            return
-        self._thread = threading.Thread(target=self._write, args=(products, actor),
-                                        name="order-chunk", daemon=True)
-        self._thread.start()
+        self._sending = (products, actor)
+
+    def start(self) -> Writing:
+        if self.error is None and self._thread is None:
+            self._thread = threading.Thread(target=self._write, args=self._sending, name="order-chunk", daemon=True)
+            self._thread.start()
+        return self
 
     def _write(self, products, actor) -> None:
         held = False
