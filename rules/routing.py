@@ -44,6 +44,10 @@ class RoutingDecision:
     errors: tuple = field(default=())
 
 
+_ABSENT = object()  # a field the line does not have (not the same as one holding null)
+GROUPS_KEPT = 4096  # sets of line values whose group is kept (then forgotten, and kept again)
+
+
 class RoutingRules(RuleSet):
     kind = "routing"
     required = ("routes", "default", "policy")
@@ -62,6 +66,9 @@ class RoutingRules(RuleSet):
         paths = [ref.split(".") for rule in self.separate for ref in rule.condition.references]
         named = [path for path in paths if path[0] == "line"]
         self.line_fields = None if any(len(path) == 1 for path in named) else frozenset(path[1] for path in named)
+        # a line's group depends only on those fields then: each set of their values is decided once
+        self._key_fields = tuple(sorted(self.line_fields)) if self.lines_alone and self.line_fields is not None else None
+        self._group_of: dict = {}
 
     @classmethod
     def read(cls, source, items, params, version):
@@ -128,17 +135,39 @@ class RoutingRules(RuleSet):
     def groups(self, order_context, errors):
         grouped = {MAIN_GROUP: []}
         for line in order_context.order.get("lines", ()):
-            context = order_context.bind_line(self.params, line, self.lines_alone, self.line_fields)
-            name = MAIN_GROUP
-            for rule in self.separate:
-                try:
-                    if rule.condition.evaluate(context):
-                        name = rule.group
-                        break
-                except EvaluationError as error:
-                    errors.append(str(error))
-            grouped.setdefault(name, []).append(line)
+            grouped.setdefault(self._group(order_context, line, errors), []).append(line)
         return tuple(LineGroup(name, tuple(lines)) for name, lines in grouped.items() if lines)
+
+    def _group(self, order_context, line, errors) -> str:
+        """The line's group. When the rules read only the line's named fields, the group (and any
+        error) of each set of their values is kept: an import of 100,000 lines has a handful of
+        them, and a line's context costs more than its rules."""
+        key = None
+        if self._key_fields is not None:
+            key = tuple((type(value), value) for value in (line.get(f, _ABSENT) for f in self._key_fields))
+            try:
+                known = self._group_of.get(key)
+            except TypeError:  # a value that cannot be a key (a list): decided each time
+                key = known = None
+            if known is not None:
+                errors.extend(known[1])
+                return known[0]
+        found = []
+        context = order_context.bind_line(self.params, line, self.lines_alone, self.line_fields)
+        name = MAIN_GROUP
+        for rule in self.separate:
+            try:
+                if rule.condition.evaluate(context):
+                    name = rule.group
+                    break
+            except EvaluationError as error:
+                found.append(str(error))
+        if key is not None:
+            if len(self._group_of) >= GROUPS_KEPT:
+                self._group_of.clear()
+            self._group_of[key] = (name, tuple(found))
+        errors.extend(found)
+        return name
 
     def route(self, order):
         order_context = as_order_context(order)

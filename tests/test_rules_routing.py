@@ -6,6 +6,7 @@ import datetime
 import pytest
 
 from rules import RuleBook, SAMPLE_ORDER, load_rules
+from rules.order import OrderContext
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +58,44 @@ def test_bulky_and_cold_chain_lines_ship_in_their_own_groups(book):
     groups = {group.name: [item["sku"] for item in group.lines]
               for group in book.routing.route(order).groups}
     assert groups == {"main": ["TEE", "CAP"], "bulky": ["SOFA"], "cold_chain": ["ICE"]}
+
+
+def test_a_lines_group_is_decided_once_for_each_set_of_the_values_its_rules_read(tmp_path, monkeypatch):
+    """The separate rules read only line.bulky, line.cold_chain and line.qty: lines with the same
+    three values get the same group without being evaluated again, whatever else differs; a
+    rule's error is reported for every line and order it happens to, not only the first."""
+    (tmp_path / "routing.yaml").write_text(
+        "kind: routing\n"
+        "routes:\n"
+        "  - when: 'order.receiver.province == \"广东省\"'\n"
+        "    warehouses: [WH-SZ]\n"
+        "default: [WH-HZ]\n"
+        "policy: split\n"
+        "separate:\n"
+        "  - when: 'line.cold_chain'\n"
+        "    group: cold_chain\n"
+        "  - when: 'line.bulky && 10 / (line.qty - 3) > 0'\n"
+        "    group: bulky\n", encoding="utf-8")
+    routing = load_rules(tmp_path / "routing.yaml")
+    bound = []
+    bind_line = OrderContext.bind_line
+    monkeypatch.setattr(OrderContext, "bind_line", lambda self, *args: bound.append(1) or bind_line(self, *args))
+    lines = [line("TEE"), line("CAP"), line("ICE", cold_chain=True), line("ICE2", cold_chain=True)]
+    first = routing.route(order_to("广东省", lines=lines))
+    assert [(g.name, [item["sku"] for item in g.lines]) for g in first.groups] == [
+        ("main", ["TEE", "CAP"]), ("cold_chain", ["ICE", "ICE2"])]
+    assert len(bound) == 2  # (bulky, cold chain, qty) = (no, no, 1) and (no, yes, 1)
+    sofa = [line("SOFA", qty=3, bulky=True), line("BED", qty=3, bulky=True), line("LAMP", qty=4, bulky=True)]
+    for _ in range(2):
+        decision = routing.route(order_to("广东省", lines=sofa))
+        assert [(g.name, len(g.lines)) for g in decision.groups] == [("main", 2), ("bulky", 1)]
+        assert len(decision.errors) == 2 and "division by zero" in decision.errors[0]  # SOFA's and BED's
+    assert len(bound) == 4
+    fresh = load_rules(tmp_path / "routing.yaml")  # evaluated every time, as before the groups were kept
+    monkeypatch.setattr(fresh, "_key_fields", None)
+    for order in (order_to("广东省", lines=lines), order_to("广东省", lines=sofa)):
+        assert fresh.route(order) == routing.route(order)
+    assert len(bound) == 4 + 7
 
 
 def test_site_routing_with_backorder_policy(tmp_path):
