@@ -1,5 +1,6 @@
 """Orders in: the Tmall sample lands exactly as expected; review, routing and reservation;
 channel updates (closed trades, refunds) release stock; nothing is ever oversold."""
+import gc
 import json
 import sys
 import threading
@@ -397,6 +398,22 @@ def test_an_import_quickens_thread_switches_while_it_runs_and_gives_them_back():
             pass
         assert sys.getswitchinterval() == min(order_batch.SWITCH_S, before)
     assert sys.getswitchinterval() == before
+
+
+def test_an_import_collects_cycles_less_often_while_it_runs_and_gives_the_threshold_back(
+        db, two_warehouses, small_products, monkeypatch):
+    before = gc.get_threshold()
+    seen = []
+    plan_chunk = order_batch.plan_chunk
+    monkeypatch.setattr(order_batch, "plan_chunk",
+                        lambda *args, **kwargs: seen.append(gc.get_threshold()) or plan_chunk(*args, **kwargs))
+    with order_batch.fewer_collections():
+        assert gc.get_threshold() == (max(order_batch.COLLECT_EVERY, before[0]), *before[1:])
+        order_import.import_parsed(ParseResult([parsed("C1", [("TS-01", 1, "none")])]))  # a second, inside
+        assert gc.get_threshold()[0] == max(order_batch.COLLECT_EVERY, before[0])
+    assert gc.get_threshold() == before
+    order_import.import_parsed(ParseResult([parsed("C2", [("TS-01", 1, "none")])]))
+    assert seen == [(max(order_batch.COLLECT_EVERY, before[0]), *before[1:])] * 2 and gc.get_threshold() == before
 
 
 def test_reserving_a_chunk_takes_every_quant_or_none(db, two_warehouses, small_products):

@@ -108,11 +108,12 @@ def import_parsed(result, *, actor: inventory.Actor | None = None, ship_by_hours
     report = OrderImportReport(problems=[])
     products = order_batch.product_info()
     skus = {sku: info[0] for sku, info in products.items()}
-    if is_sqlite() or database.in_transaction():  # a writer's commit of its own would not be the caller's
-        _import_chunks(result.orders, products, skus, actor, ship_by_hours, report, apart=False)
-    else:
-        with order_batch.quick_switches():
-            _import_chunks(result.orders, products, skus, actor, ship_by_hours, report, apart=True)
+    with order_batch.fewer_collections():
+        if is_sqlite() or database.in_transaction():  # a writer's commit of its own would not be the caller's
+            _import_chunks(result.orders, products, skus, actor, ship_by_hours, report, apart=False)
+        else:
+            with order_batch.quick_switches():
+                _import_chunks(result.orders, products, skus, actor, ship_by_hours, report, apart=True)
     report.problems[:0] = [str(p) for p in result.problems]  # complete now, if the orders were streamed
     return report
 
@@ -433,8 +434,9 @@ def import_files(channel: str, paths, shop: str | None = None, *, actor=None, sh
                  **options) -> OrderImportReport:
     adapter = get_adapter(ADAPTERS.get(channel, channel), **options)
     read = getattr(adapter, "stream", adapter.parse)  # a streaming adapter's orders are stored as they are read
-    result = read([str(p) for p in paths] if len(paths) != 1 else str(paths[0]), shop=shop)
-    return import_parsed(result, actor=actor, ship_by_hours=ship_by_hours)
+    with order_batch.fewer_collections():  # the files' parse too
+        result = read([str(p) for p in paths] if len(paths) != 1 else str(paths[0]), shop=shop)
+        return import_parsed(result, actor=actor, ship_by_hours=ship_by_hours)
 
 
 ADAPTERS = {"tmall": "tmall_csv", "top": "top_json", "jd": "jd_json", "douyin": "douyin_json", "csv": "mapped_csv"}
