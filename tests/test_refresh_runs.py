@@ -72,6 +72,17 @@ def test_a_money_refresh_runs_in_its_own_process_and_is_polled(client, token_for
 WAITER = "import os, sys, time\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.05)\nsys.exit(3)\n"
 
 
+def test_a_run_that_ends_while_it_is_read_reads_as_ended_not_lost(db):
+    """The poll read the run (running), then the child's end and the lease's release committed,
+    then the poll read the lease (free): the run is done, not lost."""
+    run = RefreshRun.create(kind="money", params="{}")
+    seen = RefreshRun.get_by_id(run.id)  # read while running; no lease held now
+    RefreshRun.update(state="done", result='{"orders": 1}').where(RefreshRun.id == run.id).execute()
+    assert refresh_runs.view(seen)["state"] == "done" and refresh_runs.view(seen)["result"] == {"orders": 1}
+    gone = RefreshRun.create(kind="customers", params="{}")  # running, and its lease gone: lost
+    assert (refresh_runs.view(gone)["state"], refresh_runs.view(gone)["error"]) == ("failed", refresh_runs.LOST)
+
+
 def test_a_second_refresh_asked_while_one_runs_is_not_started_twice(client, token_for, db, tmp_path,
                                                                     monkeypatch):
     go = tmp_path / "go"

@@ -2,8 +2,11 @@
 
 Put it between the process and PostgreSQL (``Relay(5432)``, then a database URL on
 ``relay.port``). It counts the client's turns: each time the client sends after the server has
-answered (or for the first time) is one round trip, however many statements or protocol
-messages that send holds, so a pipeline counts once and a BEGIN sent on its own counts once.
+finished answering (its ReadyForQuery, the message that ends each exchange) is one round trip,
+however many statements or protocol messages that send holds, so a pipeline counts once and a
+BEGIN sent on its own counts once. A pipeline's error is answered at once, before its Sync: the
+rest of the pipeline, still on its way then, is not a turn of its own, since the client did not
+wait for that answer to send it.
 """
 from __future__ import annotations
 
@@ -11,12 +14,16 @@ import socket
 import threading
 
 
+READY_FOR_QUERY = b"Z\x00\x00\x00\x05"  # type and length; then the transaction's state (I, T or E)
+
+
 class Relay:
     def __init__(self, target_port: int, target_host: str = "127.0.0.1"):
         self.target = (target_host, target_port)
         self.turns = 0
         self.sent: list[bytes] = []  # the first bytes of each turn
-        self._last = "server"
+        self._answered = True  # the server's last bytes ended an exchange (or nothing was sent yet)
+        self._tail = b""  # the server's last bytes, for a ReadyForQuery split across reads
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -44,10 +51,14 @@ class Relay:
                 if not data:
                     break
                 with self._lock:
-                    if side == "client" and self._last != "client":
-                        self.turns += 1
-                        self.sent.append(data[:60])
-                    self._last = side
+                    if side == "server":
+                        self._tail = (self._tail + data)[-6:]
+                        self._answered = self._tail[:5] == READY_FOR_QUERY
+                    else:
+                        if self._answered:
+                            self.turns += 1
+                            self.sent.append(data[:60])
+                        self._answered = False
                 sink.sendall(data)
         except OSError:
             pass

@@ -158,7 +158,11 @@ def latest(kind: str) -> RefreshRun | None:
 
 
 def view(run: RefreshRun) -> dict:
-    """The run as the office reads it; a run whose lease went without an end reads as failed."""
+    """The run as the office reads it; a run whose lease went without an end reads as failed.
+    The run is read again once the lease is found gone: its end and the lease's release commit
+    together, and may have come between ``run`` being read and the lease."""
+    if run.state == "running" and leases.holder_of(lease_name(run.kind)) != holder(run.id):
+        run = RefreshRun.get_or_none(RefreshRun.id == run.id) or run
     state, error = run.state, run.error
     if state == "running" and leases.holder_of(lease_name(run.kind)) != holder(run.id):
         state, error = "failed", LOST
