@@ -161,11 +161,10 @@ def view(run: RefreshRun) -> dict:
     """The run as the office reads it; a run whose lease went without an end reads as failed.
     The run is read again once the lease is found gone: its end and the lease's release commit
     together, and may have come between ``run`` being read and the lease."""
-    if run.state == "running" and leases.holder_of(lease_name(run.kind)) != holder(run.id):
-        run = RefreshRun.get_or_none(RefreshRun.id == run.id) or run
     state, error = run.state, run.error
     if state == "running" and leases.holder_of(lease_name(run.kind)) != holder(run.id):
-        state, error = "failed", LOST
+        run = RefreshRun.get_or_none(RefreshRun.id == run.id) or run
+        state, error = (run.state, run.error) if run.state != "running" else ("failed", LOST)
     return {"id": run.id, "kind": run.kind, "state": state, "params": json.loads(run.params or "{}"),
             "started_at": run.started_at, "finished_at": run.finished_at,
             "result": json.loads(run.result) if run.result else None, "error": error}
