@@ -440,6 +440,7 @@ def test_events_follow_confirmations_and_a_reconnect_resumes(live_server, cluste
         assert progress["pickers"][0]["picker"] == "u-picker" and progress["pickers"][0]["units"] == 2
         changed = progress["changed_tasks"]  # the picker rows of the wall screen
         assert [(t["code"], t["units_done"], t["lines_done"]) for t in changed] == [("W1-T1", 2, 1)]
+        assert "exceptions" not in progress  # confirms alone change none: the wall keeps its own
         assert "task.changed" not in [e for e, _ in wall.events]
         # pickers are not on the wall, and the scanning device has the counts in its answers
         assert not any(e in ("wave.progress", "task.changed") for e, _ in handheld.events)
@@ -460,6 +461,37 @@ def test_events_follow_confirmations_and_a_reconnect_resumes(live_server, cluste
     finally:
         wall.close()
     assert inventory.audit() == []
+
+
+def progress_where(device, test, timeout=5.0) -> dict:
+    """The first ``wave.progress`` the device heard that passes ``test``, waiting for it."""
+    def found():
+        return next((data for event, data in list(device.events) if event == "wave.progress" and test(data)), None)
+    with device.arrived:
+        device.arrived.wait_for(lambda: found() is not None, timeout)
+    assert found() is not None, [data for event, data in device.events if event == "wave.progress"]
+    return found()
+
+
+def test_the_progress_after_a_short_pick_carries_the_floors_exceptions(live_server, cluster):
+    from tests.test_realtime import Device as FloorDevice, pin_login
+    handheld = FloorDevice(live_server, pin_login(live_server, "u-picker", "HH-01"))
+    wall = FloorDevice(live_server, pin_login(live_server, "u-supervisor", "WALL-1"))
+    try:
+        for command in ({"action": "get_work"}, {"action": "scan", "code": "A-01"},
+                        {"action": "scan", "code": "6900000000014"}):
+            assert handheld.cmd(scenario="picking", **command)["ok"]
+        assert handheld.cmd(scenario="picking", action="short", reason="empty")["ok"]
+        progress = progress_where(wall, lambda p: "exceptions" in p)
+        kinds = {(item["kind"], item["ref"]) for item in progress["exceptions"]["items"]}
+        assert {("short_pick", "A-01"), ("count", "A-01")} <= kinds, kinds
+        assert progress["exceptions"]["counts"]["short_pick"] == 1 and progress["lines_done"] == 0
+        # the tote scan ends the line: its progress carries none, the floor's exceptions are the same
+        assert handheld.cmd(scenario="picking", action="scan", code="T-001")["ok"]
+        assert "exceptions" not in progress_where(wall, lambda p: p.get("lines_done") == 1)
+    finally:
+        handheld.close()
+        wall.close()
 
 
 # --- the scan path's cost ------------------------------------------------------------------------

@@ -19,6 +19,8 @@ def floor_snapshot(principal: Principal) -> dict:
 
 @progress.alongside("exceptions")
 def floor_exceptions() -> dict:
-    """The floor's exceptions go with each ``wave.progress``: a short pick is one the moment its
-    line is shortened, and came to the wall with its next snapshot, up to 15 s later."""
+    """The floor's exceptions go with the ``wave.progress`` after a short pick: a short pick is one
+    the moment its line is shortened, and came to the wall with its next snapshot, up to 15 s
+    later. What changes them elsewhere (a held order, a printer's fault) comes with the wall's
+    next snapshot, which it asks for every 5 s while events come."""
     return floor.exceptions()

@@ -19,7 +19,7 @@ from server.services.orders import lifecycle as orders
 from server.services.stock import inventory
 from server.services.waves import lifecycle, wall
 from server.services.waves.lifecycle import OPEN_LINE, PICKABLE_WAVES, SORTED_LATER
-from server.services.waves.progress import publish_progress, task_assigned
+from server.services.waves.progress import floor_changed, publish_progress, task_assigned
 
 
 
@@ -227,6 +227,7 @@ def short(task: PickTask, line: PickLine, missing: int, reason: str, actor: inve
             added += _reallocate(task, line, OrderLine.get_by_id(order_line_id), qty, reason, actor)
         PickTask.update(units_total=PickTask.units_total - missing + added).where(
             PickTask.id == task.id).execute()
+        floor_changed()  # the wall's exceptions: the short pick, the location to count
     if in_hand == 0:
         lifecycle.finish_line(line, "short")
         PickTask.update(lines_done=PickTask.lines_done + 1).where(PickTask.id == task.id).execute()

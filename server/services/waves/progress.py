@@ -75,9 +75,11 @@ _ALONGSIDE: dict[str, Callable[[], object]] = {}
 
 
 def alongside(name: str):
-    """Register a reader whose value every ``wave.progress`` carries under ``name``, read once per
-    flush: what changes with picking but is summed above this module (the wall's exceptions,
-    scenarios/wallboard.py), so that it reaches the screens in the same event as the progress."""
+    """Register a reader whose value a ``wave.progress`` carries under ``name`` when
+    :func:`floor_changed` was called since the last flush, read once for that flush: what a short
+    pick changes but is summed above this module (the wall's exceptions, scenarios/wallboard.py),
+    so that it reaches the screens in the same event as the progress. A flush of confirms alone
+    does not read it (it took three quarters of a flush, four times a second in each process)."""
     def register(read: Callable[[], object]) -> Callable[[], object]:
         _ALONGSIDE[name] = read
         return read
@@ -87,6 +89,7 @@ def alongside(name: str):
 PROGRESS_EVERY_S = 0.25  # a burst of scans becomes one event per wave and per task each quarter second
 _dirty_waves: set[int] = set()
 _dirty_tasks: set[int] = set()
+_floor_changed = False  # the next flush reads the readers of alongside()
 _guard = threading.Lock()
 
 
@@ -95,6 +98,18 @@ def publish_progress(wave_id: int, task_id: int | None = None) -> None:
     after commit, coalesced: computing progress reads every task of the wave, which must not
     happen once per scan at a thousand scans a second, nor must a wall screen redraw that often."""
     after_commit(lambda: _mark_dirty(wave_id, task_id))
+
+
+def floor_changed() -> None:
+    """What the floor's exceptions show changed in this transaction (a short pick): the next
+    ``wave.progress`` after commit carries them (:func:`alongside`)."""
+    after_commit(_mark_floor_changed)
+
+
+def _mark_floor_changed() -> None:
+    global _floor_changed
+    with _guard:
+        _floor_changed = True
 
 
 def _mark_dirty(wave_id: int, task_id: int | None) -> None:
@@ -110,21 +125,25 @@ def _mark_dirty(wave_id: int, task_id: int | None) -> None:
 
 def flush_progress() -> None:
     """One ``wave.progress`` per dirty wave, carrying the rows of its tasks that changed
-    (``changed_tasks``, each shaped as ``task.changed``) and what :func:`alongside` registered,
-    read once per flush: at a thousand scans a second most of
+    (``changed_tasks``, each shaped as ``task.changed``) and, after a short pick, what
+    :func:`alongside` registered, read once per flush: at a thousand scans a second most of
     200 tasks change every quarter second, and an event for each held the process for more than
     15 ms per flush. The rows are read written out: 200 task models took 5 ms, the whole process
     waiting, four times a second."""
+    global _floor_changed
     with _guard:
         wave_ids, task_ids = sorted(_dirty_waves), sorted(_dirty_tasks)
         _dirty_waves.clear()
         _dirty_tasks.clear()
+        read_alongside = _floor_changed and bool(wave_ids)
+        if read_alongside:
+            _floor_changed = False
     if not wave_ids:
         return
     changed_ids = set(task_ids)
     try:
         with database.connection_context():
-            alongside = {name: read() for name, read in _ALONGSIDE.items()}
+            alongside = {name: read() for name, read in _ALONGSIDE.items()} if read_alongside else {}
             for wave in Wave.select().where(Wave.id.in_(wave_ids)):
                 changed = [dict(zip(TASK_PAYLOAD, row)) for row in sql(WAVE_TASK_ROWS, wave.id).fetchall()
                            if row[0] in changed_ids]
