@@ -705,16 +705,21 @@ class CallGroups:
     (migrations/0023_pick_scans_together.py). A call that arrives while no group is in flight is
     sent at once, alone; calls that arrive meanwhile wait for it and go together in the next, so
     the groups grow with the load and a quiet floor waits for nobody. One group is in flight per
-    process, on a greenlet of its own: a caller that is killed leaves its call to go or not. (Two
-    groups of one process in flight at once, each holding rows the other wanted, waited on each
-    other: 48 picking scans a second instead of 1,245 in tests/bench/bench_scans.py.)
+    process, sent by a greenlet of its own: a caller that is killed leaves its call to go or not.
+    (Two groups of one process in flight at once, each holding rows the other wanted, waited on
+    each other: 48 picking scans a second instead of 1,245 in tests/bench/bench_scans.py.)
+    That greenlet keeps its connection between groups, so the function's plans stay in one
+    backend: a backend runs a PL/pgSQL function's statements slowly the first time (a group of
+    scans took 9 to 18 ms instead of about 1), and connections lent from the pool changed with
+    whichever one was free, and every five minutes (the pool's ``stale_timeout``).
     Outside gevent (a CLI, a test's thread) every call is sent alone."""
 
     def __init__(self, statement: str, limit: int = GROUP_LIMIT):
         self.statement = statement
         self.limit = limit
         self.waiting: list = []  # (arguments, AsyncResult) not yet sent
-        self.sending = False
+        self.sending = False  # the sending greenlet runs
+        self.wake = None  # its gevent Event, set when calls are waiting
 
     def call(self, *arguments) -> tuple:
         """``(answer, sqlstate, message)`` of one call: the function's columns for it, and its
@@ -728,28 +733,60 @@ class CallGroups:
         self.waiting.append((arguments, result))
         if not self.sending:
             self.sending = True
-            _spawn_raw(self._drain)
+            _spawn_raw(self._sender)
+        elif self.wake is not None:
+            self.wake.set()
         return result.get()
 
-    def _drain(self) -> None:
+    def _sender(self) -> None:
+        """The sending greenlet: the waiting calls, group after group, on a connection it keeps
+        until a group fails as a whole; then on another."""
+        from gevent.event import Event
+
+        self.wake = Event()
         try:
-            while self.waiting:
-                group, self.waiting = self.waiting[:self.limit], self.waiting[self.limit:]
+            while True:
+                self._wait_for_calls()  # no connection asked for without calls (nor again and again)
                 try:
-                    answers = self._send([arguments for arguments, _ in group])
-                except BaseException as exc:  # the statement failed as a whole: each caller hears it
+                    with database.connection_context():
+                        self._send_on(database.connection())
+                except Exception as exc:  # no connection to be had: the next group's callers hear it
+                    group, self.waiting = self.waiting[:self.limit], self.waiting[self.limit:]
                     for _, result in group:
                         result.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                for (_, result), answer in zip(group, answers):
-                    result.set(answer)
-        finally:
-            if self.waiting:  # this greenlet was killed with calls still waiting: another sends them
-                _spawn_raw(self._drain)
+        finally:  # killed (the process ends, a test's hub goes)
+            self.wake = None
+            if self.waiting:  # another sends the calls still waiting
+                _spawn_raw(self._sender)
             else:
                 self.sending = False
+
+    def _send_on(self, connection) -> None:
+        """Send the waiting groups on ``connection``, waiting for calls between them, until a group
+        fails as a whole (the server may have dropped the connection) or the connection, idle
+        for longer than the pool would lend it without asking, does not answer."""
+        used = time.monotonic()
+        while True:
+            self._wait_for_calls()
+            if time.monotonic() - used > PostgresqlDatabase.PING_AFTER_S and database.obj._is_closed(connection):
+                return
+            group, self.waiting = self.waiting[:self.limit], self.waiting[self.limit:]
+            try:
+                answers = self._send([arguments for arguments, _ in group])
+            except BaseException as exc:  # the statement failed as a whole: each caller hears it
+                for _, result in group:
+                    result.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                return
+            used = time.monotonic()
+            for (_, result), answer in zip(group, answers):
+                result.set(answer)
+
+    def _wait_for_calls(self) -> None:
+        while not self.waiting:
+            self.wake.clear()
+            self.wake.wait()
 
     def _send(self, calls: list) -> list:
         with database.connection_context():

@@ -226,6 +226,60 @@ def test_scans_arriving_together_go_in_one_statement(cluster, picker, engine, db
     assert 2 <= answer["sent"]["groups"] < 40  # the first alone, the rest together
 
 
+KEEPS_ITS_CONNECTION = (
+    "from gevent import monkey; monkey.patch_all()\n"
+    "import json, sys, uuid, gevent, psycopg\n"
+    "from server.db import database, init_database\n"
+    "from server.services.scenarios.picking_direct import SCANS\n"
+    "init_database(sys.argv[1])\n"
+    "lent, connect = [], database.obj.connect\n"
+    "def counted(*args, **kwargs):\n"
+    "    lent.append(1)\n"
+    "    return connect(*args, **kwargs)\n"
+    "database.obj.connect = counted\n"
+    "def burst(n=5):\n"
+    "    jobs = [gevent.spawn(SCANS.call, int(sys.argv[2]), int(sys.argv[3]), uuid.uuid4().hex, f'X-{i}', 'en')\n"
+    "            for i in range(n)]\n"
+    "    gevent.joinall(jobs)\n"
+    "    return [json.loads(job.value[0][0])['refused']['scanned'] if job.successful()\n"
+    "            else type(job.exception).__name__ for job in jobs]\n"
+    "def drop_the_sender():\n"
+    "    with psycopg.connect(sys.argv[4], autocommit=True) as other:\n"
+    "        other.execute(\"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()\"\n"
+    "                      \" AND query LIKE '%wf_pick_scans%' AND pid <> pg_backend_pid()\")\n"
+    "out = {}\n"
+    "for n in range(3):\n"
+    "    out[f'burst {n}'] = burst()\n"
+    "    gevent.sleep(0.05)\n"
+    "out['lent'] = len(lent)\n"
+    "drop_the_sender()\n"
+    "out['dropped'], out['after'], out['lent after'] = burst(), burst(), len(lent)\n"
+    "drop_the_sender()\n"
+    "gevent.sleep(1.2)  # idle for longer than the pool lends a connection without asking\n"
+    "out['dropped while idle'], out['lent at last'] = burst(), len(lent)\n"
+    "print(json.dumps(out))\n")
+
+
+def test_the_sender_keeps_its_connection_between_groups(cluster, picker, engine, db_url):  # noqa: F811
+    """The process's groups of scans go on one connection, kept between them, so the function's
+    plans stay in one backend. Dropped by the server, the connection fails one group, whose
+    callers hear why; the next goes on another. Dropped while idle, no group fails: it is asked
+    first, as the pool asks a connection it lends after a second."""
+    if engine == "sqlite":
+        pytest.skip("the function is PostgreSQL's")
+    step(picker, "get_work")
+    out = subprocess.run([sys.executable, "-c", KEEPS_ITS_CONNECTION, db_url, str(picker.user.id),
+                          str(picker.device.id), db_url], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    scanned = [f"X-{i}" for i in range(5)]
+    assert [result[f"burst {n}"] for n in range(3)] == [scanned] * 3
+    assert result["lent"] == 1  # three busy moments, one connection
+    assert result["dropped"][0] == "OperationalError" and result["after"] == scanned
+    assert result["lent after"] == 2
+    assert (result["dropped while idle"], result["lent at last"]) == (scanned, 3)
+
+
 def test_a_group_counts_the_face_units_its_earlier_scans_took(cluster, picker, engine):  # noqa: F811
     """A face's units are taken at the group's end (migration 0024); the scans before it in the
     group still count: line 2's twelve take the face below its minimum only with line 1's two."""
