@@ -740,7 +740,7 @@ class CallGroups:
 
     def _sender(self) -> None:
         """The sending greenlet: the waiting calls, group after group, on a connection it keeps
-        until a group fails as a whole; then on another."""
+        until the connection fails; then on another."""
         from gevent.event import Event
 
         self.wake = Event()
@@ -762,9 +762,10 @@ class CallGroups:
                 self.sending = False
 
     def _send_on(self, connection) -> None:
-        """Send the waiting groups on ``connection``, waiting for calls between them, until a group
-        fails as a whole (the server may have dropped the connection) or the connection, idle
-        for longer than the pool would lend it without asking, does not answer."""
+        """Send the waiting groups on ``connection``, waiting for calls between them, until the
+        connection fails with a group (the server dropped it) or, idle for longer than the pool
+        would lend it without asking, does not answer. A statement that fails as a whole on a
+        sound connection (a face's stock taken meanwhile, a lock cycle) keeps it."""
         used = time.monotonic()
         while True:
             self._wait_for_calls()
@@ -778,7 +779,10 @@ class CallGroups:
                     result.set_exception(exc)
                 if not isinstance(exc, Exception):
                     raise
-                return
+                adapter = database.obj._adapter
+                if connection.closed or connection.broken or adapter.txn_status(connection) != adapter.txn_idle:
+                    return
+                continue
             used = time.monotonic()
             for (_, result), answer in zip(group, answers):
                 result.set(answer)

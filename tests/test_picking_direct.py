@@ -251,7 +251,10 @@ KEEPS_ITS_CONNECTION = (
     "for n in range(3):\n"
     "    out[f'burst {n}'] = burst()\n"
     "    gevent.sleep(0.05)\n"
-    "out['lent'] = len(lent)\n"
+    "statement, SCANS.statement = SCANS.statement, 'SELECT n FROM (SELECT 1 / 0 AS n, ?::json AS calls) AS x'\n"
+    "out['refused as a whole'] = burst()\n"
+    "SCANS.statement = statement\n"
+    "out['after the refusal'], out['lent'] = burst(), len(lent)\n"
     "drop_the_sender()\n"
     "out['dropped'], out['after'], out['lent after'] = burst(), burst(), len(lent)\n"
     "drop_the_sender()\n"
@@ -262,9 +265,10 @@ KEEPS_ITS_CONNECTION = (
 
 def test_the_sender_keeps_its_connection_between_groups(cluster, picker, engine, db_url):  # noqa: F811
     """The process's groups of scans go on one connection, kept between them, so the function's
-    plans stay in one backend. Dropped by the server, the connection fails one group, whose
-    callers hear why; the next goes on another. Dropped while idle, no group fails: it is asked
-    first, as the pool asks a connection it lends after a second."""
+    plans stay in one backend; a statement refused as a whole on it keeps it. Dropped by the
+    server, the connection fails one group, whose callers hear why; the next goes on another.
+    Dropped while idle, no group fails: it is asked first, as the pool asks a connection it lends
+    after a second."""
     if engine == "sqlite":
         pytest.skip("the function is PostgreSQL's")
     step(picker, "get_work")
@@ -274,7 +278,8 @@ def test_the_sender_keeps_its_connection_between_groups(cluster, picker, engine,
     result = json.loads(out.stdout.strip().splitlines()[-1])
     scanned = [f"X-{i}" for i in range(5)]
     assert [result[f"burst {n}"] for n in range(3)] == [scanned] * 3
-    assert result["lent"] == 1  # three busy moments, one connection
+    assert result["refused as a whole"] == ["DataError"] * 5 and result["after the refusal"] == scanned
+    assert result["lent"] == 1  # four busy moments and a refusal, one connection
     assert result["dropped"][0] == "OperationalError" and result["after"] == scanned
     assert result["lent after"] == 2
     assert (result["dropped while idle"], result["lent at last"]) == (scanned, 3)
