@@ -167,6 +167,36 @@ def test_a_scan_is_one_round_trip_on_the_wire(cluster, picker, engine, db_url, m
     assert Location.select().count() > 0
 
 
+def test_a_scan_reads_no_table_end_to_end(cluster, picker, engine, db_url):  # noqa: F811
+    """migrations/0026: every statement of a group of scans (and the foreign-key checks of its
+    inserts) reads by index, on the fixture's tables of a few rows with their statistics, where
+    the planner would otherwise read them whole. The plans are PostgreSQL's own (auto_explain),
+    in a transaction rolled back after."""
+    if engine == "sqlite":
+        pytest.skip("the function is PostgreSQL's")
+    step(picker, "get_work")
+    user, device = picker.user.id, picker.device.id
+    with psycopg.connect(db_url) as conn:
+        plans = []
+        conn.add_notice_handler(lambda notice: plans.append(notice.message_primary))
+        conn.execute("ANALYZE")  # the statistics of a database in service: these tables hold a few rows
+        conn.execute("LOAD 'auto_explain'")
+        for setting in ("auto_explain.log_min_duration = 0", "auto_explain.log_nested_statements = on",
+                        "auto_explain.log_level = notice", "client_min_messages = notice"):
+            conn.execute(f"SET LOCAL {setting}")
+        calls = [[user, device, uuid.uuid4().hex, code, "en"]
+                 for code in ("A-01", "6900000000014", "6900000000014", "T-001", "A-01")]
+        rows = conn.execute("SELECT n, stored, failed_state FROM wf_pick_scans(%s::json)", [json.dumps(calls)]).fetchall()
+        conn.rollback()
+    assert [row[2] for row in rows] == [None] * 5
+    assert [json.loads(row[1])["code"] for row in rows] == [
+        "location_ok", "item_counted", "item_counted", "line_picked", "location_ok"]
+    read = "\n".join(plans)
+    for kind in ("pick_task", "pick_line", "quant", "stock_move", "command_result", '"user"'):
+        assert kind in read, kind  # the statements and the checks of the foreign keys were seen
+    assert "Index Scan" in read and "Seq Scan" not in read, [plan for plan in plans if "Seq Scan" in plan]
+
+
 GROUP = "SELECT n, stored, progress, order_changed, failed_state, failed_message FROM wf_pick_scans(?::json)"
 
 
