@@ -5,9 +5,10 @@ the picker's task, the task's current line, a barcode, a tote, the face's stock,
 its inserts check. Where a table is small (a new site, a quiet wave, a floor of a few hundred
 locations) the planner reads it from end to end instead of through its index, and a scan then
 compares every row of ``pick_task``, ``location``, ``quant`` or ``user``, for each statement that
-reads them. Measured on a bench floor of 200 pickers (the statement run in groups of 12 on one
-connection, the backend's CPU a scan): 0.27 to 0.32 ms with the planner's choice, 0.22 to 0.24 ms
-with index reads only.
+reads them. On a bench floor of 200 pickers, the scans sent in groups of 12 on one connection
+(tests/bench/bench_scan_function.py, the backend's CPU a scan at a third of each kind): 0.38 and
+0.40 ms with the planner's choice, 0.29 and 0.33 ms with index reads only (two runs, a ratio of
+0.77 and 0.83); the tote scan, which reads most, 0.64 to 0.67 ms against 0.46 to 0.54.
 
 ``wf_pick_scans`` and ``wf_pick_scan`` now run with ``enable_seqscan = off`` (the functions
 they call inherit it), so their plans read by index whatever a table's size. A statement with no

@@ -52,3 +52,17 @@ def test_the_scan_benchmark_moves_every_unit_once(engine, tmp_path):
     assert [entry[0] for entry in trace] == sorted(entry[0] for entry in trace)
     totes = collections.Counter(code for _, _, code in trace if code.startswith("BT-"))
     assert totes == {f"BT-{n:03d}": PACED // 3 for n in range(DEVICES)}
+
+
+def test_the_scan_function_benchmark_sends_every_scan_through_the_function():
+    """tests/bench/bench_scan_function.py on a tiny floor (PostgreSQL only: it measures the
+    function): every group of scans answered without a failure, both ways of planning."""
+    run = subprocess.run([sys.executable, "tests/bench/bench_scan_function.py", "--devices", "4", "--lines", "4",
+                          "--group", "3", "--rounds", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "WAVEFLOOR_TEST_PG": PG_ADMIN_URL})
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout)
+    assert result["scans_per_kind_per_round"] == 4 * (4 - 2)
+    for measured in (result["wavefloor"], result["baseline_planners_choice"]):
+        assert len(measured["rounds"]) == 1
+        assert set(measured["mean"]) == {"location", "item", "tote", "mix"}
