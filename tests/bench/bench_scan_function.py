@@ -31,21 +31,13 @@ os.environ.setdefault("WAVEFLOOR_NIGHTLY_JOBS", "false")
 
 import psycopg  # noqa: E402
 
-from tests.bench.bench_scans import machine, setup  # noqa: E402
+from tests.bench.bench_scans import cpu_seconds, machine, setup  # noqa: E402
 from tests.bench.databases import bench_database  # noqa: E402
 
 KINDS = ("location", "item", "tote")
 WARM_LINES = 2
-TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 PLANNERS_CHOICE = ("ALTER FUNCTION wf_pick_scans(json) RESET enable_seqscan;"
                    " ALTER FUNCTION wf_pick_scan(integer, integer, text, text, text) RESET enable_seqscan")
-
-
-def cpu_s(pid: int) -> float:
-    """User and system CPU of a process, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
 
 def one_round(devices: int, lines: int, group: int, by_index: bool) -> dict:
@@ -74,7 +66,7 @@ def one_round(devices: int, lines: int, group: int, by_index: bool) -> dict:
             (pid,) = conn.execute("SELECT pg_backend_pid()").fetchone()
             for line in range(lines):
                 for k, kind in enumerate(KINDS):
-                    before = cpu_s(pid)
+                    before = cpu_seconds([pid])
                     for start in range(0, devices, group):
                         calls = [[user.id, device.id, uuid.uuid4().hex, walk["scans"][3 * line + k], "en"]
                                  for (user, device), walk in zip(pickers[start:start + group],
@@ -85,7 +77,7 @@ def one_round(devices: int, lines: int, group: int, by_index: bool) -> dict:
                         if failed:
                             raise RuntimeError(f"{kind} scans failed: {failed[:3]}")
                     if line >= WARM_LINES:
-                        spent[kind] += cpu_s(pid) - before
+                        spent[kind] += cpu_seconds([pid]) - before
                         scans[kind] += devices
     result = {kind: round(1000 * spent[kind] / scans[kind], 4) for kind in KINDS}
     result["mix"] = round(1000 * sum(spent.values()) / sum(scans.values()), 4)
